@@ -1,0 +1,74 @@
+//! Command-line interface: clap definitions and dispatch, one file per command group.
+//! A command only appears here once it works end to end.
+
+mod fmt;
+mod graph;
+mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit codes shared by all commands.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// The command ran and the answer is "no" (e.g. `fmt --check` found files to rewrite).
+    pub const CHECK_FAILED: i32 = 1;
+    /// Bad input: invalid job files, unreadable files, wrong arguments.
+    pub const INVALID: i32 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "weir",
+    version,
+    about = "A terminal workbench for real-time stream jobs",
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Print machine-readable JSON instead of text, where the command outputs data.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Metadata store location (SQLite file); default: the project's .weir/ directory.
+    #[arg(long, global = true, env = "WEIR_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// Log more to .weir/logs/weir.log (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check job files and report every problem with file:line:column.
+    Validate(validate::ValidateArgs),
+    /// Rewrite job files in the canonical layout (comments are kept).
+    Fmt(fmt::FmtArgs),
+    /// Draw a job's graph as boxes and arrows.
+    Graph(graph::GraphArgs),
+}
+
+/// Run a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Validate(a) => validate::run(&cli.global, &a),
+        Command::Fmt(a) => fmt::run(&cli.global, &a),
+        Command::Graph(a) => graph::run(&cli.global, &a),
+    }
+}
+
+/// Print a JSON value on stdout (the one place that does, so the format stays uniform).
+pub(crate) fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into())
+    );
+}

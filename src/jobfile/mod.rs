@@ -1,0 +1,313 @@
+//! Job files: read RON (`syntax`), decode into the model (`de`), check every rule
+//! (`validate`, `sql`), report diagnostics (`diagnostic`) and write the canonical form
+//! (`print`). Nothing here runs a job or touches the store.
+
+pub mod de;
+pub mod diagnostic;
+pub mod print;
+pub mod sql;
+pub mod syntax;
+pub mod validate;
+
+#[cfg(test)]
+mod proptests;
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+pub use diagnostic::{Diagnostic, Severity};
+
+use crate::model::{Job, Operator};
+use de::Problem;
+use syntax::{Document, Kind, LineIndex, Value};
+
+/// The outcome of reading one job file: the job when it decoded, and every diagnostic.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub job: Option<Job>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The job if it is valid (warnings allowed).
+    pub fn valid_job(&self) -> Option<&Job> {
+        if self.has_errors() {
+            None
+        } else {
+            self.job.as_ref()
+        }
+    }
+}
+
+/// Read and check a job file from disk.
+pub fn check_file(path: &Path) -> Checked {
+    let name = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => check_bytes(&name, &bytes),
+        Err(e) => Checked {
+            job: None,
+            diagnostics: vec![Diagnostic::whole_file(
+                &name,
+                "unreadable",
+                format!("cannot read the file: {e}"),
+                Some("check the path and its permissions".into()),
+            )],
+        },
+    }
+}
+
+/// Check raw bytes: they must be UTF-8 text before anything else.
+pub fn check_bytes(file: &str, bytes: &[u8]) -> Checked {
+    match std::str::from_utf8(bytes) {
+        Ok(src) => check_source(file, src),
+        Err(e) => {
+            let valid = &bytes[..e.valid_up_to()];
+            let prefix = std::str::from_utf8(valid).unwrap_or_default();
+            let index = LineIndex::new(prefix);
+            let (line, column) = index.line_col(prefix.len());
+            let byte = bytes.get(e.valid_up_to()).copied().unwrap_or(0);
+            let mut d = Diagnostic::whole_file(
+                file,
+                "not-text",
+                format!(
+                    "the file is not UTF-8 text: byte 0x{byte:02x} at line {line}, column {column}"
+                ),
+                Some("job files are UTF-8 RON text; is this the right file?".into()),
+            );
+            d.line = line;
+            d.column = column;
+            d.end_line = line;
+            d.end_column = column + 1;
+            d.source_line = index.line_text(line).to_string();
+            Checked {
+                job: None,
+                diagnostics: vec![d],
+            }
+        }
+    }
+}
+
+/// Parse, decode and validate job file text.
+pub fn check_source(file: &str, src: &str) -> Checked {
+    let index = LineIndex::new(src);
+    let doc = match syntax::parse(src) {
+        Ok(d) => d,
+        Err(e) => {
+            return Checked {
+                job: None,
+                diagnostics: vec![Diagnostic::new(
+                    file,
+                    &index,
+                    e.span,
+                    Severity::Error,
+                    "syntax",
+                    e.message,
+                    e.hint,
+                )],
+            };
+        }
+    };
+    let decoded = decode_job(&doc.value);
+    let mut findings: Vec<(Severity, Problem)> = decoded
+        .problems
+        .iter()
+        .cloned()
+        .map(|p| (Severity::Error, p))
+        .collect();
+    if let Some(job) = &decoded.job {
+        findings.extend(validate::validate(src, job, &decoded));
+    }
+    findings.sort_by_key(|(_, p)| (p.span.start, p.span.end));
+    let diagnostics = findings
+        .into_iter()
+        .map(|(sev, p)| Diagnostic::new(file, &index, p.span, sev, p.code, p.message, p.hint))
+        .collect();
+    Checked {
+        job: decoded.job,
+        diagnostics,
+    }
+}
+
+/// A job decoded from a tree, with the tree values each node and edge came from.
+pub struct Decoded<'a> {
+    pub job: Option<Job>,
+    pub problems: Vec<Problem>,
+    pub root: &'a Value,
+    /// The tree value of each of `job.nodes`, in order.
+    pub node_values: Vec<&'a Value>,
+    /// The tree value of each of `job.edges`, in order.
+    pub edge_values: Vec<&'a Value>,
+    /// Ids of nodes that failed to decode: rules about them are skipped rather than
+    /// reported twice.
+    pub broken_ids: BTreeSet<String>,
+    /// Some edge failed to decode: graph-shape rules would be guesses.
+    pub edges_broken: bool,
+}
+
+/// Decode the top-level value into a job, node by node and edge by edge, so that one bad
+/// operator does not hide the problems of the others.
+pub fn decode_job(root: &Value) -> Decoded<'_> {
+    let problems = RefCell::new(Vec::new());
+    let mut fatal = Vec::new();
+    let mut d = Decoded {
+        job: None,
+        problems: Vec::new(),
+        root,
+        node_values: Vec::new(),
+        edge_values: Vec::new(),
+        broken_ids: BTreeSet::new(),
+        edges_broken: false,
+    };
+    let Kind::Struct {
+        name,
+        fields,
+        closing,
+    } = &root.kind
+    else {
+        d.problems.push(Problem {
+            span: root.head_span(),
+            code: "not-a-job",
+            message: format!("expected `Job(...)`, found {}", root.kind.describe()),
+            hint: Some(
+                "a job file holds one `Job(version: 1, name: ..., nodes: [...], edges: [...])`"
+                    .into(),
+            ),
+        });
+        return d;
+    };
+    if let Some(n) = name
+        && n.name != "Job"
+    {
+        let hint = match de::did_you_mean(&n.name, ["Job"]) {
+            Some(_) => "did you mean `Job`?".to_string(),
+            None => "a job file starts with `Job(`".to_string(),
+        };
+        d.problems.push(Problem {
+            span: n.span,
+            code: "not-a-job",
+            message: format!("expected `Job(...)`, found `{}(...)`", n.name),
+            hint: Some(hint),
+        });
+        return d;
+    }
+    // the head: every field but nodes and edges
+    let head_fields = fields
+        .iter()
+        .filter(|f| f.name.name != "nodes" && f.name.name != "edges")
+        .cloned()
+        .collect();
+    let head = Value {
+        kind: Kind::Struct {
+            name: name.clone(),
+            fields: head_fields,
+            closing: closing.clone(),
+        },
+        span: root.span,
+        comments: Default::default(),
+    };
+    let job: Option<Job> = match de::decode(&head, &problems) {
+        Ok(j) => Some(j),
+        Err(p) => {
+            fatal.push(p);
+            None
+        }
+    };
+    let mut nodes = Vec::new();
+    let list_of = |name: &str, fatal: &mut Vec<Problem>| -> Option<&Vec<Value>> {
+        let f = root.field(name)?;
+        match &f.value.kind {
+            Kind::List { items, .. } => Some(items),
+            other => {
+                fatal.push(Problem {
+                    span: f.value.head_span(),
+                    code: "wrong-type",
+                    message: format!(
+                        "`{name}` must be a list `[...]`, found {}",
+                        other.describe()
+                    ),
+                    hint: None,
+                });
+                None
+            }
+        }
+    };
+    if let Some(items) = list_of("nodes", &mut fatal) {
+        for item in items {
+            match de::decode::<Operator>(item, &problems) {
+                Ok(op) => {
+                    nodes.push(op);
+                    d.node_values.push(item);
+                }
+                Err(p) => {
+                    if let Some(f) = item.field("id")
+                        && let Kind::Str(id) = &f.value.kind
+                    {
+                        d.broken_ids.insert(id.clone());
+                    }
+                    fatal.push(p);
+                }
+            }
+        }
+    }
+    let mut edges = Vec::new();
+    if let Some(items) = list_of("edges", &mut fatal) {
+        for item in items {
+            match de::decode::<(String, String)>(item, &problems) {
+                Ok(e) => {
+                    edges.push(e);
+                    d.edge_values.push(item);
+                }
+                Err(mut p) => {
+                    if p.code == "wrong-type" || p.code == "wrong-length" {
+                        p.hint.get_or_insert_with(|| {
+                            "an edge is a pair of node ids: (\"from\", \"to\")".into()
+                        });
+                    }
+                    d.edges_broken = true;
+                    fatal.push(p);
+                }
+            }
+        }
+    }
+    d.problems = problems.into_inner();
+    d.problems.extend(fatal);
+    d.job = job.map(|mut j| {
+        j.nodes = nodes;
+        j.edges = edges;
+        j
+    });
+    d
+}
+
+/// The canonical text of a job, as `weir fmt` and the graph editor write it.
+pub fn to_ron(job: &Job) -> String {
+    // ron's own writer gives a correct tree; our printer gives it the canonical layout.
+    let text = ron::to_string(job).unwrap_or_default();
+    match syntax::parse(&text) {
+        Ok(doc) => print::print_document(&doc, Some("Job")),
+        Err(_) => text,
+    }
+}
+
+/// Rewrite a job file's text canonically, keeping its comments. Fails only on syntax
+/// errors (a file with other problems is still formatted).
+pub fn format_source(file: &str, src: &str) -> Result<String, Box<Diagnostic>> {
+    let index = LineIndex::new(src);
+    let doc: Document = syntax::parse(src).map_err(|e| {
+        Box::new(Diagnostic::new(
+            file,
+            &index,
+            e.span,
+            Severity::Error,
+            "syntax",
+            e.message,
+            e.hint,
+        ))
+    })?;
+    Ok(print::print_document(&doc, None))
+}

@@ -1,0 +1,8 @@
+//! weir's domain types, pure data with serde: jobs and their operators. Parsing, printing
+//! and validation of job files live in `jobfile`; drawing in `graph`.
+
+pub mod job;
+pub mod operator;
+
+pub use job::*;
+pub use operator::*;
