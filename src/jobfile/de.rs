@@ -413,13 +413,28 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.v.kind {
-            Kind::Map { entries, .. } => visitor
-                .visit_map(MapAccess {
-                    entries: entries.iter(),
-                    current: None,
-                    problems: self.problems,
-                })
-                .map_err(|e| e.at(self.v.head_span())),
+            Kind::Map { entries, .. } => {
+                let mut seen: Vec<&Kind> = Vec::new();
+                for e in entries {
+                    if seen.contains(&&e.key.kind) {
+                        self.problems.borrow_mut().push(Problem {
+                            span: e.key.span,
+                            code: "duplicate-key",
+                            message: format!("map key {} is given twice", e.key.kind.describe()),
+                            hint: Some("remove one of them; the last one would win".into()),
+                        });
+                    } else {
+                        seen.push(&e.key.kind);
+                    }
+                }
+                visitor
+                    .visit_map(MapAccess {
+                        entries: entries.iter(),
+                        current: None,
+                        problems: self.problems,
+                    })
+                    .map_err(|e| e.at(self.v.head_span()))
+            }
             _ => Err(self.wrong("a map `{\"key\": \"value\", ...}`")),
         }
     }

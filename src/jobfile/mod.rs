@@ -244,7 +244,12 @@ pub fn decode_job(root: &Value) -> Decoded<'_> {
                     d.node_values.push(item);
                 }
                 Err(p) => {
-                    if let Some(f) = item.field("id")
+                    // `Kind(id: ...)` or `Kind((id: ...))`
+                    let body = match &item.kind {
+                        Kind::Tuple { items, .. } if items.len() == 1 => &items[0],
+                        _ => item,
+                    };
+                    if let Some(f) = body.field("id")
                         && let Kind::Str(id) = &f.value.kind
                     {
                         d.broken_ids.insert(id.clone());

@@ -25,7 +25,7 @@ pub fn print_document(doc: &Document, top_name: Option<&str>) -> String {
     leading(&mut out, &value.comments, 0);
     broken(&mut out, &value, 0);
     if let Some(t) = &value.comments.trailing {
-        out.push_str(&format!(" //{t}"));
+        out.push_str(&format!(" //{}", t.replace(['\n', '\r'], " ").trim_end()));
     }
     out.push('\n');
     for c in &doc.tail {
@@ -98,6 +98,10 @@ fn comment_lines(out: &mut String, text: &str, depth: usize) {
             }
         } else {
             out.push_str(line);
+        }
+        // trailing blanks would not survive a second `weir fmt`
+        while out.ends_with(' ') {
+            out.pop();
         }
         out.push('\n');
     }
@@ -244,6 +248,11 @@ pub fn string(s: &str) -> String {
 /// Lists of structs (like `nodes` and `fields`) always put one item per line.
 fn force_break(v: &Value) -> bool {
     match &v.kind {
+        Kind::Tuple {
+            name: Some(_),
+            items,
+            ..
+        } if items.len() == 1 => force_break(&items[0]),
         Kind::List { items, .. } => items
             .iter()
             .any(|i| matches!(&i.kind, Kind::Struct { fields, .. } if !fields.is_empty())),
@@ -267,7 +276,8 @@ fn item_end(out: &mut String, c: &Comments) {
     out.push(',');
     if let Some(t) = &c.trailing {
         out.push_str(" //");
-        out.push_str(t);
+        // a block comment spanning lines still has to end on this line
+        out.push_str(&t.replace(['\n', '\r'], " ").trim_end());
     }
     out.push('\n');
 }

@@ -73,6 +73,14 @@ pub fn prepare(query: &str) -> String {
                     i += 1;
                 }
                 let word = &query[start..i];
+                if word.eq_ignore_ascii_case("FOR")
+                    && let Some(end) = system_time_clause(query, i)
+                {
+                    out[start..end].fill(b' ');
+                    i = end;
+                    prev_sig = b'a';
+                    continue;
+                }
                 let next = bytes[i..]
                     .iter()
                     .copied()
@@ -100,6 +108,50 @@ pub fn prepare(query: &str) -> String {
         }
     }
     String::from_utf8(out).unwrap_or_else(|_| query.to_string())
+}
+
+/// After the word `FOR` (ending at `from`): the end of a lookup join's
+/// `FOR SYSTEM_TIME AS OF expr`, where expr is a column (`o.proc_time`) or a call
+/// (`PROCTIME()`). The parser does not read this Flink clause, so it is blanked.
+fn system_time_clause(query: &str, from: usize) -> Option<usize> {
+    let mut pos = from;
+    for kw in ["SYSTEM_TIME", "AS", "OF"] {
+        let rest = &query[pos..];
+        let trimmed = rest.trim_start();
+        if trimmed.len() == rest.len() || !trimmed.get(..kw.len())?.eq_ignore_ascii_case(kw) {
+            return None;
+        }
+        pos += rest.len() - trimmed.len() + kw.len();
+        if trimmed[kw.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+            return None;
+        }
+    }
+    let rest = &query[pos..];
+    pos += rest.len() - rest.trim_start().len();
+    let bytes = query.as_bytes();
+    while pos < bytes.len()
+        && (bytes[pos].is_ascii_alphanumeric() || matches!(bytes[pos], b'_' | b'.' | b'`'))
+    {
+        pos += 1;
+    }
+    if bytes.get(pos) == Some(&b'(') {
+        let mut depth = 0;
+        while pos < bytes.len() {
+            match bytes[pos] {
+                b'(' => depth += 1,
+                b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        pos += 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            pos += 1;
+        }
+    }
+    Some(pos)
 }
 
 /// After `TABLE name` at `from`: the byte range of a `PARTITION BY ...` clause.
@@ -402,6 +454,8 @@ mod tests {
             "SELECT url, TUMBLE_START(ts, INTERVAL '1' MINUTE) FROM clicks GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), url",
             "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY pv DESC) AS rn FROM v) WHERE rn <= 3",
             "SELECT CAST(a AS STRING), CASE WHEN b > 1 THEN 'x' ELSE 'y' END FROM `clicks`",
+            "SELECT c.url, u.city FROM clicks AS c JOIN v FOR SYSTEM_TIME AS OF c.proc_time AS u ON c.user_id = u.id",
+            "SELECT * FROM clicks c LEFT JOIN v for system_time as of PROCTIME() u ON c.k = u.k",
         ] {
             let tables = ["clicks", "v"];
             assert_eq!(check(q, &tables), vec![], "{q}");

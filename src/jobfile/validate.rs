@@ -53,7 +53,7 @@ pub fn identifier_problem(what: &str, name: &str) -> Option<String> {
     let ok_start = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
     if !ok_start || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Some(format!(
-            "{what} `{name}` is not a valid name: use letters, digits and `_`, starting with a letter"
+            "{what} `{name}` is not a valid name: use letters, digits and `_`, starting with a letter or `_`"
         ));
     }
     None
@@ -145,6 +145,17 @@ impl<'a> Checker<'a> {
                 Some(f) => v = &f.value,
                 None => break,
             }
+        }
+        // point inside `Some(...)` at the value itself
+        if let super::syntax::Kind::Tuple {
+            name: Some(n),
+            items,
+            ..
+        } = &v.kind
+            && n.name == "Some"
+            && let [inner] = items.as_slice()
+        {
+            return inner.head_span();
         }
         v.head_span()
     }
@@ -238,6 +249,14 @@ impl<'a> Checker<'a> {
                         None,
                     );
                 }
+                if !job.nodes.is_empty() {
+                    self.error(
+                        self.top("nodes"),
+                        "package",
+                        "a Package job is its plugin: it has no nodes".into(),
+                        "remove nodes and edges, or set mode: Online".to_string(),
+                    );
+                }
             }
             (JobMode::Online, Some(_)) => self.error(
                 self.top("package"),
@@ -299,14 +318,19 @@ impl<'a> Checker<'a> {
             } else {
                 seen.insert(id, i);
             }
-            if let Some(t) = node.table_name()
-                && !matches!(node, Operator::Etl(_) | Operator::Custom(_))
-            {
+            // the field that names the table: Lookup's `alias`, a source's `table`,
+            // else the id itself
+            let table_field = match node {
+                Operator::Lookup(_) => "alias",
+                Operator::KafkaSource(_) | Operator::TempTableSource(_) => "table",
+                _ => "id",
+            };
+            if let Some(t) = node.table_name() {
                 let key = t.to_lowercase();
                 if let Some(&first) = tables.get(&key) {
                     if first != i && self.job.nodes[first].id() != id {
                         self.error(
-                            self.at(i, &["table"]),
+                            self.at(i, &[table_field]),
                             "duplicate-table",
                             format!(
                                 "table `{t}` is registered by both `{}` and `{id}`",
@@ -319,9 +343,9 @@ impl<'a> Checker<'a> {
                     tables.insert(key, i);
                 }
                 if t != id
-                    && let Some(msg) = identifier_problem("table name", t)
+                    && let Some(msg) = identifier_problem(table_field, t)
                 {
-                    self.error(self.at(i, &["table"]), "table-name", msg, None);
+                    self.error(self.at(i, &[table_field]), "table-name", msg, None);
                 }
             }
         }
@@ -564,6 +588,22 @@ impl<'a> Checker<'a> {
     }
 
     fn fields(&mut self, i: usize, field: &str, fields: &[Field]) {
+        for (k, f) in fields.iter().enumerate() {
+            if let FieldType::Decimal(p, sc) = f.ty
+                && (p == 0 || p > 38 || sc > p)
+            {
+                self.error(
+                    self.at_item(i, field, k),
+                    "decimal",
+                    format!(
+                        "Decimal({p}, {sc}) of field `{}` is not a valid type",
+                        f.name
+                    ),
+                    "precision is 1 to 38 and scale at most the precision, e.g. Decimal(10, 2)"
+                        .to_string(),
+                );
+            }
+        }
         if fields.is_empty() {
             self.error(
                 self.at(i, &[field]),
@@ -731,11 +771,6 @@ impl<'a> Checker<'a> {
                         );
                     }
                 }
-                if let Some(a) = &l.alias
-                    && let Some(msg) = identifier_problem("alias", a)
-                {
-                    self.error(self.at(i, &["alias"]), "table-name", msg, None);
-                }
                 match l.cache {
                     Cache::Lru { size: 0, .. } => self.error(
                         self.at(i, &["cache", "size"]),
@@ -797,6 +832,14 @@ impl<'a> Checker<'a> {
             }
             Operator::KafkaSink(k) => {
                 self.topic(i, &k.topic);
+                if k.properties.keys().any(|p| p.trim().is_empty()) {
+                    self.error(
+                        self.at(i, &["properties"]),
+                        "empty",
+                        "a client property has an empty name".into(),
+                        None,
+                    );
+                }
                 if let Some(key) = &k.key {
                     self.columns(i, "key", key);
                 }
@@ -940,12 +983,32 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Span of job-local data source `name` (or one of its fields).
+    fn ds_span(&self, name: &str, field: Option<&str>) -> Span {
+        let Some(f) = self.d.root.field("datasources") else {
+            return self.d.root.head_span();
+        };
+        let super::syntax::Kind::Map { entries, .. } = &f.value.kind else {
+            return f.value.head_span();
+        };
+        let Some(e) = entries
+            .iter()
+            .find(|e| matches!(&e.key.kind, super::syntax::Kind::Str(k) if k == name))
+        else {
+            return f.value.head_span();
+        };
+        match field.and_then(|n| e.value.field(n)) {
+            Some(fv) => fv.value.span,
+            None => e.key.span,
+        }
+    }
+
     fn datasources(&mut self) {
         let decl = &self.job.datasources;
         for (name, ds) in decl {
             if name.trim().is_empty() {
                 self.error(
-                    self.top("datasources"),
+                    self.ds_span(name, None),
                     "empty",
                     "a data source has an empty name".into(),
                     None,
@@ -953,7 +1016,7 @@ impl<'a> Checker<'a> {
             }
             if ds.address.trim().is_empty() {
                 self.error(
-                    self.top("datasources"),
+                    self.ds_span(name, Some("address")),
                     "empty",
                     format!("data source `{name}` has an empty address"),
                     None,
@@ -963,7 +1026,7 @@ impl<'a> Checker<'a> {
                 && !(p.starts_with("env:") || p.starts_with("file:"))
             {
                 self.error(
-                    self.top("datasources"),
+                    self.ds_span(name, Some("password")),
                     "credential",
                     format!("data source `{name}` holds a password in plain text"),
                     "refer to it instead: password: Some(\"env:NAME\") or Some(\"file:PATH\")"
