@@ -3,6 +3,7 @@
 
 mod fmt;
 mod graph;
+pub mod tui;
 mod validate;
 
 use std::path::PathBuf;
@@ -29,8 +30,9 @@ pub mod exit {
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    /// Without a command, weir opens the workbench on the current project.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Args)]
@@ -54,14 +56,24 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// Draw a job's graph as boxes and arrows.
     Graph(graph::GraphArgs),
+    /// Open the full-screen workbench (also what `weir` alone does), or replay a key script.
+    Tui(tui::TuiArgs),
 }
 
 /// Run a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
-        Command::Validate(a) => validate::run(&cli.global, &a),
-        Command::Fmt(a) => fmt::run(&cli.global, &a),
-        Command::Graph(a) => graph::run(&cli.global, &a),
+        Some(Command::Validate(a)) => validate::run(&cli.global, &a),
+        Some(Command::Fmt(a)) => fmt::run(&cli.global, &a),
+        Some(Command::Graph(a)) => graph::run(&cli.global, &a),
+        Some(Command::Tui(a)) => tui::run(&cli.global, &a),
+        None => tui::run(
+            &cli.global,
+            &tui::TuiArgs {
+                size: "80x24".into(),
+                ..Default::default()
+            },
+        ),
     }
 }
 

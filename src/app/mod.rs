@@ -1,0 +1,28 @@
+//! Use cases shared by the CLI and the TUI: one code path per action, so the headless
+//! TUI tests exactly what the terminal does. The app layer calls `jobfile`, `graph` and
+//! (later) the store and engine; the UI layers never touch files or databases directly.
+
+pub mod project;
+
+/// What went wrong in a use case, said so that a user knows what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The user asked for something that cannot be done as asked.
+    #[error("{0}")]
+    User(String),
+    /// The file system or another external system failed.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+impl AppError {
+    pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        AppError::Io {
+            what: what.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! `weir` / `weir tui`: the full-screen workbench on the current project, or headless
+//! with `--script FILE --dump DIR` (keys replayed through the same path, every frame
+//! written as text).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::{Global, exit};
+use crate::app::project::Project;
+use crate::tui::app::{App, Env};
+use crate::tui::{config, headless, terminal};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum EnvArg {
+    #[default]
+    Test,
+    Prod,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct TuiArgs {
+    /// Replay this key script instead of reading the keyboard (headless).
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// Write every frame of a headless run as a text file into DIR.
+    #[arg(long, value_name = "DIR", requires = "script")]
+    pub dump: Option<PathBuf>,
+    /// Screen size of a headless run.
+    #[arg(long, value_name = "WxH", default_value = "80x24")]
+    pub size: String,
+    /// Environment: prod uses the prod skin.
+    #[arg(long, value_enum, default_value_t = EnvArg::Test)]
+    pub env: EnvArg,
+    /// Theme name (themes/NAME.ron); default `default`, or `prod` in production.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+}
+
+/// The acting user: WEIR_USER, else the OS login.
+pub fn current_user() -> String {
+    ["WEIR_USER", "USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub fn run(_global: &Global, args: &TuiArgs) -> i32 {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let project = Project::discover(&cwd);
+    let env = match args.env {
+        EnvArg::Test => Env::Test,
+        EnvArg::Prod => Env::Prod,
+    };
+    let loaded = config::load(&project.root, env, args.theme.as_deref());
+    // configuration problems are shown before the alternate screen opens
+    for d in &loaded.diagnostics {
+        eprintln!("{}", d.render());
+    }
+    let mut app = App::new(project, loaded.theme, loaded.keymap, env, current_user());
+    if let Some(first) = loaded.diagnostics.first() {
+        app.status = Some((
+            crate::tui::action::Level::Error,
+            format!(
+                "{}:{}:{}: {} (using defaults)",
+                first.file, first.line, first.column, first.message
+            ),
+        ));
+    }
+    match &args.script {
+        Some(script) => run_headless(app, script, args),
+        None => {
+            if !std::io::stdout().is_terminal() {
+                eprintln!(
+                    "error: weir's workbench needs a terminal; for scripts use `weir tui --script FILE --dump DIR`"
+                );
+                return exit::INVALID;
+            }
+            match terminal::run(app) {
+                Ok(()) => exit::OK,
+                Err(e) => {
+                    eprintln!("error: the terminal failed: {e}");
+                    exit::CHECK_FAILED
+                }
+            }
+        }
+    }
+}
+
+fn run_headless(mut app: App, script_path: &PathBuf, args: &TuiArgs) -> i32 {
+    let (w, h) = match headless::parse_size(&args.size) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: --size: {e}");
+            return exit::INVALID;
+        }
+    };
+    let text = match std::fs::read_to_string(script_path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read script {}: {e}", script_path.display());
+            return exit::INVALID;
+        }
+    };
+    let script = match headless::parse_script(&text) {
+        Ok(s) => s,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("{}:{e}", script_path.display());
+            }
+            return exit::INVALID;
+        }
+    };
+    let mut runner = match headless::Headless::new(w, h, args.dump.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot write frames: {e}");
+            return exit::INVALID;
+        }
+    };
+    match runner.run(&mut app, &script) {
+        Ok(()) => {
+            println!("{} frames, script passed", runner.frames);
+            exit::OK
+        }
+        Err(f) => {
+            eprintln!("{}:{}: {}", script_path.display(), f.line, f.message);
+            exit::CHECK_FAILED
+        }
+    }
+}

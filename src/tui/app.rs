@@ -1,0 +1,555 @@
+//! The workbench state and the one place actions are carried out. Input is turned into
+//! actions by the panes (`handle_key`), actions change state here (`apply`), and the
+//! view draws the state (`view.rs`) without changing it.
+
+use crossterm::event::KeyCode;
+
+use super::action::{Action, Level, Outcome};
+use super::keymap::Keymap;
+use super::keys::Key;
+use super::overlay::{Command, LineInput, Overlay, PromptKind};
+use super::screens::graph::GraphScreen;
+use super::screens::home::Home;
+use super::screens::{Context, Screen};
+use super::theme::Theme;
+use super::tree::TreePane;
+use crate::app::project::Project;
+
+/// Screens the palette can open by `:name`, with what they are.
+pub const SCREENS: &[(&str, &str)] = &[
+    ("home", "project overview: every job and its state"),
+    ("graph", "graph editor of the selected job"),
+    ("sql", "SQL editor of the selected node"),
+    ("config", "job config form of the open job"),
+    ("tree", "the project tree"),
+    ("help", "keys of the active screen"),
+    ("quit", "leave weir"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Tree,
+    Main,
+}
+
+/// Test or production: production uses the prod skin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Env {
+    Test,
+    Prod,
+}
+
+impl Env {
+    pub fn name(self) -> &'static str {
+        match self {
+            Env::Test => "test",
+            Env::Prod => "prod",
+        }
+    }
+}
+
+pub struct App {
+    pub project: Project,
+    pub tree: TreePane,
+    /// Main-pane screens, the active one last; the bottom one is always Home.
+    pub screens: Vec<Box<dyn Screen>>,
+    pub focus: Focus,
+    pub overlay: Option<Overlay>,
+    pub status: Option<(Level, String)>,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub env: Env,
+    pub user: String,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(project: Project, theme: Theme, keymap: Keymap, env: Env, user: String) -> App {
+        let (tree, err) = TreePane::load(&project);
+        let home = {
+            let cx = Context {
+                project: &project,
+                theme: &theme,
+                keymap: &keymap,
+            };
+            Home::new(&cx)
+        };
+        App {
+            project,
+            tree,
+            screens: vec![Box::new(home)],
+            focus: Focus::Tree,
+            overlay: None,
+            status: err.map(|e| (Level::Error, e)),
+            theme,
+            keymap,
+            env,
+            user,
+            quit: false,
+        }
+    }
+
+    pub fn screen(&self) -> &dyn Screen {
+        self.screens
+            .last()
+            .map(|s| s.as_ref())
+            .expect("home is always there")
+    }
+
+    /// The keymap context of what has focus.
+    pub fn context(&self) -> &'static str {
+        match self.focus {
+            Focus::Tree => "tree",
+            Focus::Main => self.screen().context(),
+        }
+    }
+
+    pub fn mode(&self) -> &'static str {
+        match &self.overlay {
+            Some(Overlay::Palette { .. }) => "COMMAND",
+            Some(Overlay::Filter { .. }) => "FILTER",
+            Some(Overlay::Prompt { .. }) => "INPUT",
+            Some(Overlay::ConfirmDelete { .. }) => "CONFIRM",
+            Some(Overlay::Help { .. }) => "HELP",
+            None if self.focus == Focus::Main => self.screen().mode(),
+            None => "NORMAL",
+        }
+    }
+
+    /// The relative path of the job open in the main pane, if any.
+    pub fn open_job(&self) -> Option<String> {
+        self.screens.iter().rev().find_map(|s| s.job())
+    }
+
+    /// Feed one key press through overlays, bindings and panes.
+    pub fn handle_key(&mut self, key: Key) {
+        if self.overlay.is_some() {
+            let action = self.overlay_key(key);
+            if let Some(a) = action {
+                self.apply(a);
+            }
+            return;
+        }
+        let outcome = self.pane_key(key);
+        if let Outcome::Action(a) = outcome {
+            self.apply(a);
+        }
+    }
+
+    fn pane_key(&mut self, key: Key) -> Outcome {
+        let context = self.context();
+        // a screen that edits text sees keys before any binding
+        if self.focus == Focus::Main && self.screen().captures_text() {
+            let out = self.with_screen(|s, cx| s.handle_key(key, cx));
+            if out != Outcome::Ignored {
+                return out;
+            }
+        }
+        if let Some(action) = self.keymap.local_action(context, key).map(str::to_string) {
+            let out = self.perform_focused(&action);
+            if out != Outcome::Ignored {
+                return out;
+            }
+        }
+        if let Some(action) = self.keymap.local_action("global", key).map(str::to_string) {
+            return self.global(&action);
+        }
+        if self.focus == Focus::Main && !self.screen().captures_text() {
+            return self.with_screen(|s, cx| s.handle_key(key, cx));
+        }
+        Outcome::Ignored
+    }
+
+    fn with_screen<T>(&mut self, f: impl FnOnce(&mut dyn Screen, &Context) -> T) -> T {
+        let cx = Context {
+            project: &self.project,
+            theme: &self.theme,
+            keymap: &self.keymap,
+        };
+        let screen = self.screens.last_mut().expect("home is always there");
+        f(screen.as_mut(), &cx)
+    }
+
+    /// A named action for the focused pane.
+    fn perform_focused(&mut self, action: &str) -> Outcome {
+        match self.focus {
+            Focus::Tree => self.tree.perform(action, &mut self.overlay),
+            Focus::Main => self.with_screen(|s, cx| s.perform(action, cx)),
+        }
+    }
+
+    /// Global actions by name (keymap `global` context and palette).
+    fn global(&mut self, action: &str) -> Outcome {
+        let a = match action {
+            "palette" => Action::Palette,
+            "help" => Action::Help,
+            "filter" => Action::Filter,
+            "back" => Action::Back,
+            "focus-next" => Action::FocusNext,
+            "quit" => Action::Quit,
+            // saving and reloading belong to the open job, wherever focus is
+            "save" | "reload" => {
+                let out = self.with_screen(|s, cx| s.perform(action, cx));
+                return if out == Outcome::Ignored {
+                    Action::Status(
+                        Level::Warning,
+                        format!("nothing to {action}: open a job first"),
+                    )
+                    .into()
+                } else {
+                    out
+                };
+            }
+            other => return self.perform_focused(other),
+        };
+        a.into()
+    }
+
+    fn overlay_key(&mut self, key: Key) -> Option<Action> {
+        let overlay = self.overlay.as_mut()?;
+        match overlay {
+            Overlay::Help { .. } => {
+                self.overlay = None;
+                None
+            }
+            Overlay::ConfirmDelete { rel } => {
+                let rel = rel.clone();
+                self.overlay = None;
+                if key == Key::char('y') {
+                    Some(match self.project.delete(&rel) {
+                        Ok(()) => {
+                            self.status = Some((Level::Ok, format!("deleted {rel}")));
+                            self.screens
+                                .retain(|s| s.job().as_deref() != Some(rel.as_str()));
+                            Action::TreeChanged(None)
+                        }
+                        Err(e) => Action::Status(Level::Error, e.to_string()),
+                    })
+                } else {
+                    Some(Action::Status(Level::Info, "not deleted".into()))
+                }
+            }
+            Overlay::Filter { input } => match key.code {
+                KeyCode::Esc => {
+                    self.overlay = None;
+                    self.set_filter("");
+                    None
+                }
+                KeyCode::Enter => {
+                    self.overlay = None;
+                    None
+                }
+                _ => {
+                    input.handle(key);
+                    let text = input.text.clone();
+                    self.set_filter(&text);
+                    None
+                }
+            },
+            Overlay::Prompt { kind, input } => match key.code {
+                KeyCode::Esc => {
+                    self.overlay = None;
+                    None
+                }
+                KeyCode::Enter => {
+                    let (kind, text) = (kind.clone(), input.text.trim().to_string());
+                    self.overlay = None;
+                    Some(self.prompt_done(kind, &text))
+                }
+                _ => {
+                    input.handle(key);
+                    None
+                }
+            },
+            Overlay::Palette {
+                input,
+                commands,
+                selected,
+            } => match key.code {
+                KeyCode::Esc => {
+                    self.overlay = None;
+                    None
+                }
+                KeyCode::Up => {
+                    *selected = selected.saturating_sub(1);
+                    None
+                }
+                KeyCode::Down | KeyCode::Tab => {
+                    let n = Overlay::matches(input, commands).len();
+                    *selected = (*selected + 1).min(n.saturating_sub(1));
+                    None
+                }
+                KeyCode::Enter => {
+                    let found = Overlay::matches(input, commands)
+                        .get(*selected)
+                        .map(|c| c.run.clone());
+                    let typed = input.text.clone();
+                    self.overlay = None;
+                    Some(match found {
+                        Some(run) => self.run_command(&run),
+                        None => Action::Status(
+                            Level::Error,
+                            format!("no command `{typed}`: : lists them all"),
+                        ),
+                    })
+                }
+                _ => {
+                    input.handle(key);
+                    *selected = 0;
+                    None
+                }
+            },
+        }
+    }
+
+    fn set_filter(&mut self, text: &str) {
+        match self.focus {
+            Focus::Tree => self.tree.set_filter(text),
+            Focus::Main => self.with_screen(|s, _| s.set_filter(text)),
+        }
+    }
+
+    fn prompt_done(&mut self, kind: PromptKind, text: &str) -> Action {
+        let result = match &kind {
+            PromptKind::NewJob { folder } => self.project.create_job(folder, text).map(|rel| {
+                self.status = Some((Level::Ok, format!("created jobs/{rel}")));
+                rel
+            }),
+            PromptKind::NewFolder { parent } => self.project.create_folder(parent, text),
+            PromptKind::Rename { rel } => self.project.rename(rel, text),
+            PromptKind::Move { rel } => self.project.move_to(rel, text.trim_matches('/')),
+        };
+        match result {
+            Ok(rel) => {
+                if let PromptKind::Rename { rel: old } | PromptKind::Move { rel: old } = &kind {
+                    // a renamed or moved job that is open is closed: its path changed
+                    self.screens
+                        .retain(|s| s.job().as_deref() != Some(old.as_str()));
+                    self.status = Some((Level::Ok, format!("{old} → {rel}")));
+                }
+                Action::TreeChanged(Some(rel))
+            }
+            Err(e) => Action::Status(Level::Error, e.to_string()),
+        }
+    }
+
+    /// Every command the palette offers right now.
+    pub fn commands(&self) -> Vec<Command> {
+        let mut out: Vec<Command> = SCREENS
+            .iter()
+            .map(|(n, d)| Command {
+                name: format!(":{n}"),
+                description: d.to_string(),
+                run: format!(":{n}"),
+            })
+            .collect();
+        for (action, desc) in self.screen().actions() {
+            out.push(Command {
+                name: action.to_string(),
+                description: desc.to_string(),
+                run: format!("main:{action}"),
+            });
+        }
+        for (ctx, _, action, desc) in super::keymap::DEFAULTS {
+            if *ctx == "tree" && !matches!(*action, "up" | "down") {
+                out.push(Command {
+                    name: format!("tree {action}"),
+                    description: desc.to_string(),
+                    run: format!("tree:{action}"),
+                });
+            }
+        }
+        out.dedup_by(|a, b| a.name == b.name);
+        out
+    }
+
+    fn run_command(&mut self, run: &str) -> Action {
+        if let Some(screen) = run.strip_prefix(':') {
+            let name = SCREENS
+                .iter()
+                .map(|(n, _)| *n)
+                .find(|n| *n == screen)
+                .unwrap_or("home");
+            return Action::Open(name);
+        }
+        if let Some(action) = run.strip_prefix("tree:") {
+            self.focus = Focus::Tree;
+            return match self.tree.perform(action, &mut self.overlay) {
+                Outcome::Action(a) => a,
+                _ => Action::Status(Level::Info, String::new()),
+            };
+        }
+        let action = run.strip_prefix("main:").unwrap_or(run);
+        self.focus = Focus::Main;
+        match self.with_screen(|s, cx| s.perform(action, cx)) {
+            Outcome::Action(a) => a,
+            Outcome::Consumed => Action::Status(Level::Info, String::new()),
+            Outcome::Ignored => {
+                Action::Status(Level::Warning, format!("`{action}` does nothing here"))
+            }
+        }
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Back => {
+                if self.focus == Focus::Main && self.screens.len() > 1 {
+                    if self.screen().dirty() {
+                        self.status = Some((
+                            Level::Warning,
+                            "unsaved changes: C-s saves, C-r reloads from disk, then Esc closes"
+                                .into(),
+                        ));
+                    } else {
+                        self.screens.pop();
+                        self.refresh_home();
+                    }
+                } else if self.focus == Focus::Main {
+                    self.focus = Focus::Tree;
+                } else if !self.tree.filter.is_empty() {
+                    self.tree.set_filter("");
+                }
+            }
+            Action::FocusNext => {
+                self.focus = match self.focus {
+                    Focus::Tree => Focus::Main,
+                    Focus::Main => Focus::Tree,
+                }
+            }
+            Action::Palette => {
+                let commands = self.commands();
+                self.overlay = Some(Overlay::Palette {
+                    input: LineInput::default(),
+                    commands,
+                    selected: 0,
+                })
+            }
+            Action::Filter => {
+                self.overlay = Some(Overlay::Filter {
+                    input: LineInput::default(),
+                })
+            }
+            Action::Help => {
+                let context = self.context();
+                let lines = self
+                    .keymap
+                    .bindings(context)
+                    .into_iter()
+                    .map(|(k, a)| {
+                        let d = Keymap::describe(&a).to_string();
+                        (k, a, d)
+                    })
+                    .collect();
+                self.overlay = Some(Overlay::Help { context, lines });
+            }
+            Action::Open(name) => self.open(name),
+            Action::OpenJob(rel) => self.open_job_at(&rel),
+            Action::Perform(a) => {
+                if let Outcome::Action(next) = self.perform_focused(&a) {
+                    self.apply(next);
+                }
+            }
+            Action::Status(level, msg) => {
+                self.status = if msg.is_empty() {
+                    None
+                } else {
+                    Some((level, msg))
+                };
+            }
+            Action::TreeChanged(select) => {
+                if let Some(e) = self.tree.reload(&self.project, select.as_deref()) {
+                    self.status = Some((Level::Error, e));
+                }
+                self.refresh_home();
+            }
+        }
+    }
+
+    fn refresh_home(&mut self) {
+        if self.screens.len() == 1 {
+            let cx = Context {
+                project: &self.project,
+                theme: &self.theme,
+                keymap: &self.keymap,
+            };
+            self.screens[0] = Box::new(Home::new(&cx));
+        }
+    }
+
+    fn open(&mut self, name: &'static str) {
+        match name {
+            "home" => {
+                if self.screens.iter().skip(1).any(|s| s.dirty()) {
+                    self.status = Some((
+                        Level::Warning,
+                        "unsaved changes in the open job: save (C-s) or reload (C-r) first".into(),
+                    ));
+                    return;
+                }
+                self.screens.truncate(1);
+                self.refresh_home();
+                self.focus = Focus::Main;
+            }
+            "tree" => self.focus = Focus::Tree,
+            "help" => self.apply(Action::Help),
+            "quit" => self.quit = true,
+            "graph" => {
+                if self.screens.len() > 1 {
+                    self.focus = Focus::Main;
+                } else {
+                    match self
+                        .tree
+                        .current()
+                        .filter(|e| !e.is_folder)
+                        .map(|e| e.rel.clone())
+                    {
+                        Some(rel) => self.open_job_at(&rel),
+                        None => {
+                            self.status =
+                                Some((Level::Warning, "select a job in the tree first".into()))
+                        }
+                    }
+                }
+            }
+            // the SQL editor and config form live inside the graph editor
+            "sql" | "config" => {
+                if self.screens.len() == 1 {
+                    self.open("graph");
+                }
+                if self.screens.len() > 1 {
+                    self.focus = Focus::Main;
+                    let action = if name == "sql" {
+                        "edit-sql"
+                    } else {
+                        "edit-config"
+                    };
+                    self.apply(Action::Perform(action.into()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn open_job_at(&mut self, rel: &str) {
+        if self.open_job().as_deref() == Some(rel) {
+            self.focus = Focus::Main;
+            return;
+        }
+        if self.screens.iter().skip(1).any(|s| s.dirty()) {
+            self.status = Some((
+                Level::Warning,
+                "unsaved changes in the open job: save (C-s) or reload (C-r) first".into(),
+            ));
+            return;
+        }
+        match GraphScreen::open(&self.project, rel) {
+            Ok(screen) => {
+                self.screens.truncate(1);
+                self.screens.push(Box::new(screen));
+                self.focus = Focus::Main;
+            }
+            Err(e) => self.status = Some((Level::Error, e)),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Which key runs which action, per context. Built-in defaults live here; a user's
+//! keymap file (`keymap_file.rs`) holds only overrides on top of them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::keys::{Key, parse_keys};
+
+/// Key contexts: `global` applies everywhere unless the active context binds the key.
+pub const CONTEXTS: [&str; 5] = ["global", "tree", "graph", "sql", "form"];
+
+/// (context, key, action, what it does). Action names are what palette entries and
+/// keymap files use.
+pub const DEFAULTS: &[(&str, &str, &str, &str)] = &[
+    ("global", ":", "palette", "open the command palette"),
+    ("global", "?", "help", "show the keys of this screen"),
+    ("global", "/", "filter", "filter the list"),
+    ("global", "<Esc>", "back", "go back / close"),
+    (
+        "global",
+        "<Tab>",
+        "focus-next",
+        "switch between the tree and the main pane",
+    ),
+    ("global", "<C-q>", "quit", "quit weir"),
+    ("global", "<C-s>", "save", "save the job"),
+    ("global", "<C-r>", "reload", "reload the job from disk"),
+    ("tree", "<Up>", "up", "previous entry"),
+    ("tree", "<Down>", "down", "next entry"),
+    ("tree", "k", "up", "previous entry"),
+    ("tree", "j", "down", "next entry"),
+    ("tree", "<Enter>", "open", "open the job / fold the folder"),
+    ("tree", "n", "new-job", "create a job in this folder"),
+    ("tree", "N", "new-folder", "create a folder"),
+    ("tree", "r", "rename", "rename the entry"),
+    ("tree", "d", "delete", "delete the entry"),
+    ("tree", "m", "move", "move the entry to another folder"),
+    ("graph", "<Up>", "up", "select the node above"),
+    ("graph", "<Down>", "down", "select the node below"),
+    ("graph", "<Left>", "left", "select the node to the left"),
+    ("graph", "<Right>", "right", "select the node to the right"),
+    ("graph", "e", "next-edge", "select the next edge"),
+    ("graph", "E", "prev-edge", "select the previous edge"),
+    ("graph", "a", "add-node", "add an operator"),
+    (
+        "graph",
+        "c",
+        "connect",
+        "connect the selected node to another",
+    ),
+    ("graph", "x", "disconnect", "remove the selected edge"),
+    ("graph", "d", "delete-node", "delete the selected node"),
+    (
+        "graph",
+        "<Enter>",
+        "edit-node",
+        "edit the node's parameters",
+    ),
+    (
+        "graph",
+        "s",
+        "edit-sql",
+        "edit the SQL of the selected node",
+    ),
+    ("graph", "g", "edit-config", "edit the job config"),
+    ("graph", "v", "validate", "validate the job"),
+    ("sql", "<C-k>", "validate", "check the SQL"),
+    ("sql", "<C-t>", "template", "insert a template"),
+    ("sql", "<C-s>", "apply", "apply the SQL to the node"),
+    ("form", "<Up>", "up", "previous field"),
+    ("form", "<Down>", "down", "next field"),
+    ("form", "<Enter>", "edit", "edit the field / finish editing"),
+    ("form", "<C-s>", "apply", "apply the form"),
+];
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Keymap {
+    /// context → key → action
+    bindings: BTreeMap<String, HashMap<Key, String>>,
+}
+
+impl Keymap {
+    pub fn defaults() -> Keymap {
+        let mut km = Keymap::default();
+        for (ctx, keys, action, _) in DEFAULTS {
+            if let Ok(k) = parse_keys(keys)
+                && let [key] = k.as_slice()
+            {
+                km.bind(ctx, *key, action);
+            }
+        }
+        km
+    }
+
+    pub fn bind(&mut self, context: &str, key: Key, action: &str) {
+        self.bindings
+            .entry(context.to_string())
+            .or_default()
+            .insert(key, action.to_string());
+    }
+
+    /// The action for `key` in `context`, falling back to the global bindings.
+    pub fn action(&self, context: &str, key: Key) -> Option<&str> {
+        self.bindings
+            .get(context)
+            .and_then(|m| m.get(&key))
+            .or_else(|| self.bindings.get("global").and_then(|m| m.get(&key)))
+            .map(String::as_str)
+    }
+
+    /// The action bound in exactly this context (no global fallback).
+    pub fn local_action(&self, context: &str, key: Key) -> Option<&str> {
+        self.bindings
+            .get(context)
+            .and_then(|m| m.get(&key))
+            .map(String::as_str)
+    }
+
+    /// Keys bound in `context` (and global), for the help screen: (key, action).
+    pub fn bindings(&self, context: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for ctx in [context, "global"] {
+            if let Some(m) = self.bindings.get(ctx) {
+                let mut local: Vec<(String, String)> =
+                    m.iter().map(|(k, a)| (k.notation(), a.clone())).collect();
+                local.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+                for (k, a) in local {
+                    if !out.iter().any(|(o, _)| *o == k) {
+                        out.push((k, a));
+                    }
+                }
+            }
+            if context == "global" {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Known action names of a context (from the defaults), for checking keymap files.
+    pub fn known_actions(context: &str) -> Vec<&'static str> {
+        let mut v: Vec<&str> = DEFAULTS
+            .iter()
+            .filter(|(c, ..)| *c == context || *c == "global")
+            .map(|(_, _, a, _)| *a)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// What an action does, from the defaults.
+    pub fn describe(action: &str) -> &'static str {
+        DEFAULTS
+            .iter()
+            .find(|(_, _, a, _)| *a == action)
+            .map_or("", |(_, _, _, d)| d)
+    }
+}

@@ -1,0 +1,16 @@
+//! The full-screen workbench: state (`app`), actions (`action`), panes (`tree`,
+//! `screens/`), overlays, drawing (`view`), keys, keymaps and themes, and the headless
+//! driver that replays key scripts through the same path as the terminal.
+
+pub mod action;
+pub mod app;
+pub mod config;
+pub mod headless;
+pub mod keymap;
+pub mod keys;
+pub mod overlay;
+pub mod screens;
+pub mod terminal;
+pub mod theme;
+pub mod tree;
+pub mod view;

@@ -1,0 +1,56 @@
+//! Main-pane screens. Each has a `:name` (the command palette opens it), a keymap
+//! context, named actions (offered in the palette and bindable in keymap files), and
+//! separate input handling and rendering.
+
+pub mod graph;
+pub mod home;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::action::Outcome;
+use super::keymap::Keymap;
+use super::keys::Key;
+use super::theme::Theme;
+use crate::app::project::Project;
+
+/// What a screen may read while it handles input or draws.
+pub struct Context<'a> {
+    pub project: &'a Project,
+    pub theme: &'a Theme,
+    pub keymap: &'a Keymap,
+}
+
+pub trait Screen {
+    /// The `:name` of this kind of screen, e.g. `graph`.
+    fn name(&self) -> &'static str;
+    /// Breadcrumb segments after the project, e.g. `["team", "orders"]`.
+    fn crumbs(&self) -> Vec<String>;
+    /// Keymap context of the screen's current mode, e.g. `graph`, `form`, `sql`.
+    fn context(&self) -> &'static str;
+    /// While true, printable keys go to the screen before any binding (text editing).
+    fn captures_text(&self) -> bool {
+        false
+    }
+    /// The project-relative path of the job this screen edits.
+    fn job(&self) -> Option<String> {
+        None
+    }
+    /// Unsaved changes.
+    fn dirty(&self) -> bool {
+        false
+    }
+    /// A short mode word for the status bar (`EDIT`, `CONNECT`, ...).
+    fn mode(&self) -> &'static str {
+        "NORMAL"
+    }
+    /// A raw key that no binding took (or every key while `captures_text`).
+    fn handle_key(&mut self, key: Key, cx: &Context) -> Outcome;
+    /// Run a named action; `Ignored` if the screen has no such action now.
+    fn perform(&mut self, action: &str, cx: &Context) -> Outcome;
+    /// (action, description) pairs the palette offers while this screen is active.
+    fn actions(&self) -> Vec<(&'static str, &'static str)>;
+    /// Narrow the screen's list to rows matching `text` (`/`); empty clears.
+    fn set_filter(&mut self, _text: &str) {}
+    fn render(&mut self, frame: &mut Frame, area: Rect, cx: &Context, focused: bool);
+}
