@@ -5,9 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn weir(dir: &Path, args: &[&str]) -> Output {
+    // an empty config dir keeps the developer's own keymap and themes out of the tests
+    let config = std::env::temp_dir().join(format!("weir-cli-noconfig-{}", std::process::id()));
     Command::new(env!("CARGO_BIN_EXE_weir"))
         .args(args)
         .current_dir(dir)
+        .env("WEIR_CONFIG_DIR", config)
         .output()
         .expect("weir runs")
 }

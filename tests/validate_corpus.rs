@@ -90,3 +90,13 @@ fn arbitrary_input_never_panics() {
         let _ = jobfile::format_source("h.ron", src);
     }
 }
+
+/// Inputs the fuzzer found; each once broke an invariant.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    // `r#` with no name after it was read as an empty field name
+    let src = "Job(version: 1, name: \"x\", nodes: [PrintSink(r#: \"out\")])";
+    let checked = jobfile::check_source("f.ron", src);
+    assert_eq!(checked.diagnostics[0].code, "syntax");
+    assert!(jobfile::format_source("f.ron", src).is_err());
+}

@@ -38,12 +38,30 @@ pub struct TuiArgs {
     pub theme: Option<String>,
 }
 
-/// The acting user: WEIR_USER, else the OS login.
+/// The acting user: WEIR_USER, else the OS login (from the environment, else the
+/// password database entry of the process's uid).
 pub fn current_user() -> String {
     ["WEIR_USER", "USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .or_else(login_from_passwd)
         .unwrap_or_else(|| "unknown".into())
+}
+
+fn login_from_passwd() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut parts = l.split(':');
+        let name = parts.next()?;
+        (parts.nth(1)? == uid).then(|| name.to_string())
+    })
 }
 
 pub fn run(_global: &Global, args: &TuiArgs) -> i32 {
@@ -60,10 +78,14 @@ pub fn run(_global: &Global, args: &TuiArgs) -> i32 {
     }
     let mut app = App::new(project, loaded.theme, loaded.keymap, env, current_user());
     if let Some(first) = loaded.diagnostics.first() {
+        let more = match loaded.diagnostics.len() {
+            1 => String::new(),
+            n => format!(" (+{} more, see the terminal after exit)", n - 1),
+        };
         app.status = Some((
             crate::tui::action::Level::Error,
             format!(
-                "{}:{}:{}: {} (using defaults)",
+                "{}:{}:{}: {}; defaults used for it{more}",
                 first.file, first.line, first.column, first.message
             ),
         ));

@@ -277,7 +277,7 @@ fn item_end(out: &mut String, c: &Comments) {
     if let Some(t) = &c.trailing {
         out.push_str(" //");
         // a block comment spanning lines still has to end on this line
-        out.push_str(&t.replace(['\n', '\r'], " ").trim_end());
+        out.push_str(t.replace(['\n', '\r'], " ").trim_end());
     }
     out.push('\n');
 }

@@ -157,9 +157,12 @@ fn system_time_clause(query: &str, from: usize) -> Option<usize> {
 /// After `TABLE name` at `from`: the byte range of a `PARTITION BY ...` clause.
 fn partition_clause(query: &str, from: usize) -> Option<(usize, usize)> {
     let rest = &query[from..];
-    let name_len = rest
-        .trim_start()
-        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '`' || c == '"'))?;
+    let name = rest.trim_start();
+    // a quoted name (`raw-events`) runs to its closing quote
+    let name_len = match name.chars().next() {
+        Some(q @ ('`' | '"')) => name[1..].find(q)? + 2,
+        _ => name.find(|c: char| !(c.is_alphanumeric() || c == '_'))?,
+    };
     let after_name = from + (rest.len() - rest.trim_start().len()) + name_len;
     let tail = &query[after_name..];
     let trimmed = tail.trim_start();
@@ -300,7 +303,12 @@ pub fn check(query: &str, tables: &[&str]) -> Vec<SqlProblem> {
             }
             Statement::CreateView(v) => {
                 check_refs(query, v.query.as_ref(), &known, &mut problems);
-                known.push(v.name.to_string());
+                known.push(
+                    v.name
+                        .to_string()
+                        .trim_matches(|c| c == '`' || c == '"')
+                        .to_string(),
+                );
                 if n == last {
                     problems.push(SqlProblem {
                         start,
@@ -414,10 +422,10 @@ fn check_refs(query: &str, q: &Query, known: &[String], problems: &mut Vec<SqlPr
     let _ = q.visit(&mut refs);
     for (name, span) in refs.refs {
         let bare = name.trim_matches(|c| c == '`' || c == '"');
-        let found = known
-            .iter()
-            .chain(refs.ctes.iter())
-            .any(|k| k.eq_ignore_ascii_case(bare));
+        let found = known.iter().chain(refs.ctes.iter()).any(|k| {
+            k.trim_matches(|c| c == '`' || c == '"')
+                .eq_ignore_ascii_case(bare)
+        });
         if found {
             continue;
         }
@@ -456,6 +464,8 @@ mod tests {
             "SELECT CAST(a AS STRING), CASE WHEN b > 1 THEN 'x' ELSE 'y' END FROM `clicks`",
             "SELECT c.url, u.city FROM clicks AS c JOIN v FOR SYSTEM_TIME AS OF c.proc_time AS u ON c.user_id = u.id",
             "SELECT * FROM clicks c LEFT JOIN v for system_time as of PROCTIME() u ON c.k = u.k",
+            "SELECT * FROM TABLE(SESSION(TABLE `clicks` PARTITION BY user_id, DESCRIPTOR(ts), INTERVAL '5' MINUTES))",
+            "CREATE VIEW `per-minute` AS SELECT * FROM clicks; SELECT * FROM `per-minute`",
         ] {
             let tables = ["clicks", "v"];
             assert_eq!(check(q, &tables), vec![], "{q}");

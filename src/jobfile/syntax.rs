@@ -352,6 +352,16 @@ impl<'a> Lexer<'a> {
                 c if c == '_' || c.is_alphabetic() => {
                     if c == 'r' && self.peek_char() == Some('#') {
                         self.pos += 1;
+                        if !self
+                            .peek_char()
+                            .is_some_and(|d| d == '_' || d.is_alphanumeric())
+                        {
+                            return Err(err(
+                                Span::new(start, self.pos),
+                                "`r#` must be followed by a name",
+                                Some("a raw name is written r#name; a raw string r#\"...\"#"),
+                            ));
+                        }
                     }
                     while self
                         .peek_char()

@@ -146,7 +146,8 @@ impl App {
             }
         }
         if let Some(action) = self.keymap.local_action(context, key).map(str::to_string) {
-            let out = self.perform_focused(&action);
+            // a pane's binding may name a global action too (`tree: {"q": "quit"}`)
+            let out = self.global(&action);
             if out != Outcome::Ignored {
                 return out;
             }
@@ -315,7 +316,12 @@ impl App {
                 self.status = Some((Level::Ok, format!("created jobs/{rel}")));
                 rel
             }),
-            PromptKind::NewFolder { parent } => self.project.create_folder(parent, text),
+            PromptKind::NewFolder { parent } => {
+                self.project.create_folder(parent, text).map(|rel| {
+                    self.status = Some((Level::Ok, format!("created folder jobs/{rel}")));
+                    rel
+                })
+            }
             PromptKind::Rename { rel } => self.project.rename(rel, text),
             PromptKind::Move { rel } => self.project.move_to(rel, text.trim_matches('/')),
         };

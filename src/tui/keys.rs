@@ -13,11 +13,14 @@ pub struct Key {
 
 impl Key {
     pub fn new(code: KeyCode, mods: KeyModifiers) -> Key {
-        let mods = match code {
-            KeyCode::Char(_) => mods - KeyModifiers::SHIFT,
-            _ => mods,
-        };
-        Key { code, mods }
+        match code {
+            // Shift is in the character itself: <S-j> is J
+            KeyCode::Char(c) if mods.contains(KeyModifiers::SHIFT) => Key {
+                code: KeyCode::Char(c.to_ascii_uppercase()),
+                mods: mods - KeyModifiers::SHIFT,
+            },
+            _ => Key { code, mods },
+        }
     }
 
     pub fn char(c: char) -> Key {
@@ -196,6 +199,7 @@ mod tests {
             ":inbox<Enter><Esc><Tab><S-Tab><C-s><Up>a<lt>b<Space><A-x><F5>"
         );
         assert_eq!(parse_keys("<C-S>").unwrap(), vec![Key::ctrl('S')]);
+        assert_eq!(parse_keys("<S-j>").unwrap(), vec![Key::char('J')]);
         assert!(parse_keys("<Nope>").unwrap_err().contains("unknown key"));
         assert_eq!(parse_keys("a < b").unwrap().len(), 5);
     }

@@ -54,6 +54,74 @@ impl Default for Theme {
 }
 
 impl Theme {
+    /// The colour roles, in the order of the struct's fields (and of theme files).
+    pub const ROLES: [&'static str; 15] = [
+        "fg",
+        "bg",
+        "muted",
+        "accent",
+        "border",
+        "border_focus",
+        "selection_fg",
+        "selection_bg",
+        "error",
+        "warning",
+        "ok",
+        "status_fg",
+        "status_bg",
+        "keyword",
+        "string",
+    ];
+
+    /// The colour of a role by its field name, as theme files write it.
+    pub fn role(&self, role: &str) -> Option<Color> {
+        let i = Self::ROLES.iter().position(|r| *r == role)?;
+        Some(self.colors()[i])
+    }
+
+    /// Every role's colour, in the order of `ROLES`.
+    pub fn colors(&self) -> [Color; 15] {
+        [
+            self.fg,
+            self.bg,
+            self.muted,
+            self.accent,
+            self.border,
+            self.border_focus,
+            self.selection_fg,
+            self.selection_bg,
+            self.error,
+            self.warning,
+            self.ok,
+            self.status_fg,
+            self.status_bg,
+            self.keyword,
+            self.string,
+        ]
+    }
+
+    /// The colour of a role by its field name, for setting it from a theme file.
+    pub fn role_mut(&mut self, role: &str) -> Option<&mut Color> {
+        Some(match role {
+            "fg" => &mut self.fg,
+            "bg" => &mut self.bg,
+            "muted" => &mut self.muted,
+            "accent" => &mut self.accent,
+            "border" => &mut self.border,
+            "border_focus" => &mut self.border_focus,
+            "selection_fg" => &mut self.selection_fg,
+            "selection_bg" => &mut self.selection_bg,
+            "error" => &mut self.error,
+            "warning" => &mut self.warning,
+            "ok" => &mut self.ok,
+            "status_fg" => &mut self.status_fg,
+            "status_bg" => &mut self.status_bg,
+            "keyword" => &mut self.keyword,
+            "string" => &mut self.string,
+            _ => return None,
+        })
+    }
+
     pub fn base(&self) -> Style {
         Style::default().fg(self.fg).bg(self.bg)
     }
@@ -97,5 +165,23 @@ impl Theme {
 
     pub fn status(&self) -> Style {
         Style::default().fg(self.status_fg).bg(self.status_bg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_name_every_colour_in_order() {
+        let mut t = Theme::default();
+        for (i, role) in Theme::ROLES.iter().enumerate() {
+            *t.role_mut(role).unwrap() = Color::Indexed(i as u8);
+        }
+        for (i, c) in t.colors().iter().enumerate() {
+            assert_eq!(*c, Color::Indexed(i as u8), "{}", Theme::ROLES[i]);
+            assert_eq!(t.role(Theme::ROLES[i]), Some(*c));
+        }
+        assert_eq!(t.role("name"), None);
     }
 }

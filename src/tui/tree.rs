@@ -100,11 +100,10 @@ impl TreePane {
             "up" => self.selected = self.selected.saturating_sub(1),
             "down" => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
             "open" => match self.current().cloned() {
-                Some(e) if e.is_folder => {
-                    if !self.folded.remove(&e.rel) {
-                        self.folded.insert(e.rel);
-                    }
+                Some(e) if e.is_folder && !self.folded.remove(&e.rel) => {
+                    self.folded.insert(e.rel);
                 }
+                Some(e) if e.is_folder => {}
                 Some(e) => return Action::OpenJob(e.rel).into(),
                 None => {}
             },

@@ -4,6 +4,7 @@
 
 pub mod graph;
 pub mod home;
+pub mod sql;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;

@@ -1,0 +1,107 @@
+//! Headless key scripts (tests/scripts/*.txt) run through the same event path as the
+//! terminal, each on its own copy of the example project. A script with a
+//! `NAME.expected.ron` beside it saves `jobs/NAME.ron`, which must equal that file and
+//! validate.
+
+mod common;
+
+use std::path::Path;
+
+use common::scratch_project;
+use weir::app::project::Project;
+use weir::jobfile;
+use weir::tui::app::{App, Env};
+use weir::tui::headless::{Headless, parse_script};
+use weir::tui::keymap::Keymap;
+use weir::tui::theme::Theme;
+
+#[test]
+fn every_script_passes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts");
+    let mut scripts: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    scripts.sort();
+    assert!(!scripts.is_empty());
+    for path in scripts {
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let root = scratch_project(&format!("script-{stem}"));
+        let mut app = App::new(
+            Project { root: root.clone() },
+            Theme::default(),
+            Keymap::defaults(),
+            Env::Test,
+            "tester".into(),
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let script = parse_script(&text).unwrap_or_else(|e| panic!("{stem}: {e:?}"));
+        let mut hl = Headless::new(80, 24, None).unwrap();
+        if let Err(f) = hl.run(&mut app, &script) {
+            panic!("{stem}.txt:{}: {}", f.line, f.message);
+        }
+        let expected = dir.join(format!("{stem}.expected.ron"));
+        if expected.exists() {
+            let name = text
+                .lines()
+                .find_map(|l| l.strip_prefix("# saves: "))
+                .expect("a `# saves: jobs/X.ron` line");
+            let saved = std::fs::read_to_string(root.join(name.trim()))
+                .unwrap_or_else(|e| panic!("{stem}: {name}: {e}"));
+            assert_eq!(
+                saved,
+                std::fs::read_to_string(&expected).unwrap(),
+                "{stem}: saved job differs"
+            );
+            let checked = jobfile::check_source(name, &saved);
+            let report: Vec<String> = checked.diagnostics.iter().map(|d| d.render()).collect();
+            assert!(
+                !checked.has_errors(),
+                "{stem}: saved job is invalid:\n{}",
+                report.join("\n")
+            );
+        }
+    }
+}
+
+#[test]
+fn cli_headless_dumps_frames_and_fails_on_expect() {
+    let root = scratch_project("cli-headless");
+    let script = root.join("s.txt");
+    std::fs::write(
+        &script,
+        "expect \"clickstream_pv\"\n<Down>\nexpect \"no such text\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args([
+            "tui", "--script", "s.txt", "--dump", "frames", "--size", "100x30",
+        ])
+        .current_dir(&root)
+        .env("WEIR_CONFIG_DIR", root.join("no-config"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "a failed expect exits 1");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("s.txt:3: expected \"no such text\""), "{err}");
+    let frames: Vec<_> = std::fs::read_dir(root.join("frames")).unwrap().collect();
+    assert_eq!(frames.len(), 2, "the first frame and one after <Down>");
+    let first = std::fs::read_to_string(root.join("frames/0000.txt")).unwrap();
+    assert_eq!(first.lines().count(), 30);
+    assert!(first.lines().all(|l| l.chars().count() <= 100));
+
+    std::fs::write(&script, "wait x\n<Nope>\n").unwrap();
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["tui", "--script", "s.txt"])
+        .current_dir(&root)
+        .env("WEIR_CONFIG_DIR", root.join("no-config"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("s.txt:line 1:") && err.contains("s.txt:line 2:"),
+        "{err}"
+    );
+}
