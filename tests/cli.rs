@@ -177,11 +177,17 @@ fn graph_text_ascii_and_json() {
 }
 
 #[test]
-fn no_arguments_prints_help() {
+fn no_arguments_opens_the_workbench_or_says_why_not() {
+    // without a terminal (as here) weir cannot open the workbench and says what to do
     let out = weir(&root(), &[]);
     assert_eq!(out.status.code(), Some(2));
-    let help = text(&out.stderr) + &text(&out.stdout);
-    for cmd in ["validate", "fmt", "graph"] {
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("needs a terminal") && err.contains("--script"),
+        "{err}"
+    );
+    let help = text(&weir(&root(), &["--help"]).stdout);
+    for cmd in ["validate", "fmt", "graph", "tui"] {
         assert!(help.contains(cmd), "{help}");
     }
 }

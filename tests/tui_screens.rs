@@ -73,3 +73,47 @@ fn prod_skin() {
         insta::assert_snapshot!(format!("prod_{w}x{h}"), frame);
     }
 }
+
+#[test]
+fn node_form() {
+    snap("node_form", "<Enter><Enter>");
+}
+
+#[test]
+fn node_form_with_inline_errors() {
+    // topic "1bad" breaks the topic name rule; `0ms` is not a RON value
+    snap(
+        "node_form_errors",
+        "<Enter><Enter><Down><Down><Enter><BS><BS><BS><BS><BS><BS>1bad<Enter><Down><Down><Down><Down><Down><Down><Down><Enter><BS>ms<Enter>",
+    );
+}
+
+#[test]
+fn config_form() {
+    snap("config_form", "<Enter>g");
+}
+
+#[test]
+fn add_node_palette() {
+    snap("add_node", "<Enter>asi");
+}
+
+#[test]
+fn connect_mode() {
+    snap("connect", "<Enter>c");
+}
+
+#[test]
+fn sql_editor() {
+    snap("sql_editor", "<Enter><Down>s<C-k>");
+}
+
+#[test]
+fn sql_templates() {
+    snap("sql_templates", "<Enter><Down>s<C-t>");
+}
+
+#[test]
+fn problems_panel() {
+    snap("problems", "<Enter>d");
+}

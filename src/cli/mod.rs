@@ -24,8 +24,7 @@ pub mod exit {
 #[command(
     name = "weir",
     version,
-    about = "A terminal workbench for real-time stream jobs",
-    arg_required_else_help = true
+    about = "A terminal workbench for real-time stream jobs"
 )]
 pub struct Cli {
     #[command(flatten)]

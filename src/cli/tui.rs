@@ -95,7 +95,7 @@ pub fn run(_global: &Global, args: &TuiArgs) -> i32 {
         None => {
             if !std::io::stdout().is_terminal() {
                 eprintln!(
-                    "error: weir's workbench needs a terminal; for scripts use `weir tui --script FILE --dump DIR`"
+                    "error: weir's workbench needs a terminal; for scripts use `weir tui --script FILE --dump DIR`, and `weir --help` lists the commands"
                 );
                 return exit::INVALID;
             }

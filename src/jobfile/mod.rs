@@ -4,6 +4,7 @@
 
 pub mod de;
 pub mod diagnostic;
+pub mod fields;
 pub mod print;
 pub mod sql;
 pub mod syntax;

@@ -443,7 +443,7 @@ impl App {
                     .bindings(context)
                     .into_iter()
                     .map(|(k, a)| {
-                        let d = Keymap::describe(&a).to_string();
+                        let d = Keymap::describe(context, &a).to_string();
                         (k, a, d)
                     })
                     .collect();

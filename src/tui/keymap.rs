@@ -149,10 +149,11 @@ impl Keymap {
     }
 
     /// What an action does, from the defaults.
-    pub fn describe(action: &str) -> &'static str {
+    pub fn describe(context: &str, action: &str) -> &'static str {
         DEFAULTS
             .iter()
-            .find(|(_, _, a, _)| *a == action)
+            .find(|(c, _, a, _)| *c == context && *a == action)
+            .or_else(|| DEFAULTS.iter().find(|(_, _, a, _)| *a == action))
             .map_or("", |(_, _, _, d)| d)
     }
 }

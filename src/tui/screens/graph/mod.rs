@@ -1,51 +1,301 @@
 //! `:graph` — the job graph editor: the job drawn with the same layout as `weir graph`,
-//! a selection that moves across nodes and edges, and the job's diagnostics.
+//! a selection that moves across nodes and edges, operators added from a palette,
+//! connected, disconnected and deleted, their parameters edited in a form that checks
+//! every row against the job-file rules, SQL edited in the SQL editor, and the job's
+//! problems always in view. Save writes exactly what `weir fmt` would.
+//!
+//! Files: `select.rs` (spatial selection, scrolling), `edit.rs` (changes to the job),
+//! `form.rs` (the parameter and config forms), `form_check.rs` (checking them row by
+//! row), `form_view.rs` (drawing them),
+//! `palette.rs` (the operator palette), `view.rs` (the canvas and the side panel),
+//! `keys.rs` (what each key and action does in each mode).
+
+mod edit;
+mod form;
+mod form_check;
+mod form_view;
+mod keys;
+mod palette;
+mod select;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Modifier;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::layout::Rect;
 
 use crate::app::project::Project;
-use crate::graph::{self, layout, render};
+use crate::graph::{self, layout};
 use crate::jobfile::{self, Diagnostic};
 use crate::model::Job;
-use crate::tui::action::Outcome;
+use crate::tui::action::{Action, Level, Outcome};
 use crate::tui::keys::Key;
+use crate::tui::screens::sql::SqlEditor;
 use crate::tui::screens::{Context, Screen};
+
+use form::{Form, Target};
+use palette::Palette;
+use select::Selection;
+
+/// What the editor is doing.
+enum Mode {
+    Normal,
+    /// Choosing the node that `from` will feed.
+    Connect {
+        from: usize,
+    },
+    /// The operator palette of add-node.
+    Add(Palette),
+    Form(Box<Form>),
+    /// The SQL editor of node `node`.
+    Sql {
+        node: usize,
+        editor: Box<SqlEditor>,
+    },
+    /// Every diagnostic of the job, scrolled from `top`.
+    Problems {
+        top: usize,
+    },
+}
 
 pub struct GraphScreen {
     rel: String,
+    path: PathBuf,
     job: Job,
     diagnostics: Vec<Diagnostic>,
+    /// For each diagnostic, the node it is about (by where it points in the file).
+    diag_nodes: Vec<Option<usize>>,
     layout: layout::Layout,
-    selected: usize,
+    sel: Selection,
+    /// Top-left cell of the canvas in view.
+    scroll: (usize, usize),
+    mode: Mode,
+    dirty: bool,
 }
+
+/// Every action of the graph context, for the palette.
+const ACTIONS: &[(&str, &str)] = &[
+    ("add-node", "add an operator"),
+    ("connect", "connect the selected node to another"),
+    ("disconnect", "remove the selected edge"),
+    ("delete-node", "delete the selected node and its edges"),
+    ("edit-node", "edit the node's parameters"),
+    ("edit-sql", "edit the SQL of the selected node"),
+    ("edit-config", "edit the job config"),
+    ("validate", "validate the job and list every problem"),
+    ("next-edge", "select the next edge"),
+    ("prev-edge", "select the previous edge"),
+    ("save", "save the job (as weir fmt writes it)"),
+    ("reload", "reload the job from disk, dropping unsaved edits"),
+];
 
 impl GraphScreen {
     pub fn open(project: &Project, rel: &str) -> Result<GraphScreen, String> {
         let path = project.path_of(rel);
-        let checked = jobfile::check_file(&path);
-        let Some(job) = checked.job else {
-            let first = checked
-                .diagnostics
-                .first()
-                .map(|d| format!("{}:{}: {}", d.line, d.column, d.message));
-            return Err(format!(
-                "cannot open {rel}: {}",
-                first.unwrap_or_else(|| "not a job".into())
-            ));
-        };
-        let layout = layout::layout(&graph::job_graph(&job));
-        Ok(GraphScreen {
+        let job = load(&path).map_err(|e| format!("cannot open {rel}: {e}"))?;
+        let mut s = GraphScreen {
             rel: rel.to_string(),
+            path,
             job,
-            diagnostics: checked.diagnostics,
-            layout,
-            selected: 0,
-        })
+            diagnostics: Vec::new(),
+            diag_nodes: Vec::new(),
+            layout: layout::Layout::default(),
+            sel: Selection::None,
+            scroll: (0, 0),
+            mode: Mode::Normal,
+            dirty: false,
+        };
+        s.refresh();
+        if !s.job.nodes.is_empty() {
+            s.sel = Selection::Node(0);
+        }
+        Ok(s)
     }
+
+    /// `jobs/<rel>`, as messages name the file.
+    fn shown_path(&self) -> String {
+        format!("jobs/{}", self.rel)
+    }
+
+    /// Re-layout and re-validate the job in memory; keep the selection in range.
+    fn refresh(&mut self) {
+        let text = jobfile::to_ron(&self.job);
+        let checked = jobfile::check_source(&self.shown_path(), &text);
+        self.diag_nodes = view::diagnostic_nodes(&text, &checked.diagnostics);
+        self.diagnostics = checked.diagnostics;
+        self.layout = layout::layout(&graph::job_graph(&self.job));
+        self.sel = match self.sel {
+            Selection::Node(i) if i >= self.job.nodes.len() => match self.job.nodes.len() {
+                0 => Selection::None,
+                n => Selection::Node(n - 1),
+            },
+            Selection::Edge(k) if k >= self.job.edges.len() => Selection::None,
+            s => s,
+        };
+    }
+
+    fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// "valid" or how many problems the job has.
+    fn summary(&self) -> String {
+        let e = self.errors();
+        let w = self.diagnostics.len() - e;
+        match (e, w) {
+            (0, 0) => "the job is valid".into(),
+            (0, w) => format!("valid, {w} warning{}", plural(w)),
+            (e, 0) => format!("{e} problem{}", plural(e)),
+            (e, w) => format!("{e} problem{}, {w} warning{}", plural(e), plural(w)),
+        }
+    }
+
+    /// After a change: mark dirty, re-check, and say what happened and where the job
+    /// stands.
+    fn changed(&mut self, what: String) -> Outcome {
+        self.dirty = true;
+        self.refresh();
+        let level = if self.errors() == 0 {
+            Level::Ok
+        } else {
+            Level::Warning
+        };
+        let mut msg = format!("{what} · {}", self.summary());
+        if let Some(d) = self.diagnostics.iter().find(|d| d.is_error()) {
+            msg.push_str(&format!(": {}", d.message));
+        }
+        status(level, msg)
+    }
+
+    fn save(&mut self) -> Outcome {
+        let text = jobfile::to_ron(&self.job);
+        if let Err(e) = std::fs::write(&self.path, &text) {
+            return status(
+                Level::Error,
+                format!("cannot save {}: {e}", self.shown_path()),
+            );
+        }
+        self.dirty = false;
+        self.refresh();
+        let pending = match &self.mode {
+            Mode::Form(f) if f.changed() => " (the open form is not applied)",
+            Mode::Sql { .. } => " (the SQL in the editor is not applied)",
+            _ => "",
+        };
+        match self.errors() {
+            0 => status(Level::Ok, format!("saved {}{pending}", self.shown_path())),
+            n => status(
+                Level::Warning,
+                format!(
+                    "saved {} with {n} problem{}{pending}: v lists them",
+                    self.shown_path(),
+                    plural(n)
+                ),
+            ),
+        }
+    }
+
+    fn reload(&mut self) -> Outcome {
+        match load(&self.path) {
+            Ok(job) => {
+                let had = self.dirty || !matches!(self.mode, Mode::Normal | Mode::Problems { .. });
+                self.job = job;
+                self.dirty = false;
+                self.mode = Mode::Normal;
+                self.refresh();
+                let what = if had {
+                    "unsaved edits dropped"
+                } else {
+                    "no unsaved edits"
+                };
+                status(
+                    Level::Info,
+                    format!(
+                        "reloaded {} from disk: {what} · {}",
+                        self.shown_path(),
+                        self.summary()
+                    ),
+                )
+            }
+            Err(e) => status(
+                Level::Error,
+                format!(
+                    "cannot reload {}: {e}; the edits stay in memory",
+                    self.shown_path()
+                ),
+            ),
+        }
+    }
+
+    fn open_form(&mut self, form: Option<Form>) -> Outcome {
+        match form {
+            Some(f) => {
+                self.mode = Mode::Form(Box::new(f));
+                Outcome::Consumed
+            }
+            None => status(Level::Error, "this node has no form".into()),
+        }
+    }
+
+    fn open_config(&mut self) -> Outcome {
+        let f = Form::for_config(&self.job);
+        self.open_form(Some(f))
+    }
+
+    /// The SQL editor of the selected node, or of the only SQL node.
+    fn open_sql(&mut self) -> Outcome {
+        use crate::model::Operator;
+        let sqls: Vec<usize> = (0..self.job.nodes.len())
+            .filter(|&i| matches!(self.job.nodes[i], Operator::Sql(_)))
+            .collect();
+        let i = match self.sel {
+            Selection::Node(i) if sqls.contains(&i) => i,
+            _ if sqls.len() == 1 => sqls[0],
+            Selection::Node(i) => {
+                let n = &self.job.nodes[i];
+                return status(
+                    Level::Warning,
+                    format!(
+                        "`{}` is a {}: s edits the SQL of a Sql node",
+                        n.id(),
+                        n.kind()
+                    ),
+                );
+            }
+            _ => return status(Level::Warning, "select a Sql node first".into()),
+        };
+        let Operator::Sql(s) = &self.job.nodes[i] else {
+            return Outcome::Consumed;
+        };
+        let upstream = edit::upstream_tables(&self.job, &s.id);
+        let editor = SqlEditor::new(&s.id, &s.query, upstream);
+        self.sel = Selection::Node(i);
+        self.mode = Mode::Sql {
+            node: i,
+            editor: Box::new(editor),
+        };
+        Outcome::Consumed
+    }
+}
+
+fn load(path: &std::path::Path) -> Result<Job, String> {
+    let checked = jobfile::check_file(path);
+    checked.job.ok_or_else(|| {
+        checked.diagnostics.first().map_or("not a job".into(), |d| {
+            format!("{}:{}: {}", d.line, d.column, d.message)
+        })
+    })
+}
+
+fn status(level: Level, msg: String) -> Outcome {
+    Action::Status(level, msg).into()
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 impl Screen for GraphScreen {
@@ -60,89 +310,88 @@ impl Screen for GraphScreen {
             .split('/')
             .map(str::to_string)
             .collect();
-        if let Some(n) = self.job.nodes.get(self.selected) {
-            c.push(n.id().to_string());
+        match (&self.mode, self.sel) {
+            (Mode::Form(f), _) if f.target == Target::Config => c.push("config".into()),
+            (_, Selection::Node(i)) => {
+                if let Some(n) = self.job.nodes.get(i) {
+                    c.push(n.id().to_string());
+                }
+            }
+            (_, Selection::Edge(k)) => {
+                if let Some((a, b)) = self.job.edges.get(k) {
+                    c.push(format!("{a} → {b}"));
+                }
+            }
+            _ => {}
+        }
+        if let Mode::Sql { .. } = self.mode {
+            c.push("sql".into());
         }
         c
     }
 
     fn context(&self) -> &'static str {
-        "graph"
+        match self.mode {
+            Mode::Form(_) => "form",
+            Mode::Sql { .. } => "sql",
+            _ => "graph",
+        }
+    }
+
+    fn captures_text(&self) -> bool {
+        !matches!(self.mode, Mode::Normal)
     }
 
     fn job(&self) -> Option<String> {
         Some(self.rel.clone())
     }
 
-    fn handle_key(&mut self, _key: Key, _cx: &Context) -> Outcome {
-        Outcome::Ignored
+    fn dirty(&self) -> bool {
+        self.dirty
+    }
+
+    fn mode(&self) -> &'static str {
+        match &self.mode {
+            Mode::Normal | Mode::Problems { .. } => "NORMAL",
+            Mode::Connect { .. } => "CONNECT",
+            Mode::Add(_) => "ADD",
+            Mode::Form(f) if f.editing.is_some() => "EDIT",
+            Mode::Form(_) => "FORM",
+            Mode::Sql { .. } => "SQL",
+        }
+    }
+
+    fn handle_key(&mut self, key: Key, cx: &Context) -> Outcome {
+        self.key(key, cx)
     }
 
     fn perform(&mut self, action: &str, _cx: &Context) -> Outcome {
-        let n = self.job.nodes.len();
-        match action {
-            "up" | "left" => self.selected = self.selected.saturating_sub(1),
-            "down" | "right" => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
-            _ => return Outcome::Ignored,
-        }
-        Outcome::Consumed
+        self.act(action)
     }
 
     fn actions(&self) -> Vec<(&'static str, &'static str)> {
-        Vec::new()
+        match &self.mode {
+            Mode::Sql { .. } => vec![
+                ("validate", "check the SQL"),
+                ("template", "insert a template"),
+                ("apply", "apply the SQL to the node"),
+                ("save", "save the job"),
+            ],
+            Mode::Form(_) => vec![
+                ("edit", "edit the field / finish editing"),
+                ("apply", "apply the form"),
+                ("save", "save the job"),
+                ("reload", "reload the job from disk"),
+            ],
+            _ => ACTIONS.to_vec(),
+        }
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, cx: &Context, focused: bool) {
-        let theme = cx.theme;
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.border(focused))
-            .title(Span::styled(format!(" {} ", self.job.name), theme.accent()));
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        let problems = self.diagnostics.len().min(4) as u16;
-        let [canvas, list] =
-            Layout::vertical([Constraint::Min(1), Constraint::Length(problems + 1)]).areas(inner);
-        let rows = render::render_lines(&self.layout, render::Charset::Unicode);
-        let sel = self.layout.boxes.get(self.selected);
-        let lines: Vec<Line> = rows
-            .iter()
-            .enumerate()
-            .take(canvas.height as usize)
-            .map(|(y, row)| {
-                let Some(b) = sel.filter(|b| y >= b.y && y < b.y + b.h) else {
-                    return Line::raw(row.clone());
-                };
-                let chars: Vec<char> = row.chars().collect();
-                let pre: String = chars.iter().take(b.x).collect();
-                let mid: String = chars.iter().skip(b.x).take(b.w).collect();
-                let post: String = chars.iter().skip(b.x + b.w).collect();
-                Line::from(vec![
-                    Span::raw(pre),
-                    Span::styled(mid, theme.accent().add_modifier(Modifier::BOLD)),
-                    Span::raw(post),
-                ])
-            })
-            .collect();
-        frame.render_widget(Paragraph::new(lines), canvas);
-        let mut out = vec![Line::styled(
-            if self.diagnostics.is_empty() {
-                "valid".to_string()
-            } else {
-                format!("{} problem(s)", self.diagnostics.len())
-            },
-            if self.diagnostics.is_empty() {
-                theme.ok()
-            } else {
-                theme.error()
-            },
-        )];
-        out.extend(self.diagnostics.iter().take(problems as usize).map(|d| {
-            Line::styled(
-                format!("{}:{} {}", d.line, d.column, d.message),
-                theme.error(),
-            )
-        }));
-        frame.render_widget(Paragraph::new(out), list);
+        match &mut self.mode {
+            Mode::Form(f) => f.render(frame, area, cx.theme, &self.job, focused),
+            Mode::Sql { editor, .. } => editor.render(frame, area, cx.theme, focused),
+            _ => view::render(self, frame, area, cx.theme, focused),
+        }
     }
 }
