@@ -178,7 +178,8 @@ fn flat(v: &Value) -> Option<String> {
     })
 }
 
-fn scalar(k: &Kind) -> String {
+/// A scalar value as the canonical form writes it (containers give "").
+pub fn scalar(k: &Kind) -> String {
     match k {
         Kind::Unit => "()".into(),
         Kind::Bool(b) => b.to_string(),
@@ -205,7 +206,8 @@ fn scalar(k: &Kind) -> String {
 
 const KEYWORDS: [&str; 4] = ["true", "false", "inf", "NaN"];
 
-fn ident(name: &str) -> String {
+/// A name, written raw (`r#name`) where it would otherwise read as something else.
+pub fn ident(name: &str) -> String {
     let plain = name
         .chars()
         .next()
@@ -228,6 +230,11 @@ pub fn string(s: &str) -> String {
         let h = "#".repeat(hashes);
         return format!("r{h}\"{s}\"{h}");
     }
+    escaped(s)
+}
+
+/// A string literal with escapes, never raw.
+pub fn escaped(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -243,6 +250,47 @@ pub fn string(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// A value on one line as `weir fmt` writes short values (comments dropped); strings
+/// with line breaks are escaped (`"a\nb"`) rather than raw, so the text fits one line.
+pub fn one_line(v: &Value) -> String {
+    let join = |items: &[Value]| items.iter().map(one_line).collect::<Vec<_>>().join(", ");
+    match &v.kind {
+        Kind::Str(s) => escaped(s),
+        Kind::Unit
+        | Kind::Bool(_)
+        | Kind::Int(_)
+        | Kind::Float(_)
+        | Kind::Char(_)
+        | Kind::Ident(_) => scalar(&v.kind),
+        Kind::List { items, .. } => format!("[{}]", join(items)),
+        Kind::Tuple { name, items, .. } => {
+            format!(
+                "{}({})",
+                name.as_ref().map_or("", |n| n.name.as_str()),
+                join(items)
+            )
+        }
+        Kind::Struct { name, fields, .. } => {
+            let body: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}: {}", ident(&f.name.name), one_line(&f.value)))
+                .collect();
+            format!(
+                "{}({})",
+                name.as_ref().map_or("", |n| n.name.as_str()),
+                body.join(", ")
+            )
+        }
+        Kind::Map { entries, .. } => {
+            let body: Vec<String> = entries
+                .iter()
+                .map(|e| format!("{}: {}", one_line(&e.key), one_line(&e.value)))
+                .collect();
+            format!("{{{}}}", body.join(", "))
+        }
+    }
 }
 
 /// Lists of structs (like `nodes` and `fields`) always put one item per line.
