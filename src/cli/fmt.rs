@@ -14,7 +14,7 @@ pub struct FmtArgs {
     /// Do not write; exit 1 if any file is not in canonical form.
     #[arg(long)]
     pub check: bool,
-    /// Job files (RON) to format.
+    /// Job files (RON) to format; a directory means every *.ron below it.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 }
@@ -27,7 +27,7 @@ enum Outcome {
 
 pub fn run(global: &Global, args: &FmtArgs) -> i32 {
     let mut report = Vec::new();
-    for path in &args.files {
+    for path in &super::job_files(&args.files) {
         let name = path.display().to_string();
         let outcome = match format_one(path, &name, args.check) {
             Ok(o) => o,

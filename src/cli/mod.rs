@@ -76,6 +76,36 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// The job files named on the command line: files as given, directories searched
+/// (recursively, sorted) for `*.ron`, so `weir validate jobs/` checks a whole project.
+pub(crate) fn job_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            // unreadable: keep the directory so that the command reports it
+            out.push(dir.to_path_buf());
+            return;
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for p in paths {
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "ron") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out)
+        } else {
+            out.push(p.clone())
+        }
+    }
+    out
+}
+
 /// Print a JSON value on stdout (the one place that does, so the format stays uniform).
 pub(crate) fn print_json(value: &serde_json::Value) {
     println!(

@@ -11,14 +11,13 @@ use crate::jobfile::{self, Severity};
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Job files (RON) to check.
+    /// Job files (RON) to check; a directory means every *.ron below it.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 }
 
 pub fn run(global: &Global, args: &ValidateArgs) -> i32 {
-    let results: Vec<(String, jobfile::Checked)> = args
-        .files
+    let results: Vec<(String, jobfile::Checked)> = super::job_files(&args.files)
         .iter()
         .map(|f| (f.display().to_string(), jobfile::check_file(f)))
         .collect();
