@@ -259,7 +259,17 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
                 } else if let Ok(s) = i64::try_from(*i) {
                     visitor.visit_i64(s)
                 } else {
-                    visitor.visit_i128(*i)
+                    // every number of a job is a u8, u32 or u64: this one fits none
+                    let hint = if *i < 0 {
+                        "this value cannot be negative"
+                    } else {
+                        "the largest number a job holds is 18446744073709551615 (u64)"
+                    };
+                    Err(DeError::new(
+                        "invalid-value",
+                        format!("integer `{i}` is out of range"),
+                        Some(hint.into()),
+                    ))
                 }
             }
             Kind::Float(f) => visitor.visit_f64(*f),

@@ -148,6 +148,9 @@ pub struct Decoded<'a> {
     pub broken_ids: BTreeSet<String>,
     /// Some edge failed to decode: graph-shape rules would be guesses.
     pub edges_broken: bool,
+    /// Top-level fields left out because their values were broken (the job decoded
+    /// with their defaults): rules that depend on them are skipped.
+    pub head_dropped: BTreeSet<String>,
 }
 
 /// Decode the top-level value into a job, node by node and edge by edge, so that one bad
@@ -163,6 +166,7 @@ pub fn decode_job(root: &Value) -> Decoded<'_> {
         edge_values: Vec::new(),
         broken_ids: BTreeSet::new(),
         edges_broken: false,
+        head_dropped: BTreeSet::new(),
     };
     let Kind::Struct {
         name,
@@ -211,13 +215,8 @@ pub fn decode_job(root: &Value) -> Decoded<'_> {
         span: root.span,
         comments: Default::default(),
     };
-    let job: Option<Job> = match de::decode(&head, &problems) {
-        Ok(j) => Some(j),
-        Err(p) => {
-            fatal.push(p);
-            None
-        }
-    };
+    let (job, dropped) = decode_dropping::<Job>(&head, &problems, &mut fatal);
+    d.head_dropped = dropped.into_iter().collect();
     let mut nodes = Vec::new();
     let list_of = |name: &str, fatal: &mut Vec<Problem>| -> Option<&Vec<Value>> {
         let f = root.field(name)?;
@@ -239,12 +238,13 @@ pub fn decode_job(root: &Value) -> Decoded<'_> {
     };
     if let Some(items) = list_of("nodes", &mut fatal) {
         for item in items {
-            match de::decode::<Operator>(item, &problems) {
-                Ok(op) => {
+            match decode_dropping::<Operator>(item, &problems, &mut fatal) {
+                (Some(op), dropped) if dropped.is_empty() => {
                     nodes.push(op);
                     d.node_values.push(item);
                 }
-                Err(p) => {
+                // every broken field of the node is reported; its rules are skipped
+                _ => {
                     // `Kind(id: ...)` or `Kind((id: ...))`
                     let body = match &item.kind {
                         Kind::Tuple { items, .. } if items.len() == 1 => &items[0],
@@ -255,7 +255,6 @@ pub fn decode_job(root: &Value) -> Decoded<'_> {
                     {
                         d.broken_ids.insert(id.clone());
                     }
-                    fatal.push(p);
                 }
             }
         }
@@ -288,6 +287,62 @@ pub fn decode_job(root: &Value) -> Decoded<'_> {
         j
     });
     d
+}
+
+/// Decode `value`; when a field's value is at fault, report it, leave the field out and
+/// try again, so that every broken field is reported. A dropped optional field takes its
+/// default; a dropped required one ends the attempt with its `missing-field` problem
+/// (which points at the struct, not a field). Returns the value and the dropped fields.
+fn decode_dropping<T: serde::de::DeserializeOwned>(
+    value: &Value,
+    problems: &RefCell<Vec<Problem>>,
+    fatal: &mut Vec<Problem>,
+) -> (Option<T>, Vec<String>) {
+    let mut current = value.clone();
+    let mut dropped = Vec::new();
+    loop {
+        // non-fatal problems repeat on every attempt: keep each once
+        let attempt = RefCell::new(Vec::new());
+        let result = de::decode::<T>(&current, &attempt);
+        {
+            let mut all = problems.borrow_mut();
+            for p in attempt.into_inner() {
+                if !all.contains(&p) {
+                    all.push(p);
+                }
+            }
+        }
+        let p = match result {
+            Ok(v) => return (Some(v), dropped),
+            Err(p) => p,
+        };
+        // a required field we left out is missing now: its own problem is reported
+        if p.code == "missing-field"
+            && dropped
+                .iter()
+                .any(|d| p.message.starts_with(&format!("missing field `{d}`")))
+        {
+            return (None, dropped);
+        }
+        let span = p.span;
+        fatal.push(p);
+        let body = match &mut current.kind {
+            Kind::Tuple { items, .. } if items.len() == 1 => &mut items[0].kind,
+            other => other,
+        };
+        let Kind::Struct { fields, .. } = body else {
+            return (None, dropped);
+        };
+        let holder = fields.iter().position(|f| {
+            f.name.span == span
+                || (f.value.span.start <= span.start
+                    && span.start < f.value.span.end.max(f.value.span.start + 1))
+        });
+        match holder {
+            Some(i) => dropped.push(fields.remove(i).name.name),
+            None => return (None, dropped),
+        }
+    }
 }
 
 /// The canonical text of a job, as `weir fmt` and the graph editor write it.

@@ -90,6 +90,26 @@ pub fn prepare(query: &str) -> String {
                     && next.is_some_and(|n| {
                         n.is_ascii_alphabetic() || n == b'_' || n == b'`' || n == b'"'
                     });
+                // Flink's map constructor `MAP['a', 1]` reads as the call `MAP('a', 1)`;
+                // the types `MAP<K, V>` and `ROW<name TYPE, ...>` (MAP and ROW are reserved
+                // words in Flink, so this is always a type) as `MAP(K, V)` and `ROW`
+                let after = i + (bytes[i..].len() - query[i..].trim_start().len());
+                if word.eq_ignore_ascii_case("MAP") && next == Some(b'[') {
+                    if let Some(close) = matching(bytes, after, b'[', b']') {
+                        out[after] = b'(';
+                        out[close] = b')';
+                    }
+                } else if (word.eq_ignore_ascii_case("MAP") || word.eq_ignore_ascii_case("ROW"))
+                    && next == Some(b'<')
+                    && let Some(close) = matching(bytes, after, b'<', b'>')
+                {
+                    if word.eq_ignore_ascii_case("MAP") {
+                        out[after] = b'(';
+                        out[close] = b')';
+                    } else {
+                        out[after..=close].fill(b' ');
+                    }
+                }
                 if table_arg {
                     out[start..i].fill(b' ');
                     // blank a following `PARTITION BY ...` up to the next `,` or `)`
@@ -108,6 +128,38 @@ pub fn prepare(query: &str) -> String {
         }
     }
     String::from_utf8(out).unwrap_or_else(|_| query.to_string())
+}
+
+/// The index of the bracket `close` that matches the `open` at `from`, skipping quoted
+/// text; None when a `;` or an unbalanced `)` comes first.
+fn matching(bytes: &[u8], from: usize, open: u8, close: u8) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut parens = 0usize;
+    let mut i = from;
+    while i < bytes.len() {
+        match bytes[i] {
+            q @ (b'\'' | b'"' | b'`') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    i += 1;
+                }
+            }
+            c if c == open => depth += 1,
+            c if c == close => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            b'(' => parens += 1,
+            b')' if parens == 0 => return None,
+            b')' => parens -= 1,
+            b';' => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// After the word `FOR` (ending at `from`): the end of a lookup join's
@@ -466,6 +518,9 @@ mod tests {
             "SELECT * FROM clicks c LEFT JOIN v for system_time as of PROCTIME() u ON c.k = u.k",
             "SELECT * FROM TABLE(SESSION(TABLE `clicks` PARTITION BY user_id, DESCRIPTOR(ts), INTERVAL '5' MINUTES))",
             "CREATE VIEW `per-minute` AS SELECT * FROM clicks; SELECT * FROM `per-minute`",
+            "SELECT MAP['a', 1, 'b]', MAP[k, ARRAY[1, 2]]] AS m, m['a'] FROM clicks",
+            "SELECT CAST(x AS MAP<STRING, ARRAY<INT>>), CAST(y AS ROW<a INT, b MAP<STRING, INT>>) FROM clicks",
+            "SELECT CAST(x AS ARRAY<ROW<a INT>>) FROM clicks WHERE a < 3 AND b > 2",
         ] {
             let tables = ["clicks", "v"];
             assert_eq!(check(q, &tables), vec![], "{q}");

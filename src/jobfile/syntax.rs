@@ -613,7 +613,8 @@ pub struct Document {
 pub fn parse(src: &str) -> Result<Document, SyntaxError> {
     let tokens = Lexer {
         src,
-        pos: 0,
+        // a UTF-8 byte order mark (as Windows editors write) is not part of the job
+        pos: bom_len(src),
         at_line_start: true,
     }
     .tokens()?;
@@ -922,9 +923,11 @@ impl Parser {
                 });
             }
             let mut key = self.value()?;
-            let leading = std::mem::take(&mut key.comments.leading);
+            let mut leading = std::mem::take(&mut key.comments.leading);
             self.expect(Tok::Colon, "between a map key and its value")?;
-            let value = self.value()?;
+            let mut value = self.value()?;
+            // comments between the key and the value go before the entry, as for fields
+            leading.append(&mut value.comments.leading);
             let sep = self.separator(Tok::RBrace, "`}`", "map entry")?;
             let trailing = self.trailing_comment().or(sep);
             entries.push(MapEntry {
@@ -936,7 +939,13 @@ impl Parser {
     }
 }
 
+/// Length of a leading UTF-8 byte order mark, which the parser skips.
+pub fn bom_len(src: &str) -> usize {
+    if src.starts_with('\u{feff}') { 3 } else { 0 }
+}
+
 /// Line and column (both 1-based, column counted in characters) of byte offsets.
+/// A leading byte order mark is not counted: columns are what an editor shows.
 pub struct LineIndex<'a> {
     src: &'a str,
     starts: Vec<usize>,
@@ -953,7 +962,10 @@ impl<'a> LineIndex<'a> {
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.src.len());
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.starts[line];
+        let mut start = self.starts[line];
+        if line == 0 {
+            start = bom_len(self.src).min(offset);
+        }
         let col = self
             .src
             .get(start..offset)
@@ -966,6 +978,7 @@ impl<'a> LineIndex<'a> {
         let Some(&start) = self.starts.get(line.wrapping_sub(1)) else {
             return "";
         };
+        let start = if line == 1 { bom_len(self.src) } else { start };
         let end = self.starts.get(line).map_or(self.src.len(), |&e| e - 1);
         self.src
             .get(start..end)
@@ -978,6 +991,7 @@ impl<'a> LineIndex<'a> {
         let Some(&start) = self.starts.get(line.wrapping_sub(1)) else {
             return self.src.len();
         };
+        let start = if line == 1 { bom_len(self.src) } else { start };
         let text = &self.src[start..];
         start
             + text
@@ -1001,6 +1015,15 @@ pub fn string_offset_to_source(src: &str, literal: Span, decoded_offset: usize) 
     let mut decoded = 0;
     let mut chars = text.char_indices().skip(1).peekable();
     while let Some((i, c)) = chars.next() {
+        // a line continuation decodes to nothing: the decoded text after it starts at
+        // the first character of the next line that is not blank
+        if c == '\\' && chars.peek().is_some_and(|&(_, n)| n == '\n') {
+            chars.next();
+            while chars.peek().is_some_and(|(_, c)| c.is_whitespace()) {
+                chars.next();
+            }
+            continue;
+        }
         if decoded >= decoded_offset {
             return literal.start + i;
         }
@@ -1081,6 +1104,24 @@ mod tests {
     }
 
     #[test]
+    fn byte_order_mark_is_skipped() {
+        let src = "\u{feff}Job(version: x)";
+        assert!(parse(src).is_ok());
+        let idx = LineIndex::new(src);
+        // columns are what an editor shows: the mark is not counted
+        assert_eq!(idx.line_col(src.find("x").unwrap()), (1, 14));
+        assert_eq!(idx.line_text(1), "Job(version: x)");
+        assert_eq!(idx.offset(1, 14), src.find("x").unwrap());
+    }
+
+    #[test]
+    fn comments_between_map_key_and_value_are_kept() {
+        let src = "Job(env: {\"a\": /* k */ \"b\"})";
+        let out = crate::jobfile::print::print_document(&parse(src).unwrap(), None);
+        assert!(out.contains("// k"), "{out}");
+    }
+
+    #[test]
     fn line_index_and_string_offsets() {
         let src = "a\nbé c\n";
         let idx = LineIndex::new(src);
@@ -1091,5 +1132,9 @@ mod tests {
         let span = Span::new(3, lit.len());
         // decoded "a\nbc": offset 2 is 'b', which sits at byte 7 of the source
         assert_eq!(string_offset_to_source(lit, span, 2), 7);
+        // a line continuation: decoded "a b" (offset 2 is 'b') continues on the next line
+        let lit = "x: \"a \\\n    b\"";
+        let span = Span::new(3, lit.len());
+        assert_eq!(&lit[string_offset_to_source(lit, span, 2)..], "b\"");
     }
 }

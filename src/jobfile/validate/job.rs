@@ -70,7 +70,10 @@ impl Checker<'_> {
                 );
             }
         }
+        let mode_known =
+            !self.d.head_dropped.contains("mode") && !self.d.head_dropped.contains("package");
         match (job.mode, &job.package) {
+            _ if !mode_known => {}
             (JobMode::Package, None) => self.error(
                 self.top("mode"),
                 "package",

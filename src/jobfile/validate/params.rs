@@ -110,7 +110,10 @@ impl Checker<'_> {
     ) {
         let id = self.job.nodes[i].id().to_string();
         let kind = self.job.nodes[i].kind();
+        // a broken `config` was left out: its default time characteristic would mislead
+        let config_known = !self.d.head_dropped.contains("config");
         match (self.job.config.time, event_time) {
+            _ if !config_known => {}
             (TimeCharacteristic::Event, None) => self.error(
                 self.d.node_values[i].head_span(),
                 "event-time",
