@@ -61,6 +61,10 @@ pub struct App {
     pub env: Env,
     pub user: String,
     pub quit: bool,
+    /// Quit was asked for once with unsaved edits: a quit by the next key leaves.
+    quit_armed: bool,
+    /// The key being handled directly follows such a first quit.
+    quit_confirmed: bool,
 }
 
 impl App {
@@ -86,6 +90,8 @@ impl App {
             env,
             user,
             quit: false,
+            quit_armed: false,
+            quit_confirmed: false,
         }
     }
 
@@ -121,8 +127,30 @@ impl App {
         self.screens.iter().rev().find_map(|s| s.job())
     }
 
+    /// The open job with edits not written to disk (unsaved, or an unapplied form or
+    /// SQL editor), if any.
+    fn unsaved_job(&self) -> Option<String> {
+        self.screens
+            .iter()
+            .skip(1)
+            .find(|s| s.unsaved())
+            .and_then(|s| s.job())
+    }
+
+    /// An open job at `rel` or inside folder `rel` that has unsaved edits.
+    fn unsaved_under(&self, rel: &str) -> Option<String> {
+        self.screens
+            .iter()
+            .skip(1)
+            .filter(|s| s.unsaved())
+            .filter_map(|s| s.job())
+            .find(|j| j == rel || j.starts_with(&format!("{rel}/")))
+    }
+
     /// Feed one key press through overlays, bindings and panes.
     pub fn handle_key(&mut self, key: Key) {
+        // a second quit must follow the first directly
+        self.quit_confirmed = std::mem::take(&mut self.quit_armed);
         if self.overlay.is_some() {
             let action = self.overlay_key(key);
             if let Some(a) = action {
@@ -174,9 +202,37 @@ impl App {
     /// A named action for the focused pane.
     fn perform_focused(&mut self, action: &str) -> Outcome {
         match self.focus {
-            Focus::Tree => self.tree.perform(action, &mut self.overlay),
-            Focus::Main => self.with_screen(|s, cx| s.perform(action, cx)),
+            Focus::Tree => self.tree_perform(action),
+            Focus::Main => {
+                let out = self.with_screen(|s, cx| s.perform(action, cx));
+                // Home lists the tree's jobs and takes the tree's keys: n, r, d, m, ...
+                if out == Outcome::Ignored
+                    && self.screens.len() == 1
+                    && TREE_EDITS.contains(&action)
+                {
+                    if let Some(rel) = self.screen().selected_entry() {
+                        self.tree.select(&rel);
+                    }
+                    return self.tree_perform(action);
+                }
+                out
+            }
         }
+    }
+
+    /// A tree action; renaming or moving an open job with unsaved edits is refused.
+    fn tree_perform(&mut self, action: &str) -> Outcome {
+        let out = self.tree.perform(action, &mut self.overlay);
+        if let Some(Overlay::Prompt {
+            kind: PromptKind::Rename { rel } | PromptKind::Move { rel },
+            ..
+        }) = &self.overlay
+            && let Some(job) = self.unsaved_under(rel)
+        {
+            self.overlay = None;
+            return Action::Status(Level::Warning, unsaved_first(&job)).into();
+        }
+        out
     }
 
     /// Global actions by name (keymap `global` context and palette).
@@ -322,20 +378,52 @@ impl App {
                     rel
                 })
             }
+            PromptKind::Rename { rel } | PromptKind::Move { rel }
+                if let Some(job) = self.unsaved_under(rel) =>
+            {
+                return Action::Status(Level::Warning, unsaved_first(&job));
+            }
             PromptKind::Rename { rel } => self.project.rename(rel, text),
             PromptKind::Move { rel } => self.project.move_to(rel, text.trim_matches('/')),
         };
         match result {
             Ok(rel) => {
                 if let PromptKind::Rename { rel: old } | PromptKind::Move { rel: old } = &kind {
-                    // a renamed or moved job that is open is closed: its path changed
-                    self.screens
-                        .retain(|s| s.job().as_deref() != Some(old.as_str()));
                     self.status = Some((Level::Ok, format!("{old} → {rel}")));
+                    self.follow_move(old, &rel);
                 }
                 Action::TreeChanged(Some(rel))
             }
             Err(e) => Action::Status(Level::Error, e.to_string()),
+        }
+    }
+
+    /// A job open at `old` (or inside folder `old`) moved to `new`: open it again at its
+    /// new path (it has no unsaved edits, `prompt_done` made sure).
+    fn follow_move(&mut self, old: &str, new: &str) {
+        let inside = format!("{old}/");
+        for i in 1..self.screens.len() {
+            let Some(job) = self.screens[i].job() else {
+                continue;
+            };
+            let moved = if job == old {
+                new.to_string()
+            } else if let Some(rest) = job.strip_prefix(&inside) {
+                format!("{new}/{rest}")
+            } else {
+                continue;
+            };
+            match GraphScreen::open(&self.project, &moved) {
+                Ok(screen) => self.screens[i] = Box::new(screen),
+                Err(e) => {
+                    self.screens.truncate(i);
+                    self.status = Some((Level::Error, e));
+                    break;
+                }
+            }
+        }
+        if self.screens.len() == 1 && self.focus == Focus::Main {
+            self.focus = Focus::Tree;
         }
     }
 
@@ -380,7 +468,7 @@ impl App {
         }
         if let Some(action) = run.strip_prefix("tree:") {
             self.focus = Focus::Tree;
-            return match self.tree.perform(action, &mut self.overlay) {
+            return match self.tree_perform(action) {
                 Outcome::Action(a) => a,
                 _ => Action::Status(Level::Info, String::new()),
             };
@@ -398,7 +486,7 @@ impl App {
 
     pub fn apply(&mut self, action: Action) {
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => self.quit_or_warn(),
             Action::Back => {
                 if self.focus == Focus::Main && self.screens.len() > 1 {
                     if self.screen().dirty() {
@@ -472,6 +560,22 @@ impl App {
         }
     }
 
+    /// Quit, unless a job has unsaved edits and this is the first quit in a row.
+    fn quit_or_warn(&mut self) {
+        match self.unsaved_job() {
+            Some(job) if !self.quit_confirmed => {
+                self.quit_armed = true;
+                self.status = Some((
+                    Level::Warning,
+                    format!(
+                        "unsaved changes in jobs/{job}: C-s saves, C-q again quits without saving"
+                    ),
+                ));
+            }
+            _ => self.quit = true,
+        }
+    }
+
     fn refresh_home(&mut self) {
         if self.screens.len() == 1 {
             let cx = Context {
@@ -486,11 +590,8 @@ impl App {
     fn open(&mut self, name: &'static str) {
         match name {
             "home" => {
-                if self.screens.iter().skip(1).any(|s| s.dirty()) {
-                    self.status = Some((
-                        Level::Warning,
-                        "unsaved changes in the open job: save (C-s) or reload (C-r) first".into(),
-                    ));
+                if let Some(job) = self.unsaved_job() {
+                    self.status = Some((Level::Warning, unsaved_first(&job)));
                     return;
                 }
                 self.screens.truncate(1);
@@ -499,7 +600,7 @@ impl App {
             }
             "tree" => self.focus = Focus::Tree,
             "help" => self.apply(Action::Help),
-            "quit" => self.quit = true,
+            "quit" => self.quit_or_warn(),
             "graph" => {
                 if self.screens.len() > 1 {
                     self.focus = Focus::Main;
@@ -542,11 +643,8 @@ impl App {
             self.focus = Focus::Main;
             return;
         }
-        if self.screens.iter().skip(1).any(|s| s.dirty()) {
-            self.status = Some((
-                Level::Warning,
-                "unsaved changes in the open job: save (C-s) or reload (C-r) first".into(),
-            ));
+        if let Some(job) = self.unsaved_job() {
+            self.status = Some((Level::Warning, unsaved_first(&job)));
             return;
         }
         match GraphScreen::open(&self.project, rel) {
@@ -558,4 +656,11 @@ impl App {
             Err(e) => self.status = Some((Level::Error, e)),
         }
     }
+}
+
+/// Tree actions that Home runs on its selected job too.
+const TREE_EDITS: [&str; 5] = ["new-job", "new-folder", "rename", "delete", "move"];
+
+fn unsaved_first(job: &str) -> String {
+    format!("unsaved changes in jobs/{job}: save (C-s) or reload (C-r) first")
 }

@@ -88,6 +88,13 @@ impl TreePane {
         }
     }
 
+    /// Select the entry at `rel` if it is visible.
+    pub fn select(&mut self, rel: &str) {
+        if let Some(i) = self.visible().iter().position(|e| e.rel == rel) {
+            self.selected = i;
+        }
+    }
+
     pub fn set_filter(&mut self, text: &str) {
         self.filter = text.to_string();
         self.selected = 0;

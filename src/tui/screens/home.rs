@@ -103,6 +103,10 @@ impl Screen for Home {
         Outcome::Consumed
     }
 
+    fn selected_entry(&self) -> Option<String> {
+        self.visible().get(self.selected).map(|r| r.rel.clone())
+    }
+
     fn actions(&self) -> Vec<(&'static str, &'static str)> {
         vec![("open", "open the selected job")]
     }

@@ -41,6 +41,14 @@ pub trait Screen {
     fn dirty(&self) -> bool {
         false
     }
+    /// Edits not on disk: unsaved changes, or an open form or editor not applied yet.
+    fn unsaved(&self) -> bool {
+        self.dirty()
+    }
+    /// The project-relative path of the tree entry selected in the screen's list, if any.
+    fn selected_entry(&self) -> Option<String> {
+        None
+    }
     /// A short mode word for the status bar (`EDIT`, `CONNECT`, ...).
     fn mode(&self) -> &'static str {
         "NORMAL"

@@ -104,6 +104,15 @@ impl GraphScreen {
                 )
             }
             Mode::Sql { editor, .. } => {
+                // quit, help and the palette stay reachable from the editor by their
+                // non-printable keys (C-q, F1, ...), unless the sql context binds them
+                let global = cx.keymap.local_action("global", key);
+                if key.typed().is_none()
+                    && cx.keymap.local_action("sql", key).is_none()
+                    && matches!(global, Some("quit" | "help" | "palette"))
+                {
+                    return Outcome::Ignored;
+                }
                 let out = editor.handle_key(key, cx.keymap);
                 self.sql_outcome(out)
             }
@@ -117,6 +126,7 @@ impl GraphScreen {
         let node = *node;
         match out {
             SqlOutcome::Continue => Outcome::Consumed,
+            SqlOutcome::Say(msg) => status(Level::Warning, msg),
             SqlOutcome::Cancel => {
                 self.mode = Mode::Normal;
                 status(Level::Info, "SQL not applied".into())

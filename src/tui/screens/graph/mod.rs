@@ -350,6 +350,42 @@ impl Screen for GraphScreen {
         self.dirty
     }
 
+    fn unsaved(&self) -> bool {
+        self.dirty
+            || match &self.mode {
+                Mode::Form(f) => f.changed() || f.editing.is_some(),
+                Mode::Sql { editor, .. } => editor.changed(),
+                _ => false,
+            }
+    }
+
+    /// `/` in the graph selects the first node whose id or kind matches; in a form, the
+    /// first row whose name does.
+    fn set_filter(&mut self, text: &str) {
+        let t = text.trim().to_lowercase();
+        if t.is_empty() {
+            return;
+        }
+        match &mut self.mode {
+            Mode::Form(f) => {
+                if f.editing.is_none()
+                    && let Some(i) = f.rows.iter().position(|r| r.name.contains(&t))
+                {
+                    f.selected = i;
+                }
+            }
+            Mode::Normal | Mode::Problems { .. } => {
+                let found = self.job.nodes.iter().position(|n| {
+                    n.id().to_lowercase().contains(&t) || n.kind().to_lowercase().contains(&t)
+                });
+                if let Some(i) = found {
+                    self.sel = Selection::Node(i);
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn mode(&self) -> &'static str {
         match &self.mode {
             Mode::Normal | Mode::Problems { .. } => "NORMAL",

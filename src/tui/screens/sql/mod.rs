@@ -36,6 +36,8 @@ pub enum SqlOutcome {
     /// Apply this text as the node's query.
     Apply(String),
     Cancel,
+    /// Nothing happened but this wants saying (e.g. Esc with edits not applied).
+    Say(String),
 }
 
 /// One problem of the last check, positioned in the editor text (1-based; columns in
@@ -75,6 +77,10 @@ const ACTIONS: [(&str, &str); 3] = [
 
 pub struct SqlEditor {
     node_id: String,
+    /// The query when the editor opened.
+    original: String,
+    /// Esc was pressed once with edits not applied: the next Esc drops them.
+    confirm_cancel: bool,
     upstream: Vec<UpstreamTable>,
     textarea: TextArea<'static>,
     templates: Vec<Template>,
@@ -127,8 +133,15 @@ impl SqlEditor {
             .split('\n')
             .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
             .collect();
+        let original = query
+            .split('\n')
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
         SqlEditor {
             node_id: node_id.to_string(),
+            original,
+            confirm_cancel: false,
             templates: templates::all(&upstream),
             upstream,
             textarea: TextArea::new(lines),
@@ -152,6 +165,7 @@ impl SqlEditor {
     /// their action, <Esc> closes the template list or cancels, the rest edits.
     pub fn handle_key(&mut self, key: Key, keymap: &Keymap) -> SqlOutcome {
         (self.hint, self.check_key) = hint_for(keymap);
+        let confirmed = std::mem::take(&mut self.confirm_cancel);
         let action = keymap.local_action("sql", key);
         if self.picker.is_some() {
             return self.picker_key(key, action);
@@ -160,6 +174,12 @@ impl SqlEditor {
             return self.perform(action);
         }
         match key.code {
+            KeyCode::Esc if self.changed() && !confirmed => {
+                self.confirm_cancel = true;
+                return SqlOutcome::Say(
+                    "the SQL has edits not applied: C-s applies them, Esc again drops them".into(),
+                );
+            }
             KeyCode::Esc => return SqlOutcome::Cancel,
             KeyCode::PageUp => self.page_move(false),
             KeyCode::PageDown => self.page_move(true),
@@ -324,6 +344,11 @@ impl SqlEditor {
 
     pub fn text(&self) -> String {
         self.textarea.lines().join("\n")
+    }
+
+    /// The text differs from the query the editor opened with.
+    pub fn changed(&self) -> bool {
+        self.text() != self.original
     }
 
     /// (line, column, message) of every problem of the last check, 1-based.
