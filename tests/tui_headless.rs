@@ -105,3 +105,29 @@ fn cli_headless_dumps_frames_and_fails_on_expect() {
         "{err}"
     );
 }
+
+#[test]
+fn quit_with_unsaved_edits_asks_once() {
+    use weir::tui::keys::parse_keys;
+    let mut app = common::test_env("quit-guard", Env::Test);
+    let press = |app: &mut App, keys: &str| {
+        for k in parse_keys(keys).unwrap() {
+            app.handle_key(k);
+        }
+    };
+    // nothing unsaved: C-q quits at once
+    press(&mut app, "<Enter><C-q>");
+    assert!(app.quit);
+    let mut app = common::test_env("quit-guard-2", Env::Test);
+    press(&mut app, "<Enter>d<C-q>");
+    assert!(!app.quit, "the first C-q with unsaved edits only warns");
+    // a key in between disarms it
+    press(&mut app, "<Down><C-q>");
+    assert!(!app.quit);
+    press(&mut app, "<C-q>");
+    assert!(app.quit, "a second C-q right after the first quits");
+    // :quit from the palette asks too
+    let mut app = common::test_env("quit-guard-3", Env::Test);
+    press(&mut app, "<Enter>d:quit<Enter>");
+    assert!(!app.quit);
+}

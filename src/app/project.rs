@@ -134,17 +134,20 @@ impl Project {
         Ok(new_rel)
     }
 
-    /// Keep the job's `name` in step with its file, when the file is a valid job.
+    /// Keep the job's `name` in step with its file: only the text of the `name` string
+    /// changes, so comments and layout stay as they are. A file that does not parse, or
+    /// has no `name` string, is left alone.
     fn rename_job_inside(&self, path: &Path, new_name: &str) {
-        let checked = jobfile::check_file(path);
-        if let Some(mut job) = checked.job {
-            job.name = new_name.to_string();
-            if let Err(e) = std::fs::write(path, jobfile::to_ron(&job)) {
-                tracing::warn!(
-                    "renamed {} but could not update its name: {e}",
-                    path.display()
-                );
-            }
+        let Ok(src) = std::fs::read_to_string(path) else {
+            return;
+        };
+        if let Some(text) = with_name(&src, new_name)
+            && let Err(e) = std::fs::write(path, text)
+        {
+            tracing::warn!(
+                "renamed {} but could not update its name: {e}",
+                path.display()
+            );
         }
     }
 
@@ -226,6 +229,19 @@ fn walk(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<TreeEntry>) -> Res
     Ok(())
 }
 
+/// `src` with the string value of the top-level `name` field replaced by `name`.
+fn with_name(src: &str, name: &str) -> Option<String> {
+    let doc = jobfile::syntax::parse(src).ok()?;
+    let value = &doc.value.field("name")?.value;
+    if !matches!(value.kind, jobfile::syntax::Kind::Str(_)) {
+        return None;
+    }
+    let span = value.span;
+    let mut out = src.to_string();
+    out.replace_range(span.start..span.end, &jobfile::print::escaped(name));
+    Some(out)
+}
+
 fn join(folder: &str, name: &str) -> String {
     if folder.is_empty() {
         name.to_string()
@@ -294,6 +310,15 @@ mod tests {
             .job
             .unwrap();
         assert_eq!(job.name, "orders_v2");
+        // renaming changes the name and nothing else: comments and layout stay
+        let src = "// my job\nJob(\n    version: 1, // v\n    name: \"a\",\n    nodes: [],\n)\n";
+        std::fs::write(p.path_of("team/c.ron"), src).unwrap();
+        p.rename("team/c.ron", "c2").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(p.path_of("team/c2.ron")).unwrap(),
+            src.replace("\"a\"", "\"c2\"")
+        );
+        p.delete("team/c2.ron").unwrap();
         assert_eq!(
             p.move_to("team/orders_v2.ron", "").unwrap(),
             "orders_v2.ron"

@@ -265,8 +265,15 @@ impl App {
     fn overlay_key(&mut self, key: Key) -> Option<Action> {
         let overlay = self.overlay.as_mut()?;
         match overlay {
-            Overlay::Help { .. } => {
-                self.overlay = None;
+            Overlay::Help { lines, top, .. } => {
+                let n = lines.len();
+                match key.code {
+                    KeyCode::Up | KeyCode::Char('k') => *top = top.saturating_sub(1),
+                    KeyCode::Down | KeyCode::Char('j') => *top = (*top + 1).min(n),
+                    KeyCode::PageUp => *top = top.saturating_sub(10),
+                    KeyCode::PageDown => *top = (*top + 10).min(n),
+                    _ => self.overlay = None,
+                }
                 None
             }
             Overlay::ConfirmDelete { rel } => {
@@ -535,7 +542,11 @@ impl App {
                         (k, a, d)
                     })
                     .collect();
-                self.overlay = Some(Overlay::Help { context, lines });
+                self.overlay = Some(Overlay::Help {
+                    context,
+                    lines,
+                    top: 0,
+                });
             }
             Action::Open(name) => self.open(name),
             Action::OpenJob(rel) => self.open_job_at(&rel),

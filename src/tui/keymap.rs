@@ -13,6 +13,12 @@ pub const CONTEXTS: [&str; 5] = ["global", "tree", "graph", "sql", "form"];
 pub const DEFAULTS: &[(&str, &str, &str, &str)] = &[
     ("global", ":", "palette", "open the command palette"),
     ("global", "?", "help", "show the keys of this screen"),
+    (
+        "global",
+        "<F1>",
+        "help",
+        "show the keys (also in text editors)",
+    ),
     ("global", "/", "filter", "filter the list"),
     ("global", "<Esc>", "back", "go back / close"),
     (

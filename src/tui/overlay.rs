@@ -140,6 +140,8 @@ pub enum Overlay {
     Help {
         context: &'static str,
         lines: Vec<(String, String, String)>,
+        /// First line shown (the list scrolls when the screen is short).
+        top: usize,
     },
     Prompt {
         kind: PromptKind,
@@ -165,6 +167,11 @@ impl Overlay {
         }
     }
 
+    /// The first help line shown: `top` kept so that the last page stays full.
+    pub fn help_top(top: usize, lines: usize, rows: usize) -> usize {
+        top.min(lines.saturating_sub(rows))
+    }
+
     /// Palette entries matching the input, best first.
     pub fn matches<'a>(input: &LineInput, commands: &'a [Command]) -> Vec<&'a Command> {
         let q = input.text.trim().trim_start_matches(':');
@@ -176,7 +183,7 @@ impl Overlay {
         scored.into_iter().map(|(_, c)| c).collect()
     }
 
-    pub fn render(&self, frame: &mut Frame, screen: Rect, theme: &Theme, mode_prod: bool) {
+    pub fn render(&mut self, frame: &mut Frame, screen: Rect, theme: &Theme, mode_prod: bool) {
         let _ = mode_prod;
         match self {
             Overlay::Palette {
@@ -185,6 +192,7 @@ impl Overlay {
                 selected,
             } => {
                 let found = Overlay::matches(input, commands);
+                let selected = &*selected;
                 let height =
                     (found.len() as u16 + 3).clamp(4, screen.height.saturating_sub(4).max(4));
                 let area = centered(screen, 60, height);
@@ -206,10 +214,13 @@ impl Overlay {
                     .max()
                     .unwrap_or(0)
                     .min(24);
+                // keep the selected entry in view
+                let skip = (*selected + 1).saturating_sub(list.height.max(1) as usize);
                 let rows: Vec<Line> = found
                     .iter()
-                    .take(list.height as usize)
                     .enumerate()
+                    .skip(skip)
+                    .take(list.height as usize)
                     .map(|(i, c)| {
                         let text = format!("{:<name_w$}  {}", c.name, c.description);
                         if i == *selected {
@@ -238,18 +249,45 @@ impl Overlay {
                 spans.extend(input.spans(theme));
                 frame.render_widget(Paragraph::new(Line::from(spans)), area);
             }
-            Overlay::Help { context, lines } => {
+            Overlay::Help {
+                context,
+                lines,
+                top,
+            } => {
                 let height = (lines.len() as u16 + 2).min(screen.height.saturating_sub(2));
-                let area = centered(screen, 64, height);
+                let area = centered(screen, 70, height);
                 frame.render_widget(Clear, area);
+                let rows_h = area.height.saturating_sub(2) as usize;
+                *top = Overlay::help_top(*top, lines.len(), rows_h);
+                let top = *top;
+                let scrolls = lines.len() > rows_h;
+                let title = if scrolls {
+                    format!(" keys: {context} (↑↓ scroll, Esc closes) ")
+                } else {
+                    format!(" keys: {context} (Esc closes) ")
+                };
                 let block = Block::default()
                     .borders(Borders::ALL)
                     .border_style(theme.border(true))
-                    .title(format!(" keys: {context} (Esc closes) "));
+                    .title(title);
+                let block = if scrolls {
+                    block.title_bottom(Line::styled(
+                        format!(
+                            " {}-{} of {} ",
+                            top + 1,
+                            (top + rows_h).min(lines.len()),
+                            lines.len()
+                        ),
+                        theme.muted(),
+                    ))
+                } else {
+                    block
+                };
                 let inner = block.inner(area);
                 frame.render_widget(block, area);
                 let rows: Vec<Line> = lines
                     .iter()
+                    .skip(top)
                     .map(|(k, a, d)| {
                         Line::from(vec![
                             Span::styled(format!("{k:>9} "), theme.accent()),

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::action::Level;
 use super::app::{App, Env, Focus};
@@ -19,10 +19,16 @@ fn tree_width(total: u16) -> u16 {
 pub fn draw(app: &mut App, frame: &mut Frame) {
     let area = frame.area();
     frame.render_widget(Paragraph::new("").style(app.theme.base()), area);
+    // a message too long for one line gets a second one rather than being cut
+    let status_h = if status_width(app) > area.width as usize && area.height >= 12 {
+        2
+    } else {
+        1
+    };
     let [crumbs, body, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(1),
+        Constraint::Length(status_h),
     ])
     .areas(area);
     draw_crumbs(app, frame, crumbs);
@@ -49,7 +55,7 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
         screen.render(frame, main, &cx, focused);
     }
     draw_status(app, frame, status);
-    if let Some(o) = &app.overlay {
+    if let Some(o) = &mut app.overlay {
         o.render(frame, area, &app.theme, app.env == Env::Prod);
     }
 }
@@ -82,16 +88,29 @@ fn draw_crumbs(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
-    let theme = &app.theme;
-    let base = theme.status();
-    let left = format!(
+fn status_left(app: &App) -> String {
+    format!(
         " {} │ {} │ env {} │ {} ",
         app.project.name(),
         app.user,
         app.env.name(),
         app.mode()
-    );
+    )
+}
+
+/// Width of the status bar's text on one line.
+fn status_width(app: &App) -> usize {
+    let msg = app
+        .status
+        .as_ref()
+        .map_or(0, |(_, m)| Span::raw(m.as_str()).width() + 1);
+    Span::raw(status_left(app)).width() + msg
+}
+
+fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let base = theme.status();
+    let left = status_left(app);
     let mut spans = vec![Span::styled(left, base.add_modifier(Modifier::BOLD))];
     if let Some((level, msg)) = &app.status {
         let style = match level {
@@ -107,5 +126,10 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
             base,
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+    frame.render_widget(
+        Paragraph::new(Line::from(spans))
+            .style(base)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }

@@ -111,6 +111,7 @@ impl GraphScreen {
                     && cx.keymap.local_action("sql", key).is_none()
                     && matches!(global, Some("quit" | "help" | "palette"))
                 {
+                    editor.disarm();
                     return Outcome::Ignored;
                 }
                 let out = editor.handle_key(key, cx.keymap);

@@ -346,6 +346,11 @@ impl SqlEditor {
         self.textarea.lines().join("\n")
     }
 
+    /// A key went elsewhere: the next Esc asks again before dropping edits.
+    pub fn disarm(&mut self) {
+        self.confirm_cancel = false;
+    }
+
     /// The text differs from the query the editor opened with.
     pub fn changed(&self) -> bool {
         self.text() != self.original
@@ -739,6 +744,18 @@ mod tests {
         );
         // apply also checked the text
         assert_eq!(ed.problems(), vec![]);
+        // edits not applied: the first Esc warns, a second one right after cancels
+        assert!(matches!(keys(&mut ed, "<Esc>"), SqlOutcome::Say(m) if m.contains("Esc again")));
+        assert_eq!(keys(&mut ed, "<Esc>"), SqlOutcome::Cancel);
+        // any other key in between asks again
+        assert!(matches!(
+            keys(&mut ed, "<Esc><Left><Esc>"),
+            SqlOutcome::Say(_)
+        ));
+        // no edits: Esc cancels at once
+        let mut ed = SqlEditor::new("pv", "SELECT 1\r\nFROM clicks", clicks());
+        assert_eq!(keys(&mut ed, "<Esc>"), SqlOutcome::Cancel);
+        keys(&mut ed, "x<BS>");
         assert_eq!(keys(&mut ed, "<Esc>"), SqlOutcome::Cancel);
         // the text round-trips, leading newline included
         let q = "\nSELECT *\r\nFROM clicks\n";
