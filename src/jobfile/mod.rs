@@ -2,6 +2,7 @@
 //! (`validate`, `sql`), report diagnostics (`diagnostic`) and write the canonical form
 //! (`print`). Nothing here runs a job or touches the store.
 
+pub mod comments;
 pub mod de;
 pub mod diagnostic;
 pub mod fields;
@@ -352,6 +353,19 @@ pub fn to_ron(job: &Job) -> String {
     match syntax::parse(&text) {
         Ok(doc) => print::print_document(&doc, Some("Job")),
         Err(_) => text,
+    }
+}
+
+/// The canonical text of a job that replaces `previous` (the file as it is on disk):
+/// the comments of `previous` are kept where their fields and operators still are.
+pub fn to_ron_keeping_comments(job: &Job, previous: &str) -> String {
+    let text = to_ron(job);
+    match (syntax::parse(previous), syntax::parse(&text)) {
+        (Ok(old), Ok(mut new)) => {
+            comments::carry_over(&old, &mut new);
+            print::print_document(&new, Some("Job"))
+        }
+        _ => text,
     }
 }
 

@@ -171,7 +171,11 @@ impl GraphScreen {
     }
 
     fn save(&mut self) -> Outcome {
-        let text = jobfile::to_ron(&self.job);
+        // keep the comments of the file on disk where their fields and operators still are
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(previous) => jobfile::to_ron_keeping_comments(&self.job, &previous),
+            Err(_) => jobfile::to_ron(&self.job),
+        };
         if let Err(e) = std::fs::write(&self.path, &text) {
             return status(
                 Level::Error,
