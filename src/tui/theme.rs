@@ -3,6 +3,8 @@
 //! `theme_file.rs`.
 
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders};
 
 /// Every colour role the screens use. Screens ask for roles, never for raw colours.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,6 +163,14 @@ impl Theme {
 
     pub fn ok(&self) -> Style {
         Style::default().fg(self.ok)
+    }
+
+    /// The bordered block of a pane, its border marking focus and its title in accent.
+    pub fn pane(&self, title: String, focused: bool) -> Block<'static> {
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(self.border(focused))
+            .title(Span::styled(title, self.accent()))
     }
 
     pub fn status(&self) -> Style {

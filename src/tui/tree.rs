@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
 
 use super::action::{Action, Level, Outcome};
 use super::overlay::{Overlay, PromptKind};
@@ -167,10 +167,7 @@ impl TreePane {
         } else {
             format!(" jobs /{} ", self.filter)
         };
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.border(focused))
-            .title(Span::styled(title, theme.accent()));
+        let block = theme.pane(title, focused);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let visible = self.visible();

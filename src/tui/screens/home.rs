@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
+use ratatui::widgets::{Paragraph, Row, Table};
 
 use super::{Context, Screen};
 use crate::jobfile;
@@ -118,13 +118,7 @@ impl Screen for Home {
 
     fn render(&mut self, frame: &mut Frame, area: Rect, cx: &Context, focused: bool) {
         let theme = cx.theme;
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.border(focused))
-            .title(Span::styled(
-                format!(" {} ", cx.project.name()),
-                theme.accent(),
-            ));
+        let block = theme.pane(format!(" {} ", cx.project.name()), focused);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let [table_area, hints] =

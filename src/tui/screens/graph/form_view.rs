@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::form::{Form, Problem};
 use crate::graph::layout::fit;
@@ -81,13 +81,7 @@ impl Form {
         job: &Job,
         focused: bool,
     ) {
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.border(focused))
-            .title(Span::styled(
-                format!(" {} ", self.title(job)),
-                theme.accent(),
-            ));
+        let block = theme.pane(format!(" {} ", self.title(job)), focused);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let [body, footer] =

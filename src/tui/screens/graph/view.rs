@@ -59,10 +59,7 @@ pub fn render(s: &mut GraphScreen, frame: &mut Frame, area: Rect, theme: &Theme,
     } else {
         format!(" {} ", s.job.name)
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border(focused))
-        .title(Span::styled(title, theme.accent()));
+    let block = theme.pane(title, focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let (canvas, panel) = if inner.width >= SIDE_FROM {
