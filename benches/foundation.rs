@@ -4,6 +4,8 @@
 //!
 //! Run: `cargo bench --bench foundation`
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use weir::graph::{Graph, GraphNode, layout, render};
@@ -40,13 +42,8 @@ fn wide_graph(n: usize) -> Graph {
     Graph { nodes, edges }
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
 fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
-    median(
+    common::median(
         (0..runs)
             .map(|_| {
                 let t = Instant::now();
@@ -97,20 +94,5 @@ fn main() {
         format!("validate {} example jobs ({bytes} bytes)", sources.len()),
         t
     ));
-    let report = lines.join("\n") + "\n";
-    print!("{report}");
-    let header = format!(
-        "# cargo bench --bench foundation ({} build, {} cores)\n",
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        },
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
-    if let Err(e) = std::fs::create_dir_all("bench/results")
-        .and_then(|()| std::fs::write("bench/results/foundation.txt", header + &report))
-    {
-        eprintln!("could not write bench/results/foundation.txt: {e}");
-    }
+    common::publish("foundation", &lines);
 }

@@ -5,8 +5,10 @@
 //!
 //! Run: `cargo bench --bench tui`
 
+mod common;
+
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use weir::app::project::Project;
 use weir::tui::action::Action;
@@ -54,14 +56,9 @@ fn app_on(root: PathBuf) -> App {
     )
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
     let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let first_frame = median(
+    let first_frame = common::median(
         (0..11)
             .map(|_| {
                 let t = Instant::now();
@@ -87,7 +84,7 @@ fn main() {
     ));
     for (w, h) in [(80, 24), (160, 50)] {
         let mut hl = Headless::new(w, h, None).expect("backend");
-        let frame = median(
+        let frame = common::median(
             (0..51)
                 .map(|_| {
                     let t = Instant::now();
@@ -102,20 +99,5 @@ fn main() {
             frame
         ));
     }
-    let report = lines.join("\n") + "\n";
-    print!("{report}");
-    let header = format!(
-        "# cargo bench --bench tui ({} build, {} cores)\n",
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        },
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
-    if let Err(e) = std::fs::create_dir_all("bench/results")
-        .and_then(|()| std::fs::write("bench/results/tui.txt", header + &report))
-    {
-        eprintln!("could not write bench/results/tui.txt: {e}");
-    }
+    common::publish("tui", &lines);
 }
