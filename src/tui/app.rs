@@ -567,6 +567,9 @@ impl App {
                     self.status = Some((Level::Error, e));
                 }
                 self.refresh_home();
+                if let (Some(rel), [home]) = (&select, self.screens.as_mut_slice()) {
+                    home.reveal(rel);
+                }
             }
         }
     }

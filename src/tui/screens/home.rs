@@ -116,6 +116,12 @@ impl Screen for Home {
         self.selected = 0;
     }
 
+    fn reveal(&mut self, rel: &str) {
+        if let Some(i) = self.visible().iter().position(|r| r.rel == rel) {
+            self.selected = i;
+        }
+    }
+
     fn render(&mut self, frame: &mut Frame, area: Rect, cx: &Context, focused: bool) {
         let theme = cx.theme;
         let block = theme.pane(format!(" {} ", cx.project.name()), focused);

@@ -61,5 +61,8 @@ pub trait Screen {
     fn actions(&self) -> Vec<(&'static str, &'static str)>;
     /// Narrow the screen's list to rows matching `text` (`/`); empty clears.
     fn set_filter(&mut self, _text: &str) {}
+    /// Select the row of this project-relative path, if the screen lists it (after a
+    /// tree change such as a new job).
+    fn reveal(&mut self, _rel: &str) {}
     fn render(&mut self, frame: &mut Frame, area: Rect, cx: &Context, focused: bool);
 }
