@@ -100,3 +100,20 @@ fn fuzz_findings_stay_fixed() {
     assert_eq!(checked.diagnostics[0].code, "syntax");
     assert!(jobfile::format_source("f.ron", src).is_err());
 }
+
+/// A map key holding a line break must stay a key when formatted (fuzz finding).
+#[test]
+fn multi_line_map_keys_format_escaped() {
+    let src = "Job(version: 1, name: \"x\", config: (env: {\"a\nb\": \"v\"}), nodes: [PrintSink(id: \"p\")])";
+    let formatted = jobfile::format_source("k.ron", src).unwrap();
+    assert!(formatted.contains("\"a\\nb\": \"v\""), "{formatted}");
+    assert_eq!(
+        jobfile::format_source("k.ron", &formatted).unwrap(),
+        formatted
+    );
+    let before = jobfile::check_source("k.ron", src).job.unwrap();
+    assert_eq!(
+        jobfile::check_source("k.ron", &formatted).job.unwrap(),
+        before
+    );
+}

@@ -434,7 +434,8 @@ fn field(out: &mut String, f: &Field, depth: usize) {
 fn entry(out: &mut String, e: &MapEntry, depth: usize, pad: &str) {
     leading(out, &e.comments, depth);
     out.push_str(pad);
-    let key = flat(&e.key).unwrap_or_default();
+    // a key is always one line: a multi-line string key is written escaped
+    let key = one_line(&e.key);
     out.push_str(&key);
     out.push_str(": ");
     value(out, &e.value, depth, key.chars().count() + 2);
