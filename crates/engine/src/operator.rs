@@ -1,0 +1,36 @@
+//! The one trait every operator of a pipeline implements (SQL, ETL, windows, TopN …).
+//! Sources and sinks are driven by the runtime; operators sit between them and are plain
+//! synchronous state machines, so they can be tested without tokio or Kafka.
+//!
+//! Contract:
+//! - `on_batch` receives a batch from input `input` (the position of the upstream in the
+//!   job's edges into this node) and pushes zero or more result batches into `out`.
+//! - `on_watermark` is called with the minimum watermark over all inputs, never
+//!   decreasing; an operator emits whatever the watermark completes (e.g. windows whose
+//!   end ≤ watermark) and must not emit them again.
+//! - `on_barrier` (checkpoints, later issue) snapshots state; the default does nothing.
+//! - `close` is end of input: flush everything, as for a watermark of +∞.
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+
+use crate::error::Result;
+
+/// Event time in milliseconds since the Unix epoch (UTC). `i64::MAX` is end of input.
+pub type Watermark = i64;
+
+pub trait Operator: Send {
+    /// A short name for metrics and errors (the node id).
+    fn name(&self) -> &str;
+    /// The schema of every batch this operator emits.
+    fn schema(&self) -> SchemaRef;
+    fn start(&mut self) -> Result<()> {
+        Ok(())
+    }
+    fn on_batch(&mut self, input: usize, batch: RecordBatch, out: &mut Vec<RecordBatch>) -> Result<()>;
+    fn on_watermark(&mut self, watermark: Watermark, out: &mut Vec<RecordBatch>) -> Result<()>;
+    fn on_barrier(&mut self, _checkpoint_id: u64) -> Result<()> {
+        Ok(())
+    }
+    fn close(&mut self, out: &mut Vec<RecordBatch>) -> Result<()>;
+}

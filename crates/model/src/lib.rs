@@ -1,0 +1,7 @@
+//! weir-model: what a job is and how its file is read, checked, printed and drawn.
+//! Pure code: no I/O beyond reading a job file, no async, no store or engine. The engine,
+//! the store and the workbench all depend on it; it depends on none of them.
+
+pub mod graph;
+pub mod jobfile;
+pub mod model;
