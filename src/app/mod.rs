@@ -2,6 +2,7 @@
 //! TUI tests exactly what the terminal does. The app layer calls `jobfile`, `graph` and
 //! (later) the store and engine; the UI layers never touch files or databases directly.
 
+pub mod connectivity;
 pub mod project;
 
 /// What went wrong in a use case, said so that a user knows what to do.

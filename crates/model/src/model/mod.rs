@@ -3,6 +3,7 @@
 
 pub mod job;
 pub mod operator;
+pub mod secret;
 
 pub use job::*;
 pub use operator::*;
