@@ -1,0 +1,173 @@
+//! `StoreError`: every way a store call can fail, phrased for the person who made it.
+//!
+//! Who is at fault: `NotFound`, `Forbidden`, `Invalid`, `Archived` and `Conflict` are the
+//! user's (fix the input or ask someone with the role); `Db` is external (the database
+//! failed; a retry may help when the connection dropped).
+
+use std::fmt;
+
+/// Result of every store call.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// One error type for the whole store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A name or id that does not exist; `suggestion` is the closest existing name.
+    #[error("no {kind} named `{name}`{}", did_you_mean(suggestion))]
+    NotFound {
+        /// "project", "data source", "topic", "user", "request", "grant".
+        kind: &'static str,
+        /// The name (or `#id`) that was looked up.
+        name: String,
+        /// The closest existing name, when one is close enough.
+        suggestion: Option<String>,
+    },
+    /// The actor lacks the role the action needs.
+    #[error("only {needed} can {action}; you are {actual}")]
+    Forbidden {
+        /// What was attempted ("approve", "create a project").
+        action: String,
+        /// The role(s) that may do it ("a data admin").
+        needed: String,
+        /// The actor's roles as words ("developer of p", "no role").
+        actual: String,
+    },
+    /// A rule forbids this action regardless of role (own request, data admin requesting).
+    #[error("{0}")]
+    NotAllowed(String),
+    /// The action collides with the current state.
+    #[error("{0}")]
+    Conflict(Conflict),
+    /// An input field breaks a rule.
+    #[error("{field}: {problem}; {fix}")]
+    Invalid {
+        /// The field at fault ("name", "password", "perms").
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+        /// How to fix it.
+        fix: String,
+    },
+    /// The project is archived and read-only.
+    #[error("project {project} is archived; a system admin can restore it")]
+    Archived {
+        /// Project name.
+        project: String,
+    },
+    /// The database failed (external): connection lost, disk full, constraint we did not expect.
+    #[error("metadata store failed: {0} (a retry may help if the connection dropped)")]
+    Db(#[from] sqlx::Error),
+}
+
+/// Collisions with the current state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conflict {
+    /// Someone else decided (or withdrew) the request first.
+    AlreadyDecided {
+        /// Request id.
+        request: i64,
+        /// "approved", "rejected" or "withdrawn".
+        state: String,
+        /// Who did it.
+        by: String,
+        /// When (RFC 3339, UTC).
+        at: String,
+    },
+    /// A thing with this name exists already.
+    Exists {
+        /// What kind of thing.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// The object is not in a state that allows the action.
+    WrongState {
+        /// Full sentence: what is, and what would be needed.
+        message: String,
+    },
+    /// The object is still referenced.
+    InUse {
+        /// Full sentence naming the users.
+        message: String,
+    },
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Conflict::AlreadyDecided {
+                request,
+                state,
+                by,
+                at,
+            } => write!(f, "request #{request} was already {state} by {by} at {at}"),
+            Conflict::Exists { kind, name } => {
+                write!(
+                    f,
+                    "a {kind} named `{name}` exists already; choose another name"
+                )
+            }
+            Conflict::WrongState { message } | Conflict::InUse { message } => f.write_str(message),
+        }
+    }
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(s) => format!("; did you mean `{s}`?"),
+        None => String::new(),
+    }
+}
+
+impl StoreError {
+    /// A `NotFound` with the closest of `candidates` as suggestion.
+    pub(crate) fn not_found<I, S>(kind: &'static str, name: &str, candidates: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        StoreError::NotFound {
+            kind,
+            name: name.to_string(),
+            suggestion: closest(name, candidates),
+        }
+    }
+
+    /// An `Invalid` error.
+    pub(crate) fn invalid(
+        field: &'static str,
+        problem: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        StoreError::Invalid {
+            field,
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+
+    /// A `Conflict::WrongState` error.
+    pub(crate) fn wrong_state(message: impl Into<String>) -> Self {
+        StoreError::Conflict(Conflict::WrongState {
+            message: message.into(),
+        })
+    }
+}
+
+/// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
+pub(crate) fn closest<I, S>(name: &str, candidates: I) -> Option<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let limit = (name.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| {
+            let c = c.as_ref().to_string();
+            (strsim::damerau_levenshtein(name, &c), c)
+        })
+        .filter(|(d, _)| *d <= limit)
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)))
+        .map(|(_, c)| c)
+}
