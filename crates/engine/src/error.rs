@@ -6,7 +6,10 @@ use thiserror::Error;
 pub enum EngineError {
     /// The job uses something the engine does not run (yet); names the construct.
     #[error("unsupported: {construct}{}", hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
-    Unsupported { construct: String, hint: Option<String> },
+    Unsupported {
+        construct: String,
+        hint: Option<String>,
+    },
     /// A query or operator is wrong in a way validation did not catch.
     #[error("{0}")]
     Plan(String),
@@ -21,14 +24,20 @@ pub enum EngineError {
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Other(String),
 }
 
 impl EngineError {
     pub fn unsupported(construct: impl Into<String>, hint: Option<&str>) -> Self {
-        EngineError::Unsupported { construct: construct.into(), hint: hint.map(str::to_string) }
+        EngineError::Unsupported {
+            construct: construct.into(),
+            hint: hint.map(str::to_string),
+        }
     }
 }
 

@@ -5,5 +5,22 @@
 pub mod error;
 pub mod operator;
 
+pub mod broker;
+pub mod channel;
+pub mod deadletter;
+pub mod decode;
+pub mod metrics;
+pub mod pipeline;
+pub mod resolve;
+pub mod rows;
+pub mod runtime;
+pub mod schema;
+pub mod sink;
+pub mod source;
+pub mod sql;
+pub mod testing;
+pub mod transform;
+pub mod watermark;
+
 pub use error::EngineError;
 pub use operator::{Operator, Watermark};

@@ -27,7 +27,12 @@ pub trait Operator: Send {
     fn start(&mut self) -> Result<()> {
         Ok(())
     }
-    fn on_batch(&mut self, input: usize, batch: RecordBatch, out: &mut Vec<RecordBatch>) -> Result<()>;
+    fn on_batch(
+        &mut self,
+        input: usize,
+        batch: RecordBatch,
+        out: &mut Vec<RecordBatch>,
+    ) -> Result<()>;
     fn on_watermark(&mut self, watermark: Watermark, out: &mut Vec<RecordBatch>) -> Result<()>;
     fn on_barrier(&mut self, _checkpoint_id: u64) -> Result<()> {
         Ok(())

@@ -1,0 +1,430 @@
+//! JdbcSink over sqlx: MySQL/MariaDB and PostgreSQL, INSERT or upsert (`ON DUPLICATE KEY
+//! UPDATE` / `ON CONFLICT (key) DO UPDATE`). Rows are buffered up to `batch_size`, written
+//! in one multi-row statement, retried per `on_error`, and rows that still fail are
+//! written one by one so that only the bad ones go to the dead-letter file. Timestamps
+//! are bound as text and cast to SQL timestamps (sqlx is built without chrono).
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{DataType, *};
+use arrow::record_batch::RecordBatch;
+use futures::future::BoxFuture;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use weir_model::model::{DataSourceKind, ErrorPolicy, JdbcOperation, JdbcSink as Node};
+
+use super::Sink;
+use crate::deadletter::DeadLetter;
+use crate::error::{EngineError, Result};
+use crate::metrics::NodeMetrics;
+use crate::resolve::DataSource;
+use crate::rows::format_ts_ms;
+
+/// One value to bind, typed so that NULLs carry the right SQL type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    I64(Option<i64>),
+    F64(Option<f64>),
+    Bool(Option<bool>),
+    Text(Option<String>),
+    /// `YYYY-MM-DD HH:MM:SS.mmm`, cast to TIMESTAMP in the statement.
+    Timestamp(Option<String>),
+}
+
+enum Pool {
+    Pg(PgPool),
+    My(MySqlPool),
+}
+
+/// A JDBC-style sink to one table.
+pub struct JdbcSink {
+    node: Node,
+    pool: Pool,
+    columns: Vec<String>,
+    /// Statement text per row count (the last built).
+    buffer: Vec<Vec<SqlValue>>,
+    key_index: Vec<usize>,
+    deadletter: Arc<DeadLetter>,
+    metrics: Arc<NodeMetrics>,
+    ts_columns: Vec<bool>,
+}
+
+impl JdbcSink {
+    /// Connects to the data source; `schema` is the upstream's output schema.
+    pub async fn connect(
+        node: &Node,
+        ds_name: &str,
+        ds: &DataSource,
+        schema: &Schema,
+        deadletter: Arc<DeadLetter>,
+        metrics: Arc<NodeMetrics>,
+    ) -> Result<Self> {
+        let columns: Vec<String> = match &node.columns {
+            Some(c) => c.clone(),
+            None => schema.fields().iter().map(|f| f.name().clone()).collect(),
+        };
+        for c in &columns {
+            if schema.column_with_name(c).is_none() {
+                return Err(EngineError::Plan(format!(
+                    "{}: column `{c}` is not in the upstream's output ({})",
+                    node.id,
+                    schema
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        let key_index = match &node.operation {
+            JdbcOperation::Insert => vec![],
+            JdbcOperation::Upsert { key } => key
+                .iter()
+                .map(|k| {
+                    columns.iter().position(|c| c == k).ok_or_else(|| {
+                        EngineError::Plan(format!(
+                            "{}: upsert key `{k}` is not one of the written columns",
+                            node.id
+                        ))
+                    })
+                })
+                .collect::<Result<_>>()?,
+        };
+        let ts_columns = columns
+            .iter()
+            .map(|c| {
+                schema
+                    .field_with_name(c)
+                    .map(|f| matches!(f.data_type(), DataType::Timestamp(_, _)))
+                    .unwrap_or(false)
+            })
+            .collect();
+        let password = ds.password(ds_name)?;
+        let url = if ds.address.contains("://") {
+            ds.address.clone()
+        } else {
+            let scheme = if ds.kind == DataSourceKind::Postgres {
+                "postgres"
+            } else {
+                "mysql"
+            };
+            let db = ds.options.get("database").map(String::as_str).unwrap_or("");
+            format!("{scheme}://{}/{db}", ds.address)
+        };
+        let connect_err = |e: sqlx::Error| {
+            EngineError::Other(format!(
+                "{}: cannot connect to data source `{ds_name}` ({}): {e}",
+                node.id, ds.address
+            ))
+        };
+        let pool = match ds.kind {
+            DataSourceKind::Postgres => {
+                let mut o = PgConnectOptions::from_str(&url).map_err(connect_err)?;
+                if let Some(u) = &ds.user {
+                    o = o.username(u);
+                }
+                if let Some(p) = &password {
+                    o = o.password(p);
+                }
+                Pool::Pg(
+                    PgPoolOptions::new()
+                        .max_connections(2)
+                        .connect_with(o)
+                        .await
+                        .map_err(connect_err)?,
+                )
+            }
+            DataSourceKind::Mysql => {
+                let mut o = MySqlConnectOptions::from_str(&url).map_err(connect_err)?;
+                if let Some(u) = &ds.user {
+                    o = o.username(u);
+                }
+                if let Some(p) = &password {
+                    o = o.password(p);
+                }
+                Pool::My(
+                    MySqlPoolOptions::new()
+                        .max_connections(2)
+                        .connect_with(o)
+                        .await
+                        .map_err(connect_err)?,
+                )
+            }
+            other => {
+                return Err(EngineError::unsupported(
+                    format!("JdbcSink `{}` to a {} data source", node.id, other.name()),
+                    Some("weir writes JDBC rows to Mysql and Postgres"),
+                ));
+            }
+        };
+        Ok(JdbcSink {
+            node: node.clone(),
+            pool,
+            columns,
+            buffer: vec![],
+            key_index,
+            deadletter,
+            metrics,
+            ts_columns,
+        })
+    }
+
+    fn quote(&self, ident: &str) -> String {
+        match self.pool {
+            Pool::Pg(_) => format!("\"{}\"", ident.replace('"', "\"\"")),
+            Pool::My(_) => format!("`{}`", ident.replace('`', "``")),
+        }
+    }
+
+    fn table(&self) -> String {
+        match &self.node.database {
+            Some(db) => format!("{}.{}", self.quote(db), self.quote(&self.node.table)),
+            None => self.quote(&self.node.table),
+        }
+    }
+
+    /// The statement for `rows` rows.
+    fn statement(&self, rows: usize) -> String {
+        let pg = matches!(self.pool, Pool::Pg(_));
+        let cols: Vec<String> = self.columns.iter().map(|c| self.quote(c)).collect();
+        let mut sql = format!("INSERT INTO {} ({}) VALUES ", self.table(), cols.join(", "));
+        let mut n = 0;
+        for r in 0..rows {
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for (c, ts) in self.ts_columns.iter().enumerate() {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                n += 1;
+                let p = if pg { format!("${n}") } else { "?".to_string() };
+                if *ts && pg {
+                    sql.push_str(&format!("CAST({p} AS TIMESTAMP)"));
+                } else {
+                    sql.push_str(&p);
+                }
+            }
+            sql.push(')');
+        }
+        if let JdbcOperation::Upsert { key } = &self.node.operation {
+            let rest: Vec<&String> = self.columns.iter().filter(|c| !key.contains(c)).collect();
+            if pg {
+                let keys: Vec<String> = key.iter().map(|k| self.quote(k)).collect();
+                if rest.is_empty() {
+                    sql.push_str(&format!(" ON CONFLICT ({}) DO NOTHING", keys.join(", ")));
+                } else {
+                    let set: Vec<String> = rest
+                        .iter()
+                        .map(|c| format!("{0} = EXCLUDED.{0}", self.quote(c)))
+                        .collect();
+                    sql.push_str(&format!(
+                        " ON CONFLICT ({}) DO UPDATE SET {}",
+                        keys.join(", "),
+                        set.join(", ")
+                    ));
+                }
+            } else {
+                let set: Vec<String> = if rest.is_empty() {
+                    vec![format!("{0} = {0}", self.quote(&key[0]))]
+                } else {
+                    rest.iter()
+                        .map(|c| format!("{0} = VALUES({0})", self.quote(c)))
+                        .collect()
+                };
+                sql.push_str(&format!(" ON DUPLICATE KEY UPDATE {}", set.join(", ")));
+            }
+        }
+        sql
+    }
+
+    async fn execute(&self, rows: &[Vec<SqlValue>]) -> std::result::Result<(), sqlx::Error> {
+        // identifiers are quoted (quotes doubled) and every value is bound
+        let sql = self.statement(rows.len());
+        macro_rules! bind_all {
+            ($q:expr) => {{
+                let mut q = $q;
+                for row in rows {
+                    for v in row {
+                        q = match v {
+                            SqlValue::I64(x) => q.bind(*x),
+                            SqlValue::F64(x) => q.bind(*x),
+                            SqlValue::Bool(x) => q.bind(*x),
+                            SqlValue::Text(x) | SqlValue::Timestamp(x) => q.bind(x.clone()),
+                        };
+                    }
+                }
+                q
+            }};
+        }
+        match &self.pool {
+            Pool::Pg(p) => bind_all!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())))
+                .execute(p)
+                .await
+                .map(|_| ()),
+            Pool::My(p) => bind_all!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())))
+                .execute(p)
+                .await
+                .map(|_| ()),
+        }
+    }
+
+    async fn write_with_policy(&self, rows: &[Vec<SqlValue>]) -> Result<()> {
+        let (retries, mut backoff) = match self.node.on_error {
+            ErrorPolicy::Retry { max, backoff_ms } => (max, backoff_ms),
+            _ => (0, 0),
+        };
+        let mut attempt = 0;
+        let err = loop {
+            match self.execute(rows).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt < retries => {
+                    tracing::warn!(
+                        "{}: write failed (attempt {}): {e}",
+                        self.node.id,
+                        attempt + 1
+                    );
+                    tokio::time::sleep(Duration::from_millis(backoff)).await;
+                    backoff = backoff.saturating_mul(2);
+                    attempt += 1;
+                }
+                Err(e) => break e,
+            }
+        };
+        if self.node.on_error == ErrorPolicy::Fail {
+            return Err(EngineError::Other(format!(
+                "{}: writing to {}: {err}",
+                self.node.id, self.node.table
+            )));
+        }
+        // isolate the failing rows
+        for row in rows {
+            if let Err(e) = self.execute(std::slice::from_ref(row)).await {
+                self.metrics.errors.fetch_add(1, Relaxed);
+                let payload = serde_json::Value::Object(
+                    self.columns
+                        .iter()
+                        .cloned()
+                        .zip(row.iter().map(sql_json))
+                        .collect(),
+                )
+                .to_string();
+                self.deadletter
+                    .write(None, None, &e.to_string(), payload.as_bytes());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn sql_json(v: &SqlValue) -> serde_json::Value {
+    match v {
+        SqlValue::I64(x) => serde_json::json!(x),
+        SqlValue::F64(x) => serde_json::json!(x),
+        SqlValue::Bool(x) => serde_json::json!(x),
+        SqlValue::Text(x) | SqlValue::Timestamp(x) => serde_json::json!(x),
+    }
+}
+
+/// Row `i` of `column` as a bindable value.
+pub fn sql_value(column: &ArrayRef, i: usize) -> SqlValue {
+    let null = column.is_null(i);
+    macro_rules! int {
+        ($t:ty) => {
+            SqlValue::I64((!null).then(|| column.as_primitive::<$t>().value(i) as i64))
+        };
+    }
+    match column.data_type() {
+        DataType::Int8 => int!(Int8Type),
+        DataType::Int16 => int!(Int16Type),
+        DataType::Int32 => int!(Int32Type),
+        DataType::Int64 => int!(Int64Type),
+        DataType::UInt8 => int!(UInt8Type),
+        DataType::UInt16 => int!(UInt16Type),
+        DataType::UInt32 => int!(UInt32Type),
+        DataType::UInt64 => int!(UInt64Type),
+        DataType::Float32 => {
+            SqlValue::F64((!null).then(|| column.as_primitive::<Float32Type>().value(i) as f64))
+        }
+        DataType::Float64 => {
+            SqlValue::F64((!null).then(|| column.as_primitive::<Float64Type>().value(i)))
+        }
+        DataType::Boolean => SqlValue::Bool((!null).then(|| column.as_boolean().value(i))),
+        DataType::Timestamp(_, _) => {
+            SqlValue::Timestamp((!null).then(|| match crate::rows::value_at(column, i) {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            }))
+        }
+        _ => SqlValue::Text(
+            (!null).then(|| crate::rows::plain_text(&crate::rows::value_at(column, i))),
+        ),
+    }
+}
+
+impl Sink for JdbcSink {
+    fn write<'a>(&'a mut self, batch: &'a RecordBatch) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let cols: Vec<ArrayRef> = self
+                .columns
+                .iter()
+                .filter_map(|c| batch.column_by_name(c).cloned())
+                .collect();
+            for i in 0..batch.num_rows() {
+                self.buffer
+                    .push(cols.iter().map(|c| sql_value(c, i)).collect());
+                if self.buffer.len() >= self.node.batch_size.max(1) as usize {
+                    self.flush().await?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn flush(&mut self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            if self.buffer.is_empty() {
+                return Ok(());
+            }
+            let mut rows = std::mem::take(&mut self.buffer);
+            if !self.key_index.is_empty() {
+                // one statement must not touch a key twice: keep the last row per key
+                let mut seen = std::collections::HashSet::new();
+                let mut kept: Vec<Vec<SqlValue>> = Vec::with_capacity(rows.len());
+                for row in rows.into_iter().rev() {
+                    let key: Vec<String> = self
+                        .key_index
+                        .iter()
+                        .map(|k| format!("{:?}", row[*k]))
+                        .collect();
+                    if seen.insert(key) {
+                        kept.push(row);
+                    }
+                }
+                kept.reverse();
+                rows = kept;
+            }
+            let per_statement = (60_000 / self.columns.len().max(1)).max(1);
+            for chunk in rows.chunks(per_statement) {
+                self.write_with_policy(chunk).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn flush_interval(&self) -> Option<Duration> {
+        (self.node.flush_interval_ms > 0)
+            .then(|| Duration::from_millis(self.node.flush_interval_ms))
+    }
+}
+
+/// Whether a Timestamp value formats as SQL text (used by tests).
+pub fn sql_timestamp(ms: i64) -> String {
+    format_ts_ms(ms)
+}

@@ -1,0 +1,119 @@
+//! RedisSink: one command per row (incr, incrByFloat, set, sadd, zadd, rpush, lpush,
+//! hset), key = key_prefix + key fields joined by the separator, optional TTL; one
+//! pipeline per batch.
+
+use std::time::Duration;
+
+use arrow::record_batch::RecordBatch;
+use futures::future::BoxFuture;
+use weir_model::model::{RedisCommand, RedisSink as Node};
+
+use super::Sink;
+use crate::error::{EngineError, Result};
+use crate::resolve::DataSource;
+use crate::rows::{batch_to_json, plain_text};
+
+/// Writes rows to Redis.
+pub struct RedisSink {
+    node: Node,
+    con: redis::aio::MultiplexedConnection,
+}
+
+impl RedisSink {
+    /// Connects to `ds` (`host:port` or a `redis://` URL).
+    pub async fn connect(node: &Node, ds_name: &str, ds: &DataSource) -> Result<Self> {
+        let mut url = if ds.address.contains("://") {
+            ds.address.clone()
+        } else {
+            format!("redis://{}", ds.address)
+        };
+        if let Some(p) = ds.password(ds_name)? {
+            let user = ds.user.clone().unwrap_or_default();
+            if let Some(rest) = url.strip_prefix("redis://") {
+                url = format!("redis://{user}:{p}@{rest}");
+            }
+        }
+        let err = |e: redis::RedisError| {
+            EngineError::Other(format!(
+                "{}: cannot connect to data source `{ds_name}` ({}): {e}",
+                node.id, ds.address
+            ))
+        };
+        let client = redis::Client::open(url.as_str()).map_err(err)?;
+        let con = client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(err)?;
+        Ok(RedisSink {
+            node: node.clone(),
+            con,
+        })
+    }
+
+    /// The key of a row.
+    pub fn key(node: &Node, row: &serde_json::Map<String, serde_json::Value>) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(p) = &node.key_prefix {
+            parts.push(p.clone());
+        }
+        for k in &node.key {
+            parts.push(row.get(k).map(plain_text).unwrap_or_default());
+        }
+        parts.join(&node.separator)
+    }
+}
+
+impl Sink for RedisSink {
+    fn write<'a>(&'a mut self, batch: &'a RecordBatch) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut pipe = redis::pipe();
+            for row in batch_to_json(batch) {
+                let key = Self::key(&self.node, &row);
+                let value = |name: &str| row.get(name).map(plain_text).unwrap_or_default();
+                let first = self
+                    .node
+                    .value
+                    .first()
+                    .map(|v| value(v))
+                    .unwrap_or_default();
+                let cmd = match self.node.command {
+                    RedisCommand::Incr => pipe.cmd("INCRBY").arg(&key).arg(&first),
+                    RedisCommand::IncrByFloat => pipe.cmd("INCRBYFLOAT").arg(&key).arg(&first),
+                    RedisCommand::Set => pipe.cmd("SET").arg(&key).arg(&first),
+                    RedisCommand::Sadd => pipe.cmd("SADD").arg(&key).arg(&first),
+                    RedisCommand::Rpush => pipe.cmd("RPUSH").arg(&key).arg(&first),
+                    RedisCommand::Lpush => pipe.cmd("LPUSH").arg(&key).arg(&first),
+                    RedisCommand::Zadd => {
+                        let score = self
+                            .node
+                            .score
+                            .as_deref()
+                            .map(value)
+                            .unwrap_or_else(|| "0".into());
+                        pipe.cmd("ZADD").arg(&key).arg(&score).arg(&first)
+                    }
+                    RedisCommand::Hset => {
+                        let c = pipe.cmd("HSET").arg(&key);
+                        for v in &self.node.value {
+                            c.arg(v).arg(value(v));
+                        }
+                        c
+                    }
+                };
+                cmd.ignore();
+                if let Some(ttl) = self.node.ttl_ms {
+                    pipe.cmd("PEXPIRE").arg(&key).arg(ttl).ignore();
+                }
+            }
+            pipe.query_async::<()>(&mut self.con).await.map_err(|e| {
+                EngineError::Other(format!("{}: redis write failed: {e}", self.node.id))
+            })
+        })
+    }
+    fn flush(&mut self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn flush_interval(&self) -> Option<Duration> {
+        None
+    }
+}

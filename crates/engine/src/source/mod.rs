@@ -1,0 +1,162 @@
+//! Sources: Kafka consumers and the test-data file reader. Both run on blocking threads
+//! and hand raw records to an `Emitter`, which decodes them, drops late records, writes
+//! bad ones to the dead-letter file and sends batches and watermarks downstream.
+
+pub mod file;
+pub mod kafka;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use arrow::array::{Array, AsArray, BooleanArray};
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::{DataType, Int64Type, TimestampMillisecondType};
+
+use crate::channel::{Msg, Outputs};
+use crate::deadletter::DeadLetter;
+use crate::decode::{RawBatch, RecordDecoder};
+use crate::error::Result;
+use crate::metrics::NodeMetrics;
+use crate::watermark::WatermarkTracker;
+
+/// Event time of a source: a column with watermarks, or the wall clock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TimeMode {
+    /// Column index of the event time.
+    Event(usize),
+    /// Processing time: the watermark follows the wall clock and nothing is late.
+    Processing,
+}
+
+/// Decodes, filters and sends the records of one source task.
+pub struct Emitter {
+    pub outputs: Outputs,
+    pub metrics: Arc<NodeMetrics>,
+    pub decoder: RecordDecoder,
+    pub deadletter: Arc<DeadLetter>,
+    pub tracker: WatermarkTracker,
+    pub time: TimeMode,
+    /// Real partition ids, by local index.
+    pub partition_ids: Vec<i32>,
+    sent_watermark: i64,
+}
+
+impl Emitter {
+    /// A new emitter; `tracker` covers `partition_ids.len()` partitions.
+    pub fn new(
+        outputs: Outputs,
+        metrics: Arc<NodeMetrics>,
+        decoder: RecordDecoder,
+        deadletter: Arc<DeadLetter>,
+        tracker: WatermarkTracker,
+        time: TimeMode,
+        partition_ids: Vec<i32>,
+    ) -> Self {
+        Emitter {
+            outputs,
+            metrics,
+            decoder,
+            deadletter,
+            tracker,
+            time,
+            partition_ids,
+            sent_watermark: i64::MIN,
+        }
+    }
+
+    /// Decodes `raw`, drops late and bad records, sends the rest and the new watermark.
+    pub fn emit(&mut self, raw: &RawBatch) -> Result<()> {
+        if raw.is_empty() {
+            return self.tick();
+        }
+        self.metrics.records_in.fetch_add(raw.len() as u64, Relaxed);
+        self.metrics.bytes_in.fetch_add(raw.bytes() as u64, Relaxed);
+        let decoded = self.decoder.decode(raw)?;
+        for (i, reason) in &decoded.bad {
+            let (p, offset) = raw.meta[*i];
+            let partition = self.partition_ids.get(p as usize).copied().unwrap_or(p);
+            self.deadletter
+                .write(Some(partition), Some(offset), reason, raw.payload(*i));
+        }
+        self.metrics
+            .errors
+            .fetch_add(decoded.bad.len() as u64, Relaxed);
+        let mut batch = decoded.batch;
+        if let TimeMode::Event(col) = self.time {
+            let column = batch.column(col).clone();
+            let ts_at = |i: usize| -> i64 {
+                match column.data_type() {
+                    DataType::Int64 => column.as_primitive::<Int64Type>().value(i),
+                    _ => column.as_primitive::<TimestampMillisecondType>().value(i),
+                }
+            };
+            let mut keep = Vec::with_capacity(batch.num_rows());
+            let mut late = 0u64;
+            for (row, record) in decoded.rows.iter().enumerate() {
+                let ok = self
+                    .tracker
+                    .observe(raw.meta[*record].0 as usize, ts_at(row));
+                late += u64::from(!ok);
+                keep.push(ok);
+            }
+            if late > 0 {
+                self.metrics.late.fetch_add(late, Relaxed);
+                batch = filter_record_batch(&batch, &BooleanArray::from(keep))?;
+            }
+        }
+        if batch.num_rows() > 0 {
+            self.metrics
+                .records_out
+                .fetch_add(batch.num_rows() as u64, Relaxed);
+            self.outputs.blocking_batch(&batch)?;
+        }
+        self.tick()
+    }
+
+    /// Re-evaluates idle partitions (or the wall clock) and sends the watermark if it moved.
+    pub fn tick(&mut self) -> Result<()> {
+        let w = match self.time {
+            TimeMode::Processing => now_ms(),
+            TimeMode::Event(_) => {
+                self.tracker.tick();
+                self.tracker.current()
+            }
+        };
+        self.send_watermark(w)
+    }
+
+    fn send_watermark(&mut self, w: i64) -> Result<()> {
+        if w > self.sent_watermark {
+            self.sent_watermark = w;
+            self.metrics.set_watermark(w);
+            self.outputs.blocking_send(Msg::Watermark(w))?;
+        }
+        Ok(())
+    }
+
+    /// A partition reached its end (bounded input).
+    pub fn finish_partition(&mut self, local: usize) {
+        self.tracker.finish(local);
+    }
+
+    /// End of this task: watermark +∞ first when the input was read to its end.
+    pub fn end(&mut self, drained: bool) -> Result<()> {
+        if drained {
+            self.send_watermark(i64::MAX)?;
+        }
+        self.outputs.blocking_send(Msg::End)
+    }
+}
+
+/// Wall-clock milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Whether a column is null-free (used by tests).
+pub fn no_nulls(a: &dyn Array) -> bool {
+    a.null_count() == 0
+}

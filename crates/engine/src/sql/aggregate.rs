@@ -1,0 +1,276 @@
+//! Windowed aggregation state: per window (keyed by `window_end`) a table of groups
+//! (the GROUP BY values, as arrow rows) and DataFusion `GroupsAccumulator`s holding the
+//! partial aggregates. Rows are never buffered. When a window fires its groups are
+//! evaluated into one batch with the schema of the `AggregateExec` they replace.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, BooleanArray, TimestampMillisecondArray, UInt32Array};
+use arrow::compute::take;
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use arrow::row::{RowConverter, Rows, SortField};
+use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
+use datafusion::physical_expr::aggregate::AggregateFunctionExpr;
+use datafusion::physical_expr::{GroupsAccumulatorAdapter, PhysicalExpr};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode, aggregate_expressions};
+
+use crate::error::{EngineError, Result};
+
+/// The pieces of the planned `AggregateExec` the operator evaluates itself.
+pub struct WindowedAggregate {
+    group_exprs: Vec<Arc<dyn PhysicalExpr>>,
+    /// Position of `window_end` among the group expressions.
+    end_index: usize,
+    aggs: Vec<Arc<AggregateFunctionExpr>>,
+    args: Vec<Vec<Arc<dyn PhysicalExpr>>>,
+    filters: Vec<Option<Arc<dyn PhysicalExpr>>>,
+    output_schema: SchemaRef,
+    converter: RowConverter,
+    windows: BTreeMap<i64, WindowGroups>,
+    /// Windows with an end at or before this have fired and stay closed.
+    fired_up_to: i64,
+    /// Rows that arrived for a window already fired (cannot happen for rows at or after
+    /// the watermark, kept as a guard).
+    pub closed_window_rows: u64,
+}
+
+struct WindowGroups {
+    index: HashMap<Box<[u8]>, u32>,
+    keys: Rows,
+    accs: Vec<Box<dyn GroupsAccumulator>>,
+}
+
+impl WindowedAggregate {
+    /// Take over the aggregation of `exec` (mode Single: raw rows in, final values out).
+    /// The GROUP BY must hold `window_start` and `window_end`.
+    pub fn new(exec: &AggregateExec) -> Result<Self> {
+        if !matches!(
+            exec.mode(),
+            AggregateMode::Single | AggregateMode::SinglePartitioned
+        ) {
+            return Err(EngineError::Plan(format!(
+                "internal: expected a single-stage aggregation, the plan has {:?}",
+                exec.mode()
+            )));
+        }
+        let group_by = exec.group_expr();
+        if group_by.has_grouping_set() {
+            return Err(EngineError::unsupported(
+                "GROUPING SETS / ROLLUP / CUBE",
+                None,
+            ));
+        }
+        let names: Vec<&str> = group_by.expr().iter().map(|(_, n)| n.as_str()).collect();
+        let end_index = names.iter().position(|n| *n == "window_end");
+        let has_start = names.contains(&"window_start");
+        let Some(end_index) = end_index.filter(|_| has_start) else {
+            return Err(EngineError::unsupported(
+                "GROUP BY without window_start and window_end over a window table function",
+                Some(
+                    "a windowed aggregation groups by window_start, window_end (and any keys), e.g. GROUP BY window_start, window_end, url",
+                ),
+            ));
+        };
+        let input_schema = exec.input_schema();
+        let group_exprs: Vec<Arc<dyn PhysicalExpr>> =
+            group_by.expr().iter().map(|(e, _)| Arc::clone(e)).collect();
+        let fields = group_exprs
+            .iter()
+            .map(|e| e.data_type(&input_schema).map(SortField::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        let aggs = exec.aggr_expr().to_vec();
+        let args = aggregate_expressions(&aggs, exec.mode(), 0)?;
+        Ok(WindowedAggregate {
+            group_exprs,
+            end_index,
+            args,
+            filters: exec.filter_expr().to_vec(),
+            aggs,
+            output_schema: exec.schema(),
+            converter: RowConverter::new(fields)?,
+            windows: BTreeMap::new(),
+            fired_up_to: i64::MIN,
+            closed_window_rows: 0,
+        })
+    }
+
+    /// The schema of the batches [`WindowedAggregate::fire`] returns.
+    pub fn output_schema(&self) -> SchemaRef {
+        Arc::clone(&self.output_schema)
+    }
+
+    /// How many windows hold state.
+    pub fn open_windows(&self) -> usize {
+        self.windows.len()
+    }
+
+    /// Add a batch with the aggregation's input schema to its windows' partial aggregates.
+    pub fn update(&mut self, batch: &RecordBatch) -> Result<()> {
+        let n = batch.num_rows();
+        if n == 0 {
+            return Ok(());
+        }
+        let group_cols = self
+            .group_exprs
+            .iter()
+            .map(|e| e.evaluate(batch).and_then(|v| v.into_array(n)))
+            .collect::<Result<Vec<ArrayRef>, _>>()?;
+        let ends = group_cols[self.end_index]
+            .as_any()
+            .downcast_ref::<TimestampMillisecondArray>()
+            .ok_or_else(|| EngineError::Plan("window_end is not a TIMESTAMP(3) column".into()))?
+            .clone();
+        let args = self
+            .args
+            .iter()
+            .map(|exprs| {
+                exprs
+                    .iter()
+                    .map(|e| e.evaluate(batch).and_then(|v| v.into_array(n)))
+                    .collect::<Result<Vec<ArrayRef>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let filters = self
+            .filters
+            .iter()
+            .map(|f| match f {
+                None => Ok(None),
+                Some(f) => {
+                    let a = f.evaluate(batch)?.into_array(n)?;
+                    a.as_any()
+                        .downcast_ref::<BooleanArray>()
+                        .cloned()
+                        .map(Some)
+                        .ok_or_else(|| {
+                            EngineError::Plan("FILTER (WHERE ...) is not BOOLEAN".into())
+                        })
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let rows = self.converter.convert_columns(&group_cols)?;
+
+        // rows by window, in order of first appearance
+        let single = ends.null_count() == 0 && ends.values().iter().all(|e| *e == ends.value(0));
+        let parts: Vec<(i64, Option<Vec<u32>>)> = if single {
+            vec![(ends.value(0), None)]
+        } else {
+            let mut order: Vec<i64> = Vec::new();
+            let mut by_end: HashMap<i64, Vec<u32>> = HashMap::new();
+            for i in 0..n {
+                if ends.is_null(i) {
+                    continue;
+                }
+                let e = ends.value(i);
+                by_end
+                    .entry(e)
+                    .or_insert_with(|| {
+                        order.push(e);
+                        Vec::new()
+                    })
+                    .push(i as u32);
+            }
+            order.into_iter().map(|e| (e, by_end.remove(&e))).collect()
+        };
+
+        for (end, idx) in parts {
+            let count = idx.as_ref().map_or(n, Vec::len);
+            if end <= self.fired_up_to {
+                self.closed_window_rows += count as u64;
+                continue;
+            }
+            let window = match self.windows.entry(end) {
+                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::btree_map::Entry::Vacant(v) => v.insert(WindowGroups {
+                    index: HashMap::new(),
+                    keys: self.converter.empty_rows(16, 256),
+                    accs: self
+                        .aggs
+                        .iter()
+                        .map(|a| groups_accumulator(a))
+                        .collect::<Result<_>>()?,
+                }),
+            };
+            let mut group_ids = Vec::with_capacity(count);
+            let mut assign = |i: usize| {
+                let row = rows.row(i);
+                let id = match window.index.get(row.as_ref()) {
+                    Some(id) => *id,
+                    None => {
+                        let id = window.keys.num_rows() as u32;
+                        window.keys.push(row);
+                        window.index.insert(row.as_ref().into(), id);
+                        id
+                    }
+                };
+                group_ids.push(id as usize);
+            };
+            match &idx {
+                None => (0..n).for_each(&mut assign),
+                Some(idx) => idx.iter().for_each(|i| assign(*i as usize)),
+            }
+            let total = window.keys.num_rows();
+            let take_idx = idx.map(UInt32Array::from);
+            for (k, acc) in window.accs.iter_mut().enumerate() {
+                let values: Vec<ArrayRef> = match &take_idx {
+                    None => args[k].clone(),
+                    Some(t) => args[k]
+                        .iter()
+                        .map(|a| take(a.as_ref(), t, None))
+                        .collect::<Result<_, _>>()?,
+                };
+                let filter = match (&filters[k], &take_idx) {
+                    (None, _) => None,
+                    (Some(f), None) => Some(f.clone()),
+                    (Some(f), Some(t)) => {
+                        let taken = take(f, t, None)?;
+                        taken.as_any().downcast_ref::<BooleanArray>().cloned()
+                    }
+                };
+                acc.update_batch(&values, &group_ids, filter.as_ref(), total)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Evaluate and forget every window with `window_end <= watermark`, oldest first.
+    pub fn fire(&mut self, watermark: i64) -> Result<Vec<RecordBatch>> {
+        if watermark <= self.fired_up_to {
+            return Ok(Vec::new());
+        }
+        self.fired_up_to = watermark;
+        let fired = if watermark == i64::MAX {
+            std::mem::take(&mut self.windows)
+        } else {
+            let rest = self.windows.split_off(&(watermark + 1));
+            std::mem::replace(&mut self.windows, rest)
+        };
+        let mut out = Vec::with_capacity(fired.len());
+        for (_, mut w) in fired {
+            if w.keys.num_rows() == 0 {
+                continue;
+            }
+            let mut columns = self.converter.convert_rows(w.keys.iter())?;
+            for acc in w.accs.iter_mut() {
+                columns.push(acc.evaluate(EmitTo::All)?);
+            }
+            out.push(RecordBatch::try_new(
+                Arc::clone(&self.output_schema),
+                columns,
+            )?);
+        }
+        Ok(out)
+    }
+}
+
+fn groups_accumulator(agg: &Arc<AggregateFunctionExpr>) -> Result<Box<dyn GroupsAccumulator>> {
+    if agg.groups_accumulator_supported() {
+        return Ok(agg.create_groups_accumulator()?);
+    }
+    let agg = Arc::clone(agg);
+    Ok(Box::new(GroupsAccumulatorAdapter::new(move || {
+        agg.create_accumulator()
+    })))
+}

@@ -1,0 +1,160 @@
+//! Event-time watermarks of a source, Flink's bounded-out-of-orderness convention: per
+//! partition W_p = max event time seen − `watermark_ms`; the source's watermark is the
+//! minimum over its partitions that are neither idle (no record for `idle_ms`) nor
+//! finished. A record with event time < the current watermark is late.
+
+use std::time::{Duration, Instant};
+
+use crate::operator::Watermark;
+
+#[derive(Debug, Clone)]
+struct Partition {
+    max_ts: i64,
+    last_record: Instant,
+    finished: bool,
+}
+
+/// Watermark state of one source task over its assigned partitions.
+#[derive(Debug, Clone)]
+pub struct WatermarkTracker {
+    delay_ms: i64,
+    idle: Duration,
+    partitions: Vec<Partition>,
+    current: Watermark,
+}
+
+impl WatermarkTracker {
+    /// `partitions` is the number of partitions this task reads (index 0..n).
+    pub fn new(partitions: usize, watermark_ms: u64, idle_ms: u64) -> Self {
+        let now = Instant::now();
+        WatermarkTracker {
+            delay_ms: watermark_ms.min(i64::MAX as u64) as i64,
+            idle: Duration::from_millis(idle_ms),
+            partitions: vec![
+                Partition {
+                    max_ts: i64::MIN,
+                    last_record: now,
+                    finished: false
+                };
+                partitions.max(1)
+            ],
+            current: i64::MIN,
+        }
+    }
+
+    /// The current watermark (never decreases).
+    pub fn current(&self) -> Watermark {
+        self.current
+    }
+
+    /// Records one event of `partition`; returns false when it is late (to be dropped).
+    /// The watermark advances immediately, so lateness is exact per record.
+    pub fn observe(&mut self, partition: usize, ts: i64) -> bool {
+        if ts < self.current {
+            return false;
+        }
+        let Some(p) = self.partitions.get_mut(partition) else {
+            return true;
+        };
+        p.last_record = Instant::now();
+        if ts > p.max_ts {
+            p.max_ts = ts;
+            self.recompute(Instant::now(), false);
+        }
+        true
+    }
+
+    /// Marks a partition as done (bounded input reached its end); it no longer holds
+    /// the watermark back.
+    pub fn finish(&mut self, partition: usize) {
+        if let Some(p) = self.partitions.get_mut(partition) {
+            p.finished = true;
+        }
+        self.recompute(Instant::now(), false);
+    }
+
+    /// Re-evaluates idleness against the wall clock; returns the new watermark if it moved.
+    pub fn tick(&mut self) -> Option<Watermark> {
+        let before = self.current;
+        self.recompute(Instant::now(), true);
+        (self.current > before).then_some(self.current)
+    }
+
+    fn recompute(&mut self, now: Instant, check_idle: bool) {
+        let mut min = i64::MAX;
+        let mut active = 0usize;
+        let mut all_finished = true;
+        for p in &self.partitions {
+            if p.finished {
+                continue;
+            }
+            all_finished = false;
+            // Idle partitions stop holding the watermark back (checked on ticks only, so
+            // lateness decisions within a batch do not depend on timing).
+            if check_idle && now.duration_since(p.last_record) >= self.idle && !self.idle.is_zero()
+            {
+                continue;
+            }
+            if p.max_ts == i64::MIN && !check_idle {
+                // never seen a record: holds the watermark until it turns idle
+                min = i64::MIN;
+                active += 1;
+                continue;
+            }
+            active += 1;
+            min = min.min(p.max_ts.saturating_sub(self.delay_ms));
+        }
+        if all_finished {
+            self.current = i64::MAX;
+            return;
+        }
+        if active == 0 {
+            return;
+        }
+        if min > self.current {
+            self.current = min;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_over_partitions_and_lateness() {
+        let mut w = WatermarkTracker::new(2, 1000, 60_000);
+        assert!(w.observe(0, 10_000));
+        assert_eq!(w.current(), i64::MIN, "partition 1 has no record yet");
+        assert!(w.observe(1, 5_000));
+        assert_eq!(w.current(), 4_000);
+        assert!(w.observe(1, 20_000));
+        assert_eq!(w.current(), 9_000);
+        assert!(!w.observe(0, 8_999), "behind the watermark: late");
+        assert!(w.observe(0, 9_000), "at the watermark: on time");
+        w.finish(0);
+        assert_eq!(w.current(), 19_000);
+        w.finish(1);
+        assert_eq!(w.current(), i64::MAX);
+    }
+
+    #[test]
+    fn idle_partition_stops_holding_back() {
+        let mut w = WatermarkTracker::new(2, 0, 50);
+        assert!(w.observe(0, 10_000));
+        std::thread::sleep(Duration::from_millis(60));
+        // both partitions are idle by now; the active set is empty and nothing moves
+        assert_eq!(w.tick(), None);
+        assert!(w.observe(0, 11_000));
+        assert_eq!(
+            w.current(),
+            i64::MIN,
+            "partition 1 still counts between ticks"
+        );
+        assert_eq!(
+            w.tick(),
+            Some(11_000),
+            "partition 1 is idle and no longer holds back"
+        );
+    }
+}

@@ -1,0 +1,283 @@
+//! Streamed windowed aggregation against an independent reference: the same data as
+//! one DataFusion batch query, with the windows computed by arithmetic on epoch
+//! milliseconds (and UNNEST of a series for HOP and CUMULATE). Records arrive shuffled,
+//! each less than the watermark bound behind the newest: the results must be identical;
+//! records displaced further must be exactly the ones counted late.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::util::display::array_value_to_string;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use weir_engine::Operator;
+use weir_engine::sql::{InputTable, SqlOperator};
+
+const BOUND: i64 = 3_000;
+const START: i64 = 1_772_359_200_000; // 2026-03-01 10:00 UTC
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[derive(Clone)]
+struct Rec {
+    k: String,
+    c: String,
+    v: f64,
+    ts: i64,
+}
+
+fn data(seed: u64, n: usize) -> Vec<Rec> {
+    let mut rng = Rng(seed);
+    let mut ts = START;
+    (0..n)
+        .map(|_| {
+            ts += rng.below(400) as i64;
+            Rec {
+                k: format!("k{}", rng.below(4)),
+                c: format!("c{}", rng.below(3)),
+                v: rng.below(100) as f64,
+                ts,
+            }
+        })
+        .collect()
+}
+
+fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("k", DataType::Utf8, true),
+        Field::new("c", DataType::Utf8, true),
+        Field::new("v", DataType::Float64, true),
+        Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, None), true),
+    ]))
+}
+
+fn batch(recs: &[Rec]) -> RecordBatch {
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            recs.iter().map(|r| r.k.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            recs.iter().map(|r| r.c.as_str()),
+        )),
+        Arc::new(Float64Array::from_iter_values(recs.iter().map(|r| r.v))),
+        Arc::new(TimestampMillisecondArray::from_iter_values(
+            recs.iter().map(|r| r.ts),
+        )),
+    ];
+    RecordBatch::try_new(schema(), cols).unwrap()
+}
+
+/// Rows as sorted text lines; timestamps as epoch ms.
+fn lines(batches: &[RecordBatch]) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in batches {
+        let cols: Vec<ArrayRef> = b
+            .columns()
+            .iter()
+            .map(|c| match c.data_type() {
+                DataType::Timestamp(..) => cast(c, &DataType::Int64).unwrap(),
+                _ => Arc::clone(c),
+            })
+            .collect();
+        for i in 0..b.num_rows() {
+            let row: Vec<String> = cols
+                .iter()
+                .map(|c| array_value_to_string(c, i).unwrap())
+                .collect();
+            out.push(row.join("|"));
+        }
+    }
+    out.sort();
+    out
+}
+
+const AGGS: &str =
+    "COUNT(*) AS n, COUNT(DISTINCT c) AS dc, SUM(v) AS s, MIN(v) AS mn, MAX(v) AS mx, AVG(v) AS a";
+
+struct Case {
+    name: &'static str,
+    stream: String,
+    reference: String,
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "tumble",
+            stream: format!(
+                "SELECT k, window_start, window_end, {AGGS} FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '10' SECOND)) WHERE v >= 5 GROUP BY k, window_start, window_end"
+            ),
+            reference: format!(
+                "SELECT k, ws, ws + 10000 AS we, {AGGS} FROM (SELECT *, ts_ms - ts_ms % 10000 AS ws FROM r) WHERE v >= 5 GROUP BY k, ws"
+            ),
+        },
+        Case {
+            name: "hop",
+            stream: format!(
+                "SELECT k, window_start, window_end, {AGGS} FROM TABLE(HOP(TABLE t, DESCRIPTOR(ts), INTERVAL '5' SECOND, INTERVAL '20' SECOND)) GROUP BY k, window_start, window_end HAVING COUNT(*) > 2"
+            ),
+            reference: format!(
+                "SELECT k, ws, ws + 20000 AS we, {AGGS} FROM (SELECT *, UNNEST(generate_series(ts_ms - ts_ms % 5000 - 15000, ts_ms - ts_ms % 5000, 5000)) AS ws FROM r) GROUP BY k, ws HAVING COUNT(*) > 2"
+            ),
+        },
+        Case {
+            name: "cumulate",
+            stream: format!(
+                "SELECT k, window_start, window_end, {AGGS} FROM TABLE(CUMULATE(TABLE t, DESCRIPTOR(ts), INTERVAL '4' SECOND, INTERVAL '12' SECOND)) GROUP BY k, window_start, window_end"
+            ),
+            reference: format!(
+                "SELECT k, ws, we, {AGGS} FROM (SELECT *, UNNEST(generate_series(ws + (ts_ms - ws) / 4000 * 4000 + 4000, ws + 12000, 4000)) AS we FROM (SELECT *, ts_ms - ts_ms % 12000 AS ws FROM r)) GROUP BY k, ws, we"
+            ),
+        },
+    ]
+}
+
+/// The reference result over `recs` (arrival order irrelevant).
+fn reference(sql: &str, recs: &[Rec]) -> Vec<String> {
+    let s = Arc::new(Schema::new(vec![
+        Field::new("k", DataType::Utf8, true),
+        Field::new("c", DataType::Utf8, true),
+        Field::new("v", DataType::Float64, true),
+        Field::new("ts_ms", DataType::Int64, true),
+    ]));
+    let b = RecordBatch::try_new(
+        Arc::clone(&s),
+        vec![
+            Arc::new(StringArray::from_iter_values(
+                recs.iter().map(|r| r.k.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                recs.iter().map(|r| r.c.as_str()),
+            )),
+            Arc::new(Float64Array::from_iter_values(recs.iter().map(|r| r.v))),
+            Arc::new(Int64Array::from_iter_values(recs.iter().map(|r| r.ts))),
+        ],
+    )
+    .unwrap();
+    let ctx = SessionContext::new();
+    ctx.register_table("r", Arc::new(MemTable::try_new(s, vec![vec![b]]).unwrap()))
+        .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let out = rt.block_on(async { ctx.sql(sql).await.unwrap().collect().await.unwrap() });
+    lines(&out)
+}
+
+/// Stream `arrival` in batches of `batch_rows`, watermark = max ts - BOUND after each.
+fn stream(sql: &str, arrival: &[Rec], batch_rows: usize) -> (Vec<String>, u64) {
+    let input = InputTable {
+        name: "t".into(),
+        schema: schema(),
+        event_time: Some("ts".into()),
+    };
+    let mut op = SqlOperator::new("ref", sql, &[input]).unwrap();
+    let mut out = Vec::new();
+    let mut max_ts = i64::MIN;
+    for chunk in arrival.chunks(batch_rows) {
+        op.on_batch(0, batch(chunk), &mut out).unwrap();
+        max_ts = max_ts.max(chunk.iter().map(|r| r.ts).max().unwrap());
+        op.on_watermark(max_ts - BOUND, &mut out).unwrap();
+    }
+    op.close(&mut out).unwrap();
+    (lines(&out), op.late_rows())
+}
+
+/// Arrival order: sorted by ts + jitter, jitter < `BOUND`, so every record is less than
+/// BOUND behind the newest record before it.
+fn shuffle_within_bound(recs: &[Rec], seed: u64) -> Vec<Rec> {
+    let mut rng = Rng(seed);
+    let mut keyed: Vec<(i64, usize)> = recs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.ts + rng.below(BOUND as u64) as i64, i))
+        .collect();
+    keyed.sort();
+    keyed.into_iter().map(|(_, i)| recs[i].clone()).collect()
+}
+
+#[test]
+fn shuffles_within_the_bound_give_the_batch_result() {
+    let recs = data(7, 1500);
+    for case in cases() {
+        let want = reference(&case.reference, &recs);
+        assert!(want.len() > 20, "{}: the reference has rows", case.name);
+        for seed in 0..20u64 {
+            let arrival = shuffle_within_bound(&recs, 100 + seed);
+            let batch_rows = 1 + (seed as usize * 13) % 97;
+            let (got, late) = stream(&case.stream, &arrival, batch_rows);
+            assert_eq!(late, 0, "{} seed {seed}", case.name);
+            assert_eq!(
+                got, want,
+                "{} seed {seed} (batches of {batch_rows})",
+                case.name
+            );
+        }
+    }
+}
+
+#[test]
+fn records_beyond_the_bound_are_exactly_the_late_ones() {
+    let recs = data(11, 1200);
+    for case in cases() {
+        for seed in 0..5u64 {
+            let mut rng = Rng(900 + seed);
+            // within the bound, then some records held back by 5 to 30 s
+            let mut keyed: Vec<(i64, usize)> = recs
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let hold = if rng.below(20) == 0 {
+                        5_000 + rng.below(25_000) as i64
+                    } else {
+                        rng.below(BOUND as u64) as i64
+                    };
+                    (r.ts + hold, i)
+                })
+                .collect();
+            keyed.sort();
+            let arrival: Vec<Rec> = keyed.into_iter().map(|(_, i)| recs[i].clone()).collect();
+            let batch_rows = 10;
+            // independent account of lateness: a record is late when its time is before
+            // the watermark given after the previous batches
+            let mut on_time = Vec::new();
+            let mut late = 0u64;
+            let mut watermark = i64::MIN;
+            let mut max_ts = i64::MIN;
+            for chunk in arrival.chunks(batch_rows) {
+                for r in chunk {
+                    if r.ts < watermark {
+                        late += 1;
+                    } else {
+                        on_time.push(r.clone());
+                    }
+                }
+                max_ts = max_ts.max(chunk.iter().map(|r| r.ts).max().unwrap());
+                watermark = watermark.max(max_ts - BOUND);
+            }
+            assert!(late > 10, "the shuffle makes late records");
+            let (got, counted) = stream(&case.stream, &arrival, batch_rows);
+            assert_eq!(counted, late, "{} seed {seed}: late count", case.name);
+            assert_eq!(
+                got,
+                reference(&case.reference, &on_time),
+                "{} seed {seed}",
+                case.name
+            );
+        }
+    }
+}
