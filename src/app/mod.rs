@@ -3,6 +3,9 @@
 //! (later) the store and engine; the UI layers never touch files or databases directly.
 
 pub mod connectivity;
+pub mod engine;
+pub mod governance;
+pub mod kafka_topics;
 pub mod project;
 
 /// What went wrong in a use case, said so that a user knows what to do.
@@ -11,6 +14,9 @@ pub enum AppError {
     /// The user asked for something that cannot be done as asked.
     #[error("{0}")]
     User(String),
+    /// The metadata store refused or failed; its message says what to do.
+    #[error("{0}")]
+    Store(#[from] weir_store::StoreError),
     /// The file system or another external system failed.
     #[error("{what}: {source}")]
     Io {

@@ -1,8 +1,13 @@
 //! Command-line interface: clap definitions and dispatch, one file per command group.
 //! A command only appears here once it works end to end.
 
+mod broker;
 mod fmt;
+mod gov;
 mod graph;
+mod run;
+mod table;
+mod test;
 pub mod tui;
 mod validate;
 
@@ -39,7 +44,8 @@ pub struct Global {
     /// Print machine-readable JSON instead of text, where the command outputs data.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Metadata store location (SQLite file); default: the project's .weir/ directory.
+    /// Metadata store: a SQLite file or a postgres:// URL; default: the project's
+    /// .weir/weir.db. WEIR_DATABASE_URL (PostgreSQL for teams) takes precedence.
     #[arg(long, global = true, env = "WEIR_STORE", value_name = "PATH")]
     pub store: Option<PathBuf>,
     /// Log more to .weir/logs/weir.log (-v debug, -vv trace).
@@ -55,8 +61,35 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// Draw a job's graph as boxes and arrows.
     Graph(graph::GraphArgs),
+    /// Run a job against its real sources (Ctrl-C stops it, sinks flushed).
+    Run(run::RunArgs),
+    /// Run a job on its test-data package and compare the sinks' rows with the expected ones.
+    Test(test::TestArgs),
+    /// Run an embedded Kafka broker (mock cluster) until Ctrl-C.
+    Broker(broker::BrokerArgs),
     /// Open the full-screen workbench (also what `weir` alone does), or replay a key script.
     Tui(tui::TuiArgs),
+    /// Users and their roles (system admin).
+    User(gov::user::UserArgs),
+    /// Who weir acts as, with roles.
+    Whoami,
+    /// Projects: create, members, archive, restore.
+    Project(gov::project::ProjectArgs),
+    /// Data sources: add, show, list, test connectivity.
+    #[command(name = "datasource", alias = "ds")]
+    DataSource(gov::datasource::DataSourceArgs),
+    /// Kafka topics: design, publish to test and production.
+    Topic(gov::topic::TopicArgs),
+    /// Data permissions: requests, grants, blacklist, public, effective rights.
+    Perm(gov::perm::PermArgs),
+    /// Everything waiting for my approval, oldest first.
+    Inbox(gov::approvals::InboxArgs),
+    /// Approve a request (data admin).
+    Approve(gov::approvals::DecideArgs),
+    /// Reject a request with an opinion (data admin).
+    Reject(gov::approvals::DecideArgs),
+    /// The audit log of every write.
+    Audit(gov::approvals::AuditArgs),
 }
 
 /// Run a parsed command line; returns the process exit code.
@@ -65,7 +98,20 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Validate(a)) => validate::run(&cli.global, &a),
         Some(Command::Fmt(a)) => fmt::run(&cli.global, &a),
         Some(Command::Graph(a)) => graph::run(&cli.global, &a),
+        Some(Command::Run(a)) => run::run(&cli.global, &a),
+        Some(Command::Test(a)) => test::run(&cli.global, &a),
+        Some(Command::Broker(a)) => broker::run(&cli.global, &a),
         Some(Command::Tui(a)) => tui::run(&cli.global, &a),
+        Some(Command::User(a)) => gov::user::run(&cli.global, &a),
+        Some(Command::Whoami) => gov::user::whoami(&cli.global),
+        Some(Command::Project(a)) => gov::project::run(&cli.global, &a),
+        Some(Command::DataSource(a)) => gov::datasource::run(&cli.global, &a),
+        Some(Command::Topic(a)) => gov::topic::run(&cli.global, &a),
+        Some(Command::Perm(a)) => gov::perm::run(&cli.global, &a),
+        Some(Command::Inbox(a)) => gov::approvals::inbox(&cli.global, &a),
+        Some(Command::Approve(a)) => gov::approvals::decide(&cli.global, &a, true),
+        Some(Command::Reject(a)) => gov::approvals::decide(&cli.global, &a, false),
+        Some(Command::Audit(a)) => gov::approvals::audit(&cli.global, &a),
         None => tui::run(
             &cli.global,
             &tui::TuiArgs {

@@ -36,35 +36,18 @@ pub struct TuiArgs {
     /// Theme name (themes/NAME.ron); default `default`, or `prod` in production.
     #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
+    /// Do not start the project's embedded Kafka broker with the workbench.
+    #[arg(long)]
+    pub no_broker: bool,
 }
 
 /// The acting user: WEIR_USER, else the OS login (from the environment, else the
 /// password database entry of the process's uid).
 pub fn current_user() -> String {
-    ["WEIR_USER", "USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .or_else(login_from_passwd)
-        .unwrap_or_else(|| "unknown".into())
+    crate::app::governance::os_login()
 }
 
-fn login_from_passwd() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let uid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))?
-        .split_whitespace()
-        .next()?
-        .to_string();
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|l| {
-        let mut parts = l.split(':');
-        let name = parts.next()?;
-        (parts.nth(1)? == uid).then(|| name.to_string())
-    })
-}
-
-pub fn run(_global: &Global, args: &TuiArgs) -> i32 {
+pub fn run(global: &Global, args: &TuiArgs) -> i32 {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let project = Project::discover(&cwd);
     let env = match args.env {
@@ -99,7 +82,43 @@ pub fn run(_global: &Global, args: &TuiArgs) -> i32 {
                 );
                 return exit::INVALID;
             }
-            match terminal::run(app) {
+            // The embedded default: the SQLite store under .weir/ (created on first use,
+            // the first user becomes its system admin) and a Kafka broker for the project.
+            let mut started: Option<String> = None;
+            let broker = if args.no_broker {
+                None
+            } else {
+                match crate::app::engine::embedded_broker(&app.project.root) {
+                    Ok((broker, bootstrap)) => {
+                        started = broker.as_ref().map(|_| bootstrap.clone());
+                        if app.status.is_none() {
+                            app.status = Some((
+                                crate::tui::action::Level::Info,
+                                format!("embedded Kafka broker at {bootstrap}"),
+                            ));
+                        }
+                        broker
+                    }
+                    Err(e) => {
+                        app.status = Some((
+                            crate::tui::action::Level::Error,
+                            format!("no embedded broker: {e}"),
+                        ));
+                        None
+                    }
+                }
+            };
+            if let Some(role) = store_role(global) {
+                app.user = format!("{} ({role})", app.user);
+            }
+            let outcome = terminal::run(app);
+            // The topic-creation registry holds a handle too: forget it, so that dropping
+            // ours stops the broker and removes .weir/broker.json.
+            if let Some(b) = &started {
+                crate::app::kafka_topics::unregister_embedded(b);
+            }
+            drop(broker);
+            match outcome {
                 Ok(()) => exit::OK,
                 Err(e) => {
                     eprintln!("error: the terminal failed: {e}");
@@ -151,4 +170,31 @@ fn run_headless(mut app: App, script_path: &PathBuf, args: &TuiArgs) -> i32 {
             exit::CHECK_FAILED
         }
     }
+}
+
+/// The acting user's role in the project's store, for the status bar (opening the store
+/// creates it on first use). `None` when the store cannot be opened.
+fn store_role(global: &Global) -> Option<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    rt.block_on(async {
+        let gov = crate::app::governance::Governance::open_default(global.store.as_ref())
+            .await
+            .ok()?;
+        let roles = gov.session.whoami().await.ok()?;
+        gov.store.close().await;
+        let first = roles
+            .global
+            .first()
+            .map(|r| r.words().to_string())
+            .or_else(|| {
+                roles
+                    .projects
+                    .first()
+                    .map(|(p, r)| format!("{} of {p}", r.words()))
+            });
+        Some(first.unwrap_or_else(|| "no role".into()))
+    })
 }

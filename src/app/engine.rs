@@ -1,0 +1,296 @@
+//! Use cases of the engine: run a job, unit-test it on its test-data package, run the
+//! embedded broker. The CLI (and later the TUI) call these; they read and check the job
+//! file and resolve data sources, and leave tokio to weir-engine.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use weir_engine::metrics::Snapshot;
+use weir_engine::pipeline::{RunOptions, TestData};
+use weir_engine::resolve::Resolver;
+use weir_engine::sink::capture::CapturedRow;
+use weir_engine::source::file::Replay;
+use weir_engine::testing::{SinkDiff, SinkRows, compare, read_expected};
+
+use super::AppError;
+use crate::jobfile;
+use crate::model::Job;
+
+fn engine(e: weir_engine::EngineError) -> AppError {
+    AppError::User(e.to_string())
+}
+
+/// Reads and checks a job file; a job with errors is refused with its diagnostics.
+pub fn load_job(path: &Path) -> Result<Job, AppError> {
+    let checked = jobfile::check_file(path);
+    if checked.has_errors() {
+        let text: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.render())
+            .collect();
+        return Err(AppError::User(format!(
+            "{}\n{} is not valid; fix it first (weir validate)",
+            text.join("\n"),
+            path.display()
+        )));
+    }
+    checked
+        .job
+        .ok_or_else(|| AppError::User(format!("{}: no job", path.display())))
+}
+
+/// The project a job file belongs to.
+pub fn project_of(job_path: &Path) -> PathBuf {
+    let dir = job_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    crate::logging::project_root(&dir)
+}
+
+/// Data sources of a run: the metadata store's (`store_sources`), the
+/// job's own, then `--set` overrides.
+pub fn resolver(job: &Job, sets: &[String]) -> Result<Resolver, AppError> {
+    let mut r = Resolver::from_job(job);
+    r.extend_missing(store_sources(job));
+    for s in sets {
+        r.set(job, s).map_err(engine)?;
+    }
+    Ok(r)
+}
+
+/// The metadata store's data sources that the job names, with their test-environment
+/// address (the store of the project: `WEIR_DATABASE_URL`, `WEIR_STORE` or
+/// `<project>/.weir/weir.db`). No store yet, or a store that cannot be read, gives none:
+/// the job's own data sources and `--set` still apply, and an unresolved name is reported
+/// by the resolver with how to give it.
+pub fn store_sources(job: &Job) -> Vec<(String, weir_engine::resolve::DataSource)> {
+    let Ok(cwd) = std::env::current_dir() else {
+        return Vec::new();
+    };
+    let flag = std::env::var_os("WEIR_STORE").map(PathBuf::from);
+    let default = crate::logging::project_root(&cwd)
+        .join(".weir")
+        .join("weir.db");
+    if std::env::var_os("WEIR_DATABASE_URL").is_none() && flag.is_none() && !default.exists() {
+        return Vec::new();
+    }
+    let Ok(url) = crate::app::governance::store_url(flag.as_deref(), &cwd) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = job
+        .nodes
+        .iter()
+        .filter_map(|n| n.datasource().map(str::to_string))
+        .collect();
+    names.sort();
+    names.dedup();
+    // A thread of its own, so that this works inside or outside an async runtime.
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                rt.block_on(async {
+                    let gov = crate::app::governance::Governance::open(
+                        &url,
+                        &crate::app::governance::os_login(),
+                    )
+                    .await
+                    .ok()?;
+                    let mut out = Vec::new();
+                    for name in &names {
+                        let Ok(ds) = gov.session.data_source(name).await else {
+                            continue;
+                        };
+                        let Ok(ep) =
+                            crate::app::governance::endpoint_of(&ds, weir_store::Env::Test)
+                        else {
+                            continue;
+                        };
+                        out.push((
+                            name.clone(),
+                            weir_engine::resolve::DataSource {
+                                kind: ep.kind,
+                                address: ep.address,
+                                user: ep.user,
+                                password: ep.password,
+                                options: ep.options,
+                            },
+                        ));
+                    }
+                    gov.store.close().await;
+                    Some(out)
+                })
+            })
+            .join()
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    })
+}
+
+/// What `weir run` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct RunRequest {
+    pub job: PathBuf,
+    pub sets: Vec<String>,
+    pub bounded: bool,
+}
+
+/// Runs a job against its real sources until it ends (bounded) or Ctrl-C.
+pub fn run(req: &RunRequest, on_stats: impl FnMut(&Snapshot)) -> Result<Snapshot, AppError> {
+    let job = load_job(&req.job)?;
+    let resolver = resolver(&job, &req.sets)?;
+    let mut opts = RunOptions::new(
+        project_of(&req.job),
+        weir_engine::transform::default_planner(),
+    );
+    opts.bounded = req.bounded;
+    weir_engine::runtime::run_job(&job, &resolver, opts, Duration::from_secs(1), on_stats)
+        .map_err(engine)
+}
+
+/// What `weir test` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct TestRequest {
+    pub job: PathBuf,
+    /// Default: `<project>/testdata/<job name>/`.
+    pub data: Option<PathBuf>,
+    pub shuffle: Option<u64>,
+    pub delay_ms: u64,
+    /// Default: `<data>/expected.jsonl` if it exists.
+    pub expect: Option<PathBuf>,
+}
+
+/// What a test run gave.
+#[derive(Debug, Clone)]
+pub struct TestOutcome {
+    pub job: String,
+    pub data: PathBuf,
+    pub expected_file: Option<PathBuf>,
+    pub rows: SinkRows,
+    /// Per sink; empty without an expected file.
+    pub diffs: Vec<SinkDiff>,
+    pub metrics: Snapshot,
+}
+
+impl TestOutcome {
+    /// Every sink received exactly the expected rows (true without an expected file).
+    pub fn passed(&self) -> bool {
+        self.diffs.iter().all(SinkDiff::ok)
+    }
+    /// Records dropped as late, over all operators.
+    pub fn late(&self) -> u64 {
+        self.metrics.nodes.iter().map(|n| n.late).sum()
+    }
+}
+
+/// Runs a job on its test-data package with capture sinks.
+pub fn test(req: &TestRequest, on_row: impl FnMut(&CapturedRow)) -> Result<TestOutcome, AppError> {
+    let job = load_job(&req.job)?;
+    let project = project_of(&req.job);
+    let data = req
+        .data
+        .clone()
+        .unwrap_or_else(|| project.join("testdata").join(&job.name));
+    if !data.is_dir() {
+        return Err(AppError::User(format!(
+            "no test data for job {}: {} is not a directory; give one with --data DIR",
+            job.name,
+            data.display()
+        )));
+    }
+    let expected_file = match &req.expect {
+        Some(p) => Some(p.clone()),
+        None => Some(data.join("expected.jsonl")).filter(|p| p.exists()),
+    };
+    let expected = expected_file
+        .as_deref()
+        .map(read_expected)
+        .transpose()
+        .map_err(engine)?;
+    let mut opts = RunOptions::new(&project, weir_engine::transform::default_planner());
+    opts.bounded = true;
+    opts.batch_size = 1024;
+    opts.test_data = Some(TestData {
+        dir: data.clone(),
+        replay: Replay {
+            shuffle: req.shuffle,
+            delay_ms: req.delay_ms,
+            batch_size: 1024,
+        },
+    });
+    let (rows, metrics) = weir_engine::runtime::test_job(&job, opts, on_row).map_err(engine)?;
+    let diffs = expected
+        .as_ref()
+        .map(|e| compare(e, &rows))
+        .unwrap_or_default();
+    Ok(TestOutcome {
+        job: job.name,
+        data,
+        expected_file,
+        rows,
+        diffs,
+        metrics,
+    })
+}
+
+/// Parses `a:3,b:2` (partitions default 2).
+pub fn parse_topics(spec: &str) -> Result<Vec<(String, i32)>, AppError> {
+    spec.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            let (name, n) = s.trim().split_once(':').unwrap_or((s.trim(), "2"));
+            let n: i32 = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                AppError::User(format!(
+                    "--topics {spec}: `{n}` is not a partition count (expected NAME:PARTITIONS)"
+                ))
+            })?;
+            Ok((name.to_string(), n))
+        })
+        .collect()
+}
+
+/// Runs the embedded broker for `project` until Ctrl-C.
+pub fn broker(
+    project: &Path,
+    port: Option<u16>,
+    topics: &[(String, i32)],
+    on_ready: impl FnOnce(&str, &str),
+) -> Result<(), AppError> {
+    weir_engine::runtime::run_broker(port, topics, project, on_ready).map_err(engine)
+}
+
+/// The project's embedded Kafka broker for the workbench: when no `weir broker` runs for
+/// `project`, start one in this process (mock cluster + control endpoint, written to
+/// `.weir/broker.json`) and make it known for topic creation; it stops when the returned
+/// broker is dropped. Returns the broker (if started here) and its bootstrap address.
+pub fn embedded_broker(
+    project: &Path,
+) -> Result<(Option<std::sync::Arc<weir_engine::broker::Broker>>, String), AppError> {
+    if let Ok((bootstrap, control)) = weir_engine::broker::running(project)
+        && std::net::TcpStream::connect(&control).is_ok()
+    {
+        return Ok((None, bootstrap));
+    }
+    let mut broker = weir_engine::broker::Broker::start().map_err(engine)?;
+    broker.serve_control(project).map_err(engine)?;
+    let bootstrap = broker.bootstrap_servers();
+    let broker = std::sync::Arc::new(broker);
+    let handle = std::sync::Arc::clone(&broker);
+    crate::app::kafka_topics::register_embedded(
+        &bootstrap,
+        std::sync::Arc::new(move |name, partitions| {
+            handle
+                .create_topic(name, partitions)
+                .map_err(|e| e.to_string())
+        }),
+    );
+    Ok((Some(broker), bootstrap))
+}

@@ -1,0 +1,121 @@
+//! `weir inbox`, `weir approve ID`, `weir reject ID`, `weir audit`.
+
+use clap::Args;
+use weir_store::Effect;
+
+use super::{emit, with_store};
+use crate::cli::{Global, exit, table};
+
+#[derive(Debug, Args)]
+pub struct InboxArgs {
+    /// Also list what I have decided.
+    #[arg(long)]
+    pub decided: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// The request id, as `weir inbox` shows it.
+    pub id: i64,
+    /// The approver's opinion (required to reject).
+    #[arg(long, default_value = "")]
+    pub opinion: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only entries after this id.
+    #[arg(long, default_value_t = 0)]
+    pub after: i64,
+}
+
+pub fn inbox(global: &Global, args: &InboxArgs) -> i32 {
+    with_store(global, |gov| async move {
+        let items = if args.decided {
+            gov.session.decided_by_me().await?
+        } else {
+            gov.session.inbox().await?
+        };
+        emit(global, &items, || {
+            if items.is_empty() {
+                return "nothing waiting for you\n".into();
+            }
+            let rows: Vec<Vec<String>> = items
+                .iter()
+                .map(|r| {
+                    vec![
+                        format!("#{}", r.id),
+                        r.created_at.clone(),
+                        r.requester.clone(),
+                        r.summary.clone(),
+                    ]
+                })
+                .collect();
+            table::render(&["ID", "ASKED", "BY", "WHAT"], &rows)
+        });
+        Ok(exit::OK)
+    })
+}
+
+pub fn decide(global: &Global, args: &DecideArgs, approve: bool) -> i32 {
+    with_store(global, |gov| async move {
+        let d = if approve {
+            gov.approve(args.id, &args.opinion).await?
+        } else {
+            gov.session.reject(args.id, &args.opinion).await?
+        };
+        emit(global, &d, || {
+            let mut out = format!(
+                "request #{} {}: {}\n",
+                d.request.id,
+                d.request.state.as_str(),
+                d.request.summary
+            );
+            match &d.effect {
+                Effect::CreateTopic(c) => out.push_str(&format!(
+                    "created topic {} with {} partition(s) on {} ({})\n",
+                    c.topic.name,
+                    c.partitions,
+                    c.datasource.name,
+                    c.env.as_str()
+                )),
+                Effect::Granted(g) => out.push_str(&format!(
+                    "granted {} on {}.{} to {}\n",
+                    g.perms
+                        .iter()
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    g.target.datasource,
+                    g.target.table,
+                    g.grantee.describe()
+                )),
+                Effect::None => {}
+            }
+            out
+        });
+        Ok(exit::OK)
+    })
+}
+
+pub fn audit(global: &Global, args: &AuditArgs) -> i32 {
+    with_store(global, |gov| async move {
+        let entries = gov.session.audit(args.after).await?;
+        emit(global, &entries, || {
+            let rows: Vec<Vec<String>> = entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.id.to_string(),
+                        e.at.clone(),
+                        e.actor.clone(),
+                        e.action.clone(),
+                        format!("{} {}", e.object_kind, e.object_id),
+                    ]
+                })
+                .collect();
+            table::render(&["ID", "AT", "ACTOR", "ACTION", "OBJECT"], &rows)
+        });
+        Ok(exit::OK)
+    })
+}

@@ -1,0 +1,82 @@
+//! The governance commands (SPEC R-roles, R-proj, R-ds, R-topic, R-perm): one file per
+//! command group, all on `app::governance`. Every data-printing command takes `--json`.
+
+pub mod approvals;
+pub mod datasource;
+pub mod perm;
+pub mod project;
+pub mod topic;
+pub mod user;
+
+use std::future::Future;
+
+use serde::Serialize;
+
+use super::{Global, exit, print_json};
+use crate::app::AppError;
+use crate::app::governance::Governance;
+
+/// Open the store as the acting user, run `body`, and turn its outcome into an exit
+/// code: errors go to stderr as `error: …` (the message says what to do) and exit 2.
+pub(crate) fn with_store<F, Fut>(global: &Global, body: F) -> i32
+where
+    F: FnOnce(Governance) -> Fut,
+    Fut: Future<Output = Result<i32, AppError>>,
+{
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::INVALID;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        let gov = Governance::open_default(global.store.as_ref()).await?;
+        let store = gov.store.clone();
+        let code = body(gov).await;
+        store.close().await;
+        code
+    });
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            if global.json {
+                print_json(&serde_json::json!({ "error": e.to_string() }));
+            } else {
+                eprintln!("error: {e}");
+            }
+            exit::INVALID
+        }
+    }
+}
+
+/// Print `value` as JSON, or `text` for people.
+pub(crate) fn emit<T: Serialize>(global: &Global, value: &T, text: impl FnOnce() -> String) {
+    if global.json {
+        print_json(&serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
+    } else {
+        print!("{}", text());
+    }
+}
+
+/// `a,b, c` → `["a", "b", "c"]`, empty parts dropped.
+pub(crate) fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `DATASOURCE.TABLE` → (datasource, table); the table part may itself contain dots.
+pub(crate) fn table_ref(s: &str) -> Result<weir_store::TableRef, AppError> {
+    match s.split_once('.') {
+        Some((ds, t)) if !ds.is_empty() && !t.is_empty() => Ok(weir_store::TableRef::new(ds, t)),
+        _ => Err(AppError::User(format!(
+            "`{s}` does not name a table; write DATASOURCE.TABLE, e.g. kafka_main.clicks"
+        ))),
+    }
+}

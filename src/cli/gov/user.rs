@@ -1,0 +1,122 @@
+//! `weir user add|list|roles`, `weir whoami`.
+
+use clap::{Args, Subcommand};
+
+use super::{emit, with_store};
+use crate::app::AppError;
+use crate::cli::{Global, exit, table};
+use weir_store::{GlobalRole, ProjectRole};
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Register a user, or give an existing user one more role.
+    Add {
+        /// The user's login (OS login, or PostgreSQL role on a team store).
+        login: String,
+        /// system_admin, data_admin, ops, business; or project_admin, developer with --project.
+        #[arg(long)]
+        role: String,
+        /// The project of a project role.
+        #[arg(long)]
+        project: Option<String>,
+        /// Name shown in lists (default: the login).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List users and their global roles.
+    List,
+}
+
+pub fn run(global: &Global, args: &UserArgs) -> i32 {
+    with_store(global, |gov| async move {
+        let s = &gov.session;
+        match &args.command {
+            UserCommand::Add {
+                login,
+                role,
+                project,
+                name,
+            } => {
+                let existing = s.users().await?.into_iter().find(|u| &u.login == login);
+                let display = name.clone().unwrap_or_else(|| login.clone());
+                match (project, GlobalRole::parse(role), ProjectRole::parse(role)) {
+                    (None, Ok(g), _) => {
+                        let user = match existing {
+                            None => s.add_user(login, &display, &[g]).await?,
+                            Some(u) => {
+                                let mut roles = u.roles.clone();
+                                if !roles.contains(&g) {
+                                    roles.push(g);
+                                }
+                                s.set_user_roles(login, &roles).await?
+                            }
+                        };
+                        emit(global, &user, || format!("{login} is now {}\n", g.words()));
+                    }
+                    (Some(p), _, Ok(r)) => {
+                        if existing.is_none() {
+                            s.add_user(login, &display, &[]).await?;
+                        }
+                        let member = s.add_member(p, login, r).await?;
+                        emit(global, &member, || {
+                            format!("{login} is now {} of {p}\n", r.words())
+                        });
+                    }
+                    (None, Err(_), Ok(_)) => {
+                        return Err(AppError::User(format!(
+                            "`{role}` is a project role; name the project with --project P"
+                        )));
+                    }
+                    (Some(_), Ok(_), _) => {
+                        return Err(AppError::User(format!(
+                            "`{role}` is a global role; leave out --project"
+                        )));
+                    }
+                    (_, Err(e), Err(_)) => {
+                        return Err(AppError::User(format!(
+                            "{e}; project roles are project_admin and developer (with --project)"
+                        )));
+                    }
+                }
+            }
+            UserCommand::List => {
+                let users = s.users().await?;
+                emit(global, &users, || {
+                    let rows = users
+                        .iter()
+                        .map(|u| {
+                            vec![
+                                u.login.clone(),
+                                u.display_name.clone(),
+                                u.roles
+                                    .iter()
+                                    .map(|r| r.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(","),
+                            ]
+                        })
+                        .collect::<Vec<_>>();
+                    table::render(&["LOGIN", "NAME", "ROLES"], &rows)
+                });
+            }
+        }
+        Ok(exit::OK)
+    })
+}
+
+/// `weir whoami`: the acting user and their roles.
+pub fn whoami(global: &Global) -> i32 {
+    with_store(global, |gov| async move {
+        let roles = gov.session.whoami().await?;
+        emit(global, &roles, || {
+            format!("{}: {}\n", roles.login, roles.describe())
+        });
+        Ok(exit::OK)
+    })
+}

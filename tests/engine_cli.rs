@@ -1,0 +1,221 @@
+//! `weir test`, `weir run` and `weir broker` through the binary: every example job passes
+//! its test-data package (also shuffled, seeds 1..20), a tampered expected file fails with
+//! a diff and exit 1, and a job runs bounded against a `weir broker` in another process.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const JOBS: [&str; 4] = [
+    "clickstream_pv",
+    "risk_control",
+    "iot_alerts",
+    "ecommerce_features",
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn weir(dir: &Path, args: &[&str]) -> Output {
+    let config = std::env::temp_dir().join(format!("weir-engine-noconfig-{}", std::process::id()));
+    Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(args)
+        .current_dir(dir)
+        .env("WEIR_CONFIG_DIR", config)
+        .output()
+        .expect("weir runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn every_example_job_passes_its_test_data() {
+    for job in JOBS {
+        let out = weir(&root(), &["test", &format!("jobs/{job}.ron")]);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{job}: {stderr}");
+        assert!(stderr.contains("test passed"), "{job}: {stderr}");
+        // rows are printed live as `sink  {row}`
+        let expected =
+            std::fs::read_to_string(root().join("testdata").join(job).join("expected.jsonl"))
+                .unwrap();
+        assert_eq!(stdout.lines().count(), expected.lines().count(), "{job}");
+    }
+}
+
+#[test]
+fn shuffled_within_the_watermark_bound_still_passes() {
+    for job in JOBS {
+        for seed in 1..=20 {
+            let out = weir(
+                &root(),
+                &[
+                    "--json",
+                    "test",
+                    &format!("jobs/{job}.ron"),
+                    "--shuffle",
+                    &seed.to_string(),
+                ],
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{job} seed {seed}: {}",
+                text(&out.stderr)
+            );
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json summary");
+            assert_eq!(v["passed"], true);
+            assert_eq!(v["late"], 0, "{job} seed {seed}");
+        }
+    }
+}
+
+#[test]
+fn a_tampered_expected_file_fails_with_a_diff() {
+    let dir = std::env::temp_dir().join(format!("weir-engine-tamper-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let expected =
+        std::fs::read_to_string(root().join("testdata/iot_alerts/expected.jsonl")).unwrap();
+    let mut lines: Vec<String> = expected.lines().map(str::to_string).collect();
+    lines[0] = lines[0].replace("\"readings\": ", "\"readings\": 1");
+    lines.remove(1);
+    let tampered = dir.join("expected.jsonl");
+    std::fs::write(&tampered, lines.join("\n")).unwrap();
+    let out = weir(
+        &root(),
+        &[
+            "test",
+            "jobs/iot_alerts.ron",
+            "--expect",
+            tampered.to_str().unwrap(),
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("FAIL: to_kafka"), "{stderr}");
+    assert!(stderr.contains("- missing"), "{stderr}");
+    assert!(stderr.contains("+ unexpected"), "{stderr}");
+    assert!(
+        stderr.contains("ok: to_mysql") || stderr.contains("FAIL: to_mysql"),
+        "{stderr}"
+    );
+
+    let out = weir(
+        &root(),
+        &[
+            "--json",
+            "test",
+            "jobs/iot_alerts.ron",
+            "--expect",
+            tampered.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["passed"], false);
+}
+
+#[test]
+fn run_bounded_against_a_broker_in_another_process() {
+    run_against_broker(None);
+}
+
+#[test]
+fn run_bounded_against_a_broker_on_a_fixed_port() {
+    // a free port: bind, read it, release it
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    run_against_broker(Some(port));
+}
+
+fn run_against_broker(port: Option<u16>) {
+    let tag = port
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "random".into());
+    let project =
+        std::env::temp_dir().join(format!("weir-engine-run-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&project);
+    std::fs::create_dir_all(project.join("jobs")).unwrap();
+    let job = r#"Job(
+    version: 1,
+    name: "echo",
+    config: (time: Event, parallelism: 2),
+    nodes: [
+        KafkaSource(id: "src", datasource: "k", topic: "in", start: Earliest, event_time: Some("ts"), watermark_ms: 1000,
+            fields: Some([(name: "id", type: BigInt), (name: "ts", type: Timestamp)])),
+        Sql(id: "q", query: "SELECT id, ts FROM src WHERE id % 2 = 0"),
+        PrintSink(id: "out", path: Some("out.jsonl")),
+    ],
+    edges: [("src", "q"), ("q", "out")],
+)"#;
+    std::fs::write(project.join("jobs/echo.ron"), job).unwrap();
+    let mut args = vec!["broker".to_string(), "--topics".into(), "in:2".into()];
+    if let Some(p) = port {
+        args.extend(["--port".to_string(), p.to_string()]);
+    }
+    let mut broker = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(&args)
+        .current_dir(&project)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("broker starts");
+    let mut line = String::new();
+    BufReader::new(broker.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let bootstrap = line.trim().to_string();
+    assert!(
+        bootstrap.contains(':'),
+        "bootstrap address printed: {line:?}"
+    );
+    assert!(project.join(".weir/broker.json").exists());
+    // another process creates a topic through the control endpoint
+    weir_engine::broker::create_topic_remote(&project, "other", 3).expect("remote create");
+    // produce 100 records
+    {
+        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+        let p: BaseProducer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .create()
+            .unwrap();
+        for i in 0..100 {
+            let payload = format!(r#"{{"id": {i}, "ts": {}}}"#, 1_000_000 + i * 10);
+            p.send(BaseRecord::<(), String>::to("in").payload(&payload))
+                .unwrap();
+        }
+        p.flush(std::time::Duration::from_secs(10)).unwrap();
+    }
+    let out = weir(
+        &project,
+        &[
+            "--json",
+            "run",
+            "jobs/echo.ron",
+            "--bounded",
+            "--set",
+            &format!("k={bootstrap}"),
+        ],
+    );
+    let _ = broker.kill();
+    let _ = broker.wait();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metrics json");
+    let src = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "src")
+        .unwrap();
+    assert_eq!(src["records_in"], 100);
+    let rows = std::fs::read_to_string(project.join("jobs/out.jsonl"))
+        .or_else(|_| std::fs::read_to_string(project.join("out.jsonl")))
+        .unwrap();
+    assert_eq!(rows.lines().count(), 50);
+}
