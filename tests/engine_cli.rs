@@ -192,17 +192,30 @@ fn run_against_broker(port: Option<u16>) {
         }
         p.flush(std::time::Duration::from_secs(10)).unwrap();
     }
-    let out = weir(
-        &project,
-        &[
-            "--json",
-            "run",
-            "jobs/echo.ron",
-            "--bounded",
-            "--set",
-            &format!("k={bootstrap}"),
-        ],
-    );
+    // On the fixed port the data source comes from the metadata store, on the random
+    // port from --set: both ways of resolving `k` are exercised.
+    let set = format!("k={bootstrap}");
+    let mut run_args = vec!["--json", "run", "jobs/echo.ron", "--bounded"];
+    if port.is_some() {
+        let add = weir(
+            &project,
+            &[
+                "datasource",
+                "add",
+                "k",
+                "--kind",
+                "kafka",
+                "--env",
+                "test",
+                "--test-address",
+                &bootstrap,
+            ],
+        );
+        assert_eq!(add.status.code(), Some(0), "{}", text(&add.stderr));
+    } else {
+        run_args.extend(["--set", set.as_str()]);
+    }
+    let out = weir(&project, &run_args);
     let _ = broker.kill();
     let _ = broker.wait();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -52,19 +52,11 @@ impl DataSource {
         let Some(p) = &self.password else {
             return Ok(None);
         };
-        if let Some(var) = p.strip_prefix("env:") {
-            return std::env::var(var).map(Some).map_err(|_| {
-                EngineError::Other(format!(
-                    "data source `{name}`: password refers to environment variable {var}, which is not set"
-                ))
-            });
-        }
-        if let Some(path) = p.strip_prefix("file:") {
-            return std::fs::read_to_string(path)
-                .map(|s| Some(s.trim_end_matches(['\n', '\r']).to_string()))
-                .map_err(|e| {
-                    EngineError::Other(format!("data source `{name}`: password file {path}: {e}"))
-                });
+        if p.starts_with("env:") || p.starts_with("file:") {
+            let secret = weir_model::model::secret::SecretRef::parse(p)
+                .and_then(|r| r.resolve())
+                .map_err(|e| EngineError::Other(format!("data source `{name}`: password: {e}")))?;
+            return Ok(Some(secret));
         }
         Ok(Some(p.clone()))
     }
