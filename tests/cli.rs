@@ -215,3 +215,63 @@ fn logs_go_to_the_project_log_file() {
         "logs never go to the terminal"
     );
 }
+
+/// SQL the engine cannot run is refused by `weir validate`, naming the construct, at the
+/// node's query; SQL it runs passes.
+#[test]
+fn validate_refuses_sql_the_engine_does_not_run() {
+    let dir = scratch("unsupported-sql");
+    let job = |query: &str| {
+        format!(
+            r#"Job(
+    version: 1,
+    name: "q",
+    config: (time: Event, parallelism: 1),
+    nodes: [
+        KafkaSource(id: "src", datasource: "k", topic: "tt", event_time: Some("ts"), watermark_ms: 1000,
+            fields: Some([(name: "user_id", type: String), (name: "ts", type: Timestamp)])),
+        Sql(id: "q", query: "{query}"),
+        PrintSink(id: "out"),
+    ],
+    edges: [("src", "q"), ("q", "out")],
+)
+"#
+        )
+    };
+    let cases = [
+        (
+            "SELECT user_id, COUNT(*) AS n FROM src GROUP BY user_id",
+            Some("GROUP BY without a window"),
+        ),
+        (
+            "SELECT a.user_id FROM src a JOIN src b ON a.user_id = b.user_id",
+            Some("join"),
+        ),
+        ("SELECT user_id, ts FROM src WHERE user_id <> 'x'", None),
+        (
+            "SELECT window_start, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE src, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end",
+            None,
+        ),
+    ];
+    for (i, (query, refused)) in cases.iter().enumerate() {
+        let file = format!("q{i}.ron");
+        std::fs::write(dir.join(&file), job(query)).unwrap();
+        let out = weir(&dir, &["validate", &file]);
+        let err = text(&out.stderr);
+        match refused {
+            Some(construct) => {
+                assert_eq!(out.status.code(), Some(2), "{query}: {err}");
+                assert!(err.contains("error[unsupported-sql]"), "{err}");
+                assert!(
+                    err.to_lowercase().contains(&construct.to_lowercase()),
+                    "{query}: {err}"
+                );
+                assert!(
+                    err.contains(&format!("{file}:8:")),
+                    "points at the query: {err}"
+                );
+            }
+            None => assert_eq!(out.status.code(), Some(0), "{query}: {err}"),
+        }
+    }
+}

@@ -294,3 +294,23 @@ pub fn embedded_broker(
     );
     Ok((Some(broker), bootstrap))
 }
+
+/// Check a job file as `weir validate` does: the model's rules, then whether the engine
+/// runs each SQL query (`unsupported-sql`, naming the construct).
+pub fn check_file(path: &Path) -> jobfile::Checked {
+    jobfile::check_file_with(path, &engine_problems)
+}
+
+/// The engine's refusals of a job's SQL, as problems at the nodes' `query` fields.
+pub fn engine_problems(job: &Job) -> Vec<jobfile::NodeProblem> {
+    weir_engine::check::check_job(job)
+        .into_iter()
+        .map(|p| jobfile::NodeProblem {
+            node: p.node,
+            field: "query",
+            code: "unsupported-sql",
+            message: p.message,
+            hint: Some("the engine runs projections, filters, window TVFs (TUMBLE, HOP, CUMULATE) with GROUP BY, and per-window TopN; see formats/job-v1.md".into()),
+        })
+        .collect()
+}

@@ -19,7 +19,7 @@ pub struct ValidateArgs {
 pub fn run(global: &Global, args: &ValidateArgs) -> i32 {
     let results: Vec<(String, jobfile::Checked)> = super::job_files(&args.files)
         .iter()
-        .map(|f| (f.display().to_string(), jobfile::check_file(f)))
+        .map(|f| (f.display().to_string(), crate::app::engine::check_file(f)))
         .collect();
     let invalid = results.iter().filter(|(_, c)| c.has_errors()).count();
     let count = |sev| {

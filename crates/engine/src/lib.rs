@@ -6,6 +6,7 @@ pub mod error;
 pub mod operator;
 
 pub mod broker;
+pub mod check;
 pub mod channel;
 pub mod deadletter;
 pub mod decode;

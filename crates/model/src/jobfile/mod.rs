@@ -48,9 +48,14 @@ impl Checked {
 
 /// Read and check a job file from disk.
 pub fn check_file(path: &Path) -> Checked {
+    check_file_with(path, &|_| Vec::new())
+}
+
+/// [`check_file`] with checks from other crates (see [`check_source_with`]).
+pub fn check_file_with(path: &Path, extra: &dyn Fn(&Job) -> Vec<NodeProblem>) -> Checked {
     let name = path.display().to_string();
     match std::fs::read(path) {
-        Ok(bytes) => check_bytes(&name, &bytes),
+        Ok(bytes) => check_bytes_with(&name, &bytes, extra),
         Err(e) => Checked {
             job: None,
             diagnostics: vec![Diagnostic::whole_file(
@@ -65,8 +70,17 @@ pub fn check_file(path: &Path) -> Checked {
 
 /// Check raw bytes: they must be UTF-8 text before anything else.
 pub fn check_bytes(file: &str, bytes: &[u8]) -> Checked {
+    check_bytes_with(file, bytes, &|_| Vec::new())
+}
+
+/// [`check_bytes`] with checks from other crates (see [`check_source_with`]).
+pub fn check_bytes_with(
+    file: &str,
+    bytes: &[u8],
+    extra: &dyn Fn(&Job) -> Vec<NodeProblem>,
+) -> Checked {
     match std::str::from_utf8(bytes) {
-        Ok(src) => check_source(file, src),
+        Ok(src) => check_source_with(file, src, extra),
         Err(e) => {
             let valid = &bytes[..e.valid_up_to()];
             let prefix = std::str::from_utf8(valid).unwrap_or_default();
@@ -94,8 +108,30 @@ pub fn check_bytes(file: &str, bytes: &[u8]) -> Checked {
     }
 }
 
+/// A problem found by a check that lives outside the model (e.g. the engine's "does it
+/// run this SQL?"), pointed at a field of a node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeProblem {
+    pub node: String,
+    /// The field to point at (e.g. `query`); the node's name when absent.
+    pub field: &'static str,
+    pub code: &'static str,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
 /// Parse, decode and validate job file text.
 pub fn check_source(file: &str, src: &str) -> Checked {
+    check_source_with(file, src, &|_| Vec::new())
+}
+
+/// [`check_source`], then — for a job with no errors — `extra` checks from other crates,
+/// reported with the same file:line:column as the model's own.
+pub fn check_source_with(
+    file: &str,
+    src: &str,
+    extra: &dyn Fn(&Job) -> Vec<NodeProblem>,
+) -> Checked {
     let index = LineIndex::new(src);
     let doc = match syntax::parse(src) {
         Ok(d) => d,
@@ -123,6 +159,28 @@ pub fn check_source(file: &str, src: &str) -> Checked {
         .collect();
     if let Some(job) = &decoded.job {
         findings.extend(validate::validate(src, job, &decoded));
+        if !findings.iter().any(|(sev, _)| *sev == Severity::Error) {
+            for p in extra(job) {
+                let Some(i) = job.nodes.iter().position(|n| n.id() == p.node) else {
+                    continue;
+                };
+                let Some(value) = decoded.node_values.get(i) else {
+                    continue;
+                };
+                let span = value
+                    .field(p.field)
+                    .map_or_else(|| value.head_span(), |f| f.value.span);
+                findings.push((
+                    Severity::Error,
+                    Problem {
+                        span,
+                        code: p.code,
+                        message: p.message,
+                        hint: p.hint,
+                    },
+                ));
+            }
+        }
     }
     findings.sort_by_key(|(_, p)| (p.span.start, p.span.end));
     let diagnostics = findings
