@@ -247,7 +247,7 @@ fn main() {
     let data = batches(n);
     let mut report = String::new();
     let profile = if cfg!(debug_assertions) {
-        "dev (deps opt-level 2, weir unoptimised)"
+        "dev (deps opt-level 2, weir-engine opt-level 3)"
     } else {
         "release"
     };
