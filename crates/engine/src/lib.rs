@@ -6,8 +6,8 @@ pub mod error;
 pub mod operator;
 
 pub mod broker;
-pub mod check;
 pub mod channel;
+pub mod check;
 pub mod deadletter;
 pub mod decode;
 pub mod metrics;

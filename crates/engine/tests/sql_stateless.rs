@@ -187,3 +187,23 @@ fn stateless_throughput() {
     );
     assert!(rows / secs2 > 2e6);
 }
+
+/// Column names keep their case, as in Flink: `userId` is read as written.
+#[test]
+fn mixed_case_column_names_are_read_as_written() {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("userId", DataType::Utf8, true),
+        Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, None), true),
+    ]));
+    let input = InputTable {
+        name: "Clicks".into(),
+        schema,
+        event_time: Some("ts".into()),
+    };
+    let out = check(
+        "SELECT userId, window_start, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE Clicks, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY userId, window_start, window_end",
+        &[input],
+    )
+    .unwrap();
+    assert_eq!(out.field(0).name(), "userId");
+}

@@ -6,7 +6,7 @@
 //! per-window TopN. Everything else is refused with [`EngineError::Unsupported`].
 //!
 //! - `rewrite.rs`: the SQL text → DataFusion statements (window TVF → plain table) and
-//!   refusals found in the syntax;
+//!   refusals found in the syntax; `interval.rs`: interval literals;
 //! - `planner.rs`: DataFusion planning and the cut of the plan into stages;
 //! - `window.rs`: window assignment and batch expansion;
 //! - `stage.rs`, `feed.rs`: running plan fragments per batch / per firing;
@@ -15,6 +15,7 @@
 
 mod aggregate;
 mod feed;
+mod interval;
 mod operator;
 mod planner;
 mod rewrite;
@@ -36,6 +37,7 @@ use crate::operator::Operator;
 pub struct InputTable {
     /// The table name the query uses (the source's table name).
     pub name: String,
+    /// The input's columns (event time as `Timestamp(Millisecond, None)`).
     pub schema: SchemaRef,
     /// The event-time column, if the input has event time (`Timestamp(Millisecond)`).
     pub event_time: Option<String>,

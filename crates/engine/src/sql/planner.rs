@@ -233,7 +233,12 @@ pub fn plan_query(query: &str, inputs: &[InputTable]) -> Result<Planned> {
 /// stacked aggregations.
 fn session() -> Result<SessionContext> {
     let state = SessionStateBuilder::new()
-        .with_config(SessionConfig::new().with_target_partitions(1))
+        .with_config(
+            SessionConfig::new()
+                .with_target_partitions(1)
+                // identifiers keep their case, as in Flink (`userId` is not `userid`)
+                .set_bool("datafusion.sql_parser.enable_ident_normalization", false),
+        )
         .with_default_features()
         .build();
     let rules: Vec<_> = state

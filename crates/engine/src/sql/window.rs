@@ -18,16 +18,30 @@ pub const WINDOW_COLUMNS: [&str; 3] = ["window_start", "window_end", "window_tim
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowKind {
     /// `TUMBLE(data, timecol, size)`: one window per row.
-    Tumble { size: i64 },
+    Tumble {
+        /// Window length.
+        size: i64,
+    },
     /// `HOP(data, timecol, slide, size)`: `size / slide` windows per row.
-    Hop { slide: i64, size: i64 },
+    Hop {
+        /// Distance between window starts.
+        slide: i64,
+        /// Window length, a whole multiple of `slide`.
+        size: i64,
+    },
     /// `CUMULATE(data, timecol, step, size)`: windows `[start, start + k * step)`.
-    Cumulate { step: i64, size: i64 },
+    Cumulate {
+        /// Growth of the window end.
+        step: i64,
+        /// Largest window length, a whole multiple of `step`.
+        size: i64,
+    },
 }
 
 /// A window table function of a query, ready to assign rows to windows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowSpec {
+    /// TUMBLE, HOP or CUMULATE with its sizes.
     pub kind: WindowKind,
     /// Windows start at `offset + k * size` (Flink's optional OFFSET; 0 by default).
     pub offset: i64,
