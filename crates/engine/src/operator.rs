@@ -37,5 +37,10 @@ pub trait Operator: Send {
     fn on_barrier(&mut self, _checkpoint_id: u64) -> Result<()> {
         Ok(())
     }
+    /// Rows this operator dropped as late so far (behind its own watermark); shown in the
+    /// metrics beside the sources' late drops.
+    fn late_rows(&self) -> u64 {
+        0
+    }
     fn close(&mut self, out: &mut Vec<RecordBatch>) -> Result<()>;
 }

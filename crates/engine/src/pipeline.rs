@@ -457,6 +457,7 @@ pub async fn run_operator(
                     .bytes_in
                     .fetch_add(batch.get_array_memory_size() as u64, Relaxed);
                 op.on_batch(input, batch, &mut results)?;
+                metrics.late.store(op.late_rows(), Relaxed);
                 send(&mut results).await?;
             }
             Msg::Watermark(w) => {

@@ -111,6 +111,10 @@ impl Operator for SqlOperator {
         &self.name
     }
 
+    fn late_rows(&self) -> u64 {
+        SqlOperator::late_rows(self)
+    }
+
     fn schema(&self) -> SchemaRef {
         Arc::clone(&self.planned.schema)
     }
