@@ -367,6 +367,69 @@ fn topic_publication_creates_the_topic_on_a_broker_of_another_process() {
     assert!(e.contains("already approved by dora"), "{e}");
     let t = p.json("bob", &["topic", "show", "page_views"]);
     assert_eq!(t["state"], "test");
+
+    // A topic of the catalog can be named alone: it lives on the cluster it went to.
+    let r = p.json(
+        "olga",
+        &[
+            "perm",
+            "request",
+            "--table",
+            "page_views",
+            "--for",
+            "person:olga",
+            "--perms",
+            "select",
+            "--reason",
+            "ops view",
+        ],
+    );
+    let rid = r[0]["id"].as_i64().unwrap().to_string();
+    p.expect("dora", &["approve", &rid], 0);
+    let c = p.json(
+        "dora",
+        &[
+            "perm",
+            "check",
+            "--user",
+            "olga",
+            "--table",
+            "kmain.page_views",
+            "--op",
+            "select",
+        ],
+    );
+    assert_eq!(c["allowed"], true, "{c}");
+    p.expect(
+        "bob",
+        &["topic", "create", "drafts", "--project", "shop"],
+        0,
+    );
+    let e = p.expect(
+        "olga",
+        &[
+            "perm",
+            "request",
+            "--table",
+            "drafts",
+            "--for",
+            "person:olga",
+            "--perms",
+            "select",
+            "--reason",
+            "x",
+        ],
+        2,
+    );
+    assert!(e.contains("still in design"), "{e}");
+    let e = p.expect(
+        "olga",
+        &[
+            "perm", "check", "--user", "olga", "--table", "nosuch", "--op", "select",
+        ],
+        2,
+    );
+    assert!(e.contains("DATASOURCE.TABLE"), "{e}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use weir_store::{
     GrantList, GrantSpec, Grantee, Perm, PermissionRequestSpec, RequestFilter, RequestFor,
 };
 
-use super::{emit, split_list, table_ref, with_store};
+use super::{emit, split_list, table_ref, table_refs, with_store};
 use crate::app::AppError;
 use crate::cli::{Global, exit, table};
 
@@ -140,13 +140,12 @@ fn for_whom(s: &str, actor: &str) -> Result<RequestFor, AppError> {
     }
 }
 
-fn grant_spec(list: GrantList, a: &GrantArgs) -> Result<GrantSpec, AppError> {
-    let tables = a
-        .tables
-        .iter()
-        .flat_map(|t| split_list(t))
-        .map(|t| table_ref(&t))
-        .collect::<Result<Vec<_>, _>>()?;
+async fn grant_spec(
+    session: &weir_store::Session,
+    list: GrantList,
+    a: &GrantArgs,
+) -> Result<GrantSpec, AppError> {
+    let tables = table_refs(session, &a.tables).await?;
     let mut grantees: Vec<Grantee> = a
         .projects
         .iter()
@@ -201,7 +200,7 @@ pub fn run(global: &Global, args: &PermArgs) -> i32 {
                 reason,
             } => {
                 let spec = PermissionRequestSpec {
-                    target: table_ref(table)?,
+                    target: table_ref(s, table).await?,
                     for_whom: for_whom(f, s.actor())?,
                     perms: perms(p)?,
                     columns: columns.as_deref().map(split_list).unwrap_or_default(),
@@ -236,17 +235,13 @@ pub fn run(global: &Global, args: &PermArgs) -> i32 {
                 } else {
                     GrantList::Blacklist
                 };
-                let gs = s.set_grants(&grant_spec(list, a)?).await?;
+                let gs = s.set_grants(&grant_spec(s, list, a).await?).await?;
                 emit(global, &gs, || format!("added {} grant row(s)\n", gs.len()));
             }
             PermCommand::Public { tables, perms: p } => {
                 let spec = GrantSpec {
                     list: GrantList::Public,
-                    tables: tables
-                        .iter()
-                        .flat_map(|t| split_list(t))
-                        .map(|t| table_ref(&t))
-                        .collect::<Result<_, _>>()?,
+                    tables: table_refs(s, tables).await?,
                     grantees: vec![],
                     perms: perms(p)?,
                     columns: vec![],
@@ -257,7 +252,7 @@ pub fn run(global: &Global, args: &PermArgs) -> i32 {
                 });
             }
             PermCommand::List { table } => {
-                let gs = s.grants(&table_ref(table)?).await?;
+                let gs = s.grants(&table_ref(s, table).await?).await?;
                 emit(global, &gs, || {
                     let rows: Vec<Vec<String>> = gs
                         .iter()
@@ -303,7 +298,13 @@ pub fn run(global: &Global, args: &PermArgs) -> i32 {
                 let op = Perm::parse(op)?;
                 let cols = columns.as_deref().map(split_list).unwrap_or_default();
                 let d = s
-                    .check(user, project.as_deref(), &table_ref(table)?, op, &cols)
+                    .check(
+                        user,
+                        project.as_deref(),
+                        &table_ref(s, table).await?,
+                        op,
+                        &cols,
+                    )
                     .await?;
                 emit(global, &d, || {
                     format!(
