@@ -246,19 +246,8 @@ async fn redis_ping(ep: &Endpoint, secret: Option<&str>) -> Outcome {
 }
 
 async fn kafka(ep: &Endpoint, secret: Option<&str>) -> Outcome {
-    use rdkafka::config::ClientConfig;
     use rdkafka::consumer::{BaseConsumer, Consumer};
-    let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", &ep.address);
-    for (k, v) in &ep.options {
-        config.set(k, v);
-    }
-    if let Some(u) = &ep.user {
-        config.set("sasl.username", u);
-    }
-    if let Some(s) = secret {
-        config.set("sasl.password", s);
-    }
+    let config = kafka_config(ep, secret);
     let address = ep.address.clone();
     let answer = tokio::task::spawn_blocking(move || {
         let consumer: BaseConsumer = config
@@ -278,6 +267,23 @@ async fn kafka(ep: &Endpoint, secret: Option<&str>) -> Outcome {
         ),
         None,
     ))
+}
+
+/// librdkafka settings for `ep`: its brokers, its options as client properties, and the
+/// user and (resolved) password as SASL credentials.
+pub(crate) fn kafka_config(ep: &Endpoint, secret: Option<&str>) -> rdkafka::config::ClientConfig {
+    let mut config = rdkafka::config::ClientConfig::new();
+    config.set("bootstrap.servers", &ep.address);
+    for (k, v) in &ep.options {
+        config.set(k, v);
+    }
+    if let Some(u) = &ep.user {
+        config.set("sasl.username", u);
+    }
+    if let Some(s) = secret {
+        config.set("sasl.password", s);
+    }
+    config
 }
 
 async fn http(ep: &Endpoint, secret: Option<&str>, elasticsearch: bool) -> Outcome {

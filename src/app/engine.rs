@@ -92,10 +92,7 @@ pub fn store_sources(job: &Job) -> Vec<(String, weir_engine::resolve::DataSource
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
+                let rt = crate::app::runtime().ok()?;
                 rt.block_on(async {
                     let gov = crate::app::governance::Governance::open(
                         &url,

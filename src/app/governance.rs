@@ -158,11 +158,7 @@ impl Governance {
 /// The connectivity endpoint of a stored data source in one environment.
 pub fn endpoint_of(ds: &DataSource, env: Env) -> Result<Endpoint, AppError> {
     let env_name = env.as_str();
-    let Some(ep) = (match env {
-        Env::Test => ds.test.as_ref(),
-        Env::Prod => ds.prod.as_ref(),
-        Env::Both => ds.test.as_ref().or(ds.prod.as_ref()),
-    }) else {
+    let Some(ep) = ds.endpoint(env) else {
         return Err(AppError::User(format!(
             "data source `{}` has no {env_name} address (it serves {}); give one with `weir datasource add {} ... --{env_name}-address A`",
             ds.name,

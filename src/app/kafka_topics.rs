@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::types::RDKafkaErrorCode;
 use weir_model::model::secret::SecretRef;
 
@@ -93,20 +92,15 @@ async fn admin_create(
     partitions: i32,
     lifecycle_days: i64,
 ) -> Result<(), String> {
-    let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", &ep.address);
-    for (k, v) in &ep.options {
-        config.set(k, v);
-    }
-    if let Some(u) = &ep.user {
-        config.set("sasl.username", u);
-    }
-    if let Some(p) = &ep.password {
-        let secret = SecretRef::parse(p)
-            .and_then(|r| r.resolve())
-            .map_err(|e| format!("password: {e}"))?;
-        config.set("sasl.password", secret);
-    }
+    let secret = match &ep.password {
+        Some(p) => Some(
+            SecretRef::parse(p)
+                .and_then(|r| r.resolve())
+                .map_err(|e| format!("password: {e}"))?,
+        ),
+        None => None,
+    };
+    let config = super::connectivity::kafka_config(ep, secret.as_deref());
     let admin: AdminClient<DefaultClientContext> = config
         .create()
         .map_err(|e| format!("kafka client settings: {e}"))?;

@@ -8,6 +8,15 @@ pub mod governance;
 pub mod kafka_topics;
 pub mod project;
 
+/// A runtime for running async use cases (the store, connectivity checks) from the
+/// synchronous CLI and TUI.
+pub fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::io("cannot start the async runtime", e))
+}
+
 /// What went wrong in a use case, said so that a user knows what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -175,10 +175,7 @@ fn run_headless(mut app: App, script_path: &PathBuf, args: &TuiArgs) -> i32 {
 /// The acting user's role in the project's store, for the status bar (opening the store
 /// creates it on first use). `None` when the store cannot be opened.
 fn store_role(global: &Global) -> Option<String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .ok()?;
+    let rt = crate::app::runtime().ok()?;
     rt.block_on(async {
         let gov = crate::app::governance::Governance::open_default(global.store.as_ref())
             .await

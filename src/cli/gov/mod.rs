@@ -23,13 +23,10 @@ where
     F: FnOnce(Governance) -> Fut,
     Fut: Future<Output = Result<i32, AppError>>,
 {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::app::runtime() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            eprintln!("error: {e}");
             return exit::INVALID;
         }
     };
