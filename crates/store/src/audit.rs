@@ -84,18 +84,36 @@ impl Session {
                 &args![after_id],
             )
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AuditEntry {
-                id: r.0,
-                at: r.1,
-                actor: r.2,
-                action: r.3,
-                object_kind: r.4,
-                object_id: r.5,
-                before_json: r.6,
-                after_json: r.7,
-            })
-            .collect())
+        Ok(entries(rows))
     }
+
+    /// The workflow history of request `id`: its audit rows (created, approved, rejected,
+    /// withdrawn), oldest first. Fails with `NotFound` for an unknown request.
+    pub async fn request_history(&self, id: i64) -> Result<Vec<AuditEntry>> {
+        self.request(id).await?;
+        let mut tx = self.pool.read().await?;
+        let rows: Vec<AuditRow> = tx
+            .all(
+                "SELECT id, at, actor, action, object_kind, object_id, before_json, after_json \
+                 FROM audit WHERE object_kind = 'request' AND object_id = $1 ORDER BY id",
+                &args![id.to_string()],
+            )
+            .await?;
+        Ok(entries(rows))
+    }
+}
+
+fn entries(rows: Vec<AuditRow>) -> Vec<AuditEntry> {
+    rows.into_iter()
+        .map(|r| AuditEntry {
+            id: r.0,
+            at: r.1,
+            actor: r.2,
+            action: r.3,
+            object_kind: r.4,
+            object_id: r.5,
+            before_json: r.6,
+            after_json: r.7,
+        })
+        .collect()
 }

@@ -14,6 +14,7 @@
 //! pending_prod → prod; requests go pending → approved | rejected | withdrawn.
 
 mod audit;
+mod changes;
 mod datasources;
 mod db;
 mod error;
@@ -25,6 +26,7 @@ mod requests;
 mod topics;
 
 pub use audit::AuditEntry;
+pub use changes::Changes;
 pub use datasources::{DataSource, DataSourceSpec, Endpoint, Env, SecretRef, parse_kind};
 pub use db::Backend;
 pub use error::{Conflict, Result, StoreError};

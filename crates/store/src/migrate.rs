@@ -16,15 +16,23 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "governance: users, projects, data sources, topics, requests, grants, audit",
-    sqlite: include_str!("../migrations/sqlite/0001_governance.sql"),
-    postgres: include_str!("../migrations/postgres/0001_governance.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "governance: users, projects, data sources, topics, requests, grants, audit",
+        sqlite: include_str!("../migrations/sqlite/0001_governance.sql"),
+        postgres: include_str!("../migrations/postgres/0001_governance.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "change notifications (PostgreSQL NOTIFY per audit row), audit by object",
+        sqlite: include_str!("../migrations/sqlite/0002_changes.sql"),
+        postgres: include_str!("../migrations/postgres/0002_changes.sql"),
+    },
+];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS weir_schema (
     version BIGINT PRIMARY KEY,
