@@ -11,6 +11,7 @@ pub mod check;
 pub mod deadletter;
 pub mod decode;
 pub mod metrics;
+pub mod nexmark;
 pub mod pipeline;
 pub mod resolve;
 pub mod rows;
