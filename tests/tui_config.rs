@@ -364,7 +364,9 @@ fn the_cli_shows_keymap_errors_before_the_workbench_and_in_its_status_bar() {
     );
     assert_eq!(stderr.matches("error[").count(), 6, "{stderr}");
     let frame = std::fs::read_to_string(dump.join("0000.txt")).unwrap();
-    let status = frame.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
+    // the status bar, which may wrap onto a second row
+    let lines: Vec<&str> = frame.lines().filter(|l| !l.trim().is_empty()).collect();
+    let status = lines[lines.len().saturating_sub(2)..].join(" ");
     assert!(
         status.contains("keymap.ron:4:35: unknown action `ad-node` in graph"),
         "{frame}"

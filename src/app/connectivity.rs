@@ -114,7 +114,7 @@ async fn check(ep: &Endpoint, secret: Option<&str>) -> Outcome {
 }
 
 /// `host:port` (default port) from an address that may be a URL with a path.
-fn host_port(address: &str, default_port: u16) -> Result<(String, u16), String> {
+pub(crate) fn host_port(address: &str, default_port: u16) -> Result<(String, u16), String> {
     let rest = address.split_once("://").map_or(address, |(_, r)| r);
     let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
     let authority = rest.split(['/', '?']).next().unwrap_or("");
@@ -143,7 +143,7 @@ fn parse_port(p: &str, address: &str) -> Result<u16, String> {
 }
 
 /// The database named in the options (`database`) or in the address path.
-fn database(ep: &Endpoint) -> Option<String> {
+pub(crate) fn database(ep: &Endpoint) -> Option<String> {
     if let Some(db) = ep.options.get("database") {
         return Some(db.clone());
     }

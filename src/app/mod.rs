@@ -2,11 +2,14 @@
 //! TUI tests exactly what the terminal does. The app layer calls `jobfile`, `graph` and
 //! (later) the store and engine; the UI layers never touch files or databases directly.
 
+pub mod bench;
+pub mod catalog;
 pub mod connectivity;
 pub mod engine;
 pub mod governance;
 pub mod kafka_topics;
 pub mod project;
+pub mod tables;
 
 /// A runtime for running async use cases (the store, connectivity checks) from the
 /// synchronous CLI and TUI.

@@ -1,6 +1,7 @@
 //! Command-line interface: clap definitions and dispatch, one file per command group.
 //! A command only appears here once it works end to end.
 
+mod bench;
 mod broker;
 mod fmt;
 mod gov;
@@ -67,6 +68,10 @@ pub enum Command {
     Test(test::TestArgs),
     /// Run an embedded Kafka broker (mock cluster) until Ctrl-C.
     Broker(broker::BrokerArgs),
+    /// Nexmark benchmark: the queries of bench/nexmark/ from memory, files and the embedded broker (--flink: side by side with Flink).
+    Bench(bench::BenchArgs),
+    /// Nexmark events: generate them to files or to the embedded broker.
+    Nexmark(bench::NexmarkArgs),
     /// Open the full-screen workbench (also what `weir` alone does), or replay a key script.
     Tui(tui::TuiArgs),
     /// Users and their roles (system admin).
@@ -101,6 +106,8 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Run(a)) => run::run(&cli.global, &a),
         Some(Command::Test(a)) => test::run(&cli.global, &a),
         Some(Command::Broker(a)) => broker::run(&cli.global, &a),
+        Some(Command::Bench(a)) => bench::run(&cli.global, &a),
+        Some(Command::Nexmark(a)) => bench::nexmark(&cli.global, &a),
         Some(Command::Tui(a)) => tui::run(&cli.global, &a),
         Some(Command::User(a)) => gov::user::run(&cli.global, &a),
         Some(Command::Whoami) => gov::user::whoami(&cli.global),

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use super::{Global, exit};
 use crate::app::project::Project;
 use crate::tui::app::{App, Env};
+use crate::tui::store_link::StoreLink;
 use crate::tui::{config, headless, terminal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -73,6 +74,18 @@ pub fn run(global: &Global, args: &TuiArgs) -> i32 {
             ),
         ));
     }
+    // The embedded default: the SQLite store under .weir/ (created on first use, the
+    // first user becomes its system admin), or the team's PostgreSQL.
+    match StoreLink::open_default(global.store.as_deref(), &app.project.root) {
+        Ok(link) => app.attach_store(link),
+        Err(e) => {
+            let why = format!("no metadata store: {e}");
+            if app.status.is_none() {
+                app.status = Some((crate::tui::action::Level::Error, why.clone()));
+            }
+            app.store_failed(why);
+        }
+    }
     match &args.script {
         Some(script) => run_headless(app, script, args),
         None => {
@@ -82,8 +95,7 @@ pub fn run(global: &Global, args: &TuiArgs) -> i32 {
                 );
                 return exit::INVALID;
             }
-            // The embedded default: the SQLite store under .weir/ (created on first use,
-            // the first user becomes its system admin) and a Kafka broker for the project.
+            // and a Kafka broker for the project
             let mut started: Option<String> = None;
             let broker = if args.no_broker {
                 None
@@ -108,9 +120,6 @@ pub fn run(global: &Global, args: &TuiArgs) -> i32 {
                     }
                 }
             };
-            if let Some(role) = store_role(global) {
-                app.user = format!("{} ({role})", app.user);
-            }
             let outcome = terminal::run(app);
             // The topic-creation registry holds a handle too: forget it, so that dropping
             // ours stops the broker and removes .weir/broker.json.
@@ -170,28 +179,4 @@ fn run_headless(mut app: App, script_path: &PathBuf, args: &TuiArgs) -> i32 {
             exit::CHECK_FAILED
         }
     }
-}
-
-/// The acting user's role in the project's store, for the status bar (opening the store
-/// creates it on first use). `None` when the store cannot be opened.
-fn store_role(global: &Global) -> Option<String> {
-    let rt = crate::app::runtime().ok()?;
-    rt.block_on(async {
-        let gov = crate::app::governance::Governance::open_default(global.store.as_ref())
-            .await
-            .ok()?;
-        let roles = gov.session.whoami().await.ok()?;
-        gov.store.close().await;
-        let first = roles
-            .global
-            .first()
-            .map(|r| r.words().to_string())
-            .or_else(|| {
-                roles
-                    .projects
-                    .first()
-                    .map(|(p, r)| format!("{} of {p}", r.words()))
-            });
-        Some(first.unwrap_or_else(|| "no role".into()))
-    })
 }

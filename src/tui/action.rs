@@ -26,6 +26,9 @@ pub enum Action {
     /// Run a named action of the focused pane (from the keymap or the palette).
     Perform(String),
     Status(Level, String),
+    /// A screen wrote to the metadata store: refresh the role and counters, tell the
+    /// other screens, and show the message.
+    StoreWritten(Level, String),
     /// A tree entry changed on disk: re-read the tree and select this entry.
     TreeChanged(Option<String>),
 }

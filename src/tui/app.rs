@@ -10,7 +10,8 @@ use super::keys::Key;
 use super::overlay::{Command, LineInput, Overlay, PromptKind};
 use super::screens::graph::GraphScreen;
 use super::screens::home::Home;
-use super::screens::{Context, Screen};
+use super::screens::{Context, Screen, gov};
+use super::store_link::StoreLink;
 use super::theme::Theme;
 use super::tree::TreePane;
 use crate::app::project::Project;
@@ -21,6 +22,26 @@ pub const SCREENS: &[(&str, &str)] = &[
     ("graph", "graph editor of the selected job"),
     ("sql", "SQL editor of the selected node"),
     ("config", "job config form of the open job"),
+    (
+        "datasources",
+        "data sources: list, create, edit, test connectivity",
+    ),
+    (
+        "topics",
+        "the catalog: data sources, their topics and tables, topic lifecycle",
+    ),
+    (
+        "requests",
+        "my requests: in progress and finished, with their history",
+    ),
+    (
+        "inbox",
+        "approval inbox: everything waiting for my decision",
+    ),
+    (
+        "grants",
+        "authorization: whitelists, blacklist and public per table",
+    ),
     ("tree", "the project tree"),
     ("help", "keys of the active screen"),
     ("quit", "leave weir"),
@@ -60,6 +81,9 @@ pub struct App {
     pub keymap: Keymap,
     pub env: Env,
     pub user: String,
+    /// The metadata store; None when it is not open (then `store_problem` says why).
+    pub store: Option<StoreLink>,
+    pub store_problem: Option<String>,
     pub quit: bool,
     /// Quit was asked for once with unsaved edits: a quit by the next key leaves.
     quit_armed: bool,
@@ -75,6 +99,7 @@ impl App {
                 project: &project,
                 theme: &theme,
                 keymap: &keymap,
+                store: None,
             };
             Home::new(&cx)
         };
@@ -89,9 +114,62 @@ impl App {
             keymap,
             env,
             user,
+            store: None,
+            store_problem: Some("no metadata store is open".into()),
             quit: false,
             quit_armed: false,
             quit_confirmed: false,
+        }
+    }
+
+    /// Use this store: governance screens read it, the status bar shows the role and the
+    /// counters.
+    pub fn attach_store(&mut self, link: StoreLink) {
+        self.user = link.who();
+        self.store = Some(link);
+        self.store_problem = None;
+    }
+
+    /// The store could not be opened: governance screens say why.
+    pub fn store_failed(&mut self, why: String) {
+        self.store = None;
+        self.store_problem = Some(why);
+    }
+
+    /// One turn of the event loop without a key: background results, changes by others.
+    pub fn tick(&mut self) {
+        let changed = match self.store.as_mut() {
+            Some(link) => {
+                let changed = link.tick();
+                if changed {
+                    self.user = link.who();
+                }
+                changed
+            }
+            None => false,
+        };
+        let mut actions = Vec::new();
+        for i in 0..self.screens.len() {
+            let cx = Context {
+                project: &self.project,
+                theme: &self.theme,
+                keymap: &self.keymap,
+                store: self.store.as_ref(),
+            };
+            if let Some(a) = self.screens[i].tick(&cx, changed) {
+                actions.push(a);
+            }
+        }
+        for a in actions {
+            self.apply(a);
+        }
+    }
+
+    /// After an action of our own that wrote to the store: fresh counters and role now.
+    fn store_written(&mut self) {
+        if let Some(link) = self.store.as_mut() {
+            link.refresh();
+            self.user = link.who();
         }
     }
 
@@ -194,6 +272,7 @@ impl App {
             project: &self.project,
             theme: &self.theme,
             keymap: &self.keymap,
+            store: self.store.as_ref(),
         };
         let screen = self.screens.last_mut().expect("home is always there");
         f(screen.as_mut(), &cx)
@@ -555,6 +634,11 @@ impl App {
                     self.apply(next);
                 }
             }
+            Action::StoreWritten(level, msg) => {
+                self.store_written();
+                self.apply(Action::Status(level, msg));
+                self.tick();
+            }
             Action::Status(level, msg) => {
                 self.status = if msg.is_empty() {
                     None
@@ -596,6 +680,7 @@ impl App {
                 project: &self.project,
                 theme: &self.theme,
                 keymap: &self.keymap,
+                store: self.store.as_ref(),
             };
             self.screens[0] = Box::new(Home::new(&cx));
         }
@@ -613,6 +698,23 @@ impl App {
                 self.focus = Focus::Main;
             }
             "tree" => self.focus = Focus::Tree,
+            "datasources" | "topics" | "requests" | "inbox" | "grants" => {
+                let cx = Context {
+                    project: &self.project,
+                    theme: &self.theme,
+                    keymap: &self.keymap,
+                    store: self.store.as_ref(),
+                };
+                let problem = self.store_problem.as_deref();
+                let screen = gov::open(name, &cx, problem);
+                // one governance screen at a time above the job being edited
+                if self.screens.len() > 1 && self.screens.last().is_some_and(|s| s.job().is_none())
+                {
+                    self.screens.pop();
+                }
+                self.screens.push(screen);
+                self.focus = Focus::Main;
+            }
             "help" => self.apply(Action::Help),
             "quit" => self.quit_or_warn(),
             "graph" => {

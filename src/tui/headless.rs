@@ -150,8 +150,10 @@ impl Headless {
         })
     }
 
-    /// Draw one frame, keep its text and write it to the dump directory.
+    /// Draw one frame (after a turn of the event loop, as the terminal does), keep its
+    /// text and write it to the dump directory.
     pub fn draw(&mut self, app: &mut App) -> std::io::Result<&str> {
+        app.tick();
         self.terminal
             .draw(|f| view::draw(app, f))
             .map_err(|e| -> std::io::Error { match e {} })?;
@@ -199,7 +201,18 @@ impl Headless {
                         });
                     }
                 }
-                Step::Wait(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+                Step::Wait(ms) => {
+                    // the event loop keeps turning: background work finishes, others'
+                    // changes arrive
+                    let end = std::time::Instant::now() + Duration::from_millis(*ms);
+                    while std::time::Instant::now() < end {
+                        std::thread::sleep(
+                            Duration::from_millis(10).min(end - std::time::Instant::now()),
+                        );
+                        app.tick();
+                    }
+                    self.draw(app).map_err(io(*line))?;
+                }
                 Step::Resize(w, h) => {
                     self.terminal.backend_mut().resize(*w, *h);
                     self.terminal

@@ -450,7 +450,10 @@ mod tests {
         assert_eq!(hints[0], "did you mean `graph`?");
         assert_eq!(hints[2], "did you mean \"<Enter>\"?");
         assert_eq!(hints[3], "did you mean \"add-node\"?");
-        assert_eq!(hints[4], "`open` is an action of tree; bind it there");
+        assert_eq!(
+            hints[4],
+            "`open` is an action of tree, catalog; bind it there"
+        );
         assert!(
             hints[7].starts_with("here it runs its global binding"),
             "{}",

@@ -11,6 +11,7 @@ pub mod keymap_file;
 pub mod keys;
 pub mod overlay;
 pub mod screens;
+pub mod store_link;
 pub mod terminal;
 pub mod theme;
 pub mod theme_file;

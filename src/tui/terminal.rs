@@ -14,11 +14,12 @@ pub fn run(mut app: App) -> std::io::Result<()> {
     let mut terminal = ratatui::try_init()?;
     let result = (|| -> std::io::Result<()> {
         loop {
+            app.tick();
             terminal.draw(|f| view::draw(&mut app, f))?;
             if app.quit {
                 return Ok(());
             }
-            if !event::poll(Duration::from_millis(250))? {
+            if !event::poll(Duration::from_millis(100))? {
                 continue;
             }
             match event::read()? {

@@ -50,6 +50,7 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
         project: &app.project,
         theme: &app.theme,
         keymap: &app.keymap,
+        store: app.store.as_ref(),
     };
     if let Some(screen) = app.screens.last_mut() {
         screen.render(frame, main, &cx, focused);
@@ -89,8 +90,13 @@ fn draw_crumbs(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn status_left(app: &App) -> String {
+    // counters of the store: requests waiting for me, my own still pending
+    let counters = app.store.as_ref().map_or(String::new(), |s| {
+        let c = s.counters();
+        format!("inbox {} · mine {} │ ", c.inbox, c.mine)
+    });
     format!(
-        " {} │ {} │ env {} │ {} ",
+        " {} │ {} │ env {} │ {counters}{} ",
         app.project.name(),
         app.user,
         app.env.name(),

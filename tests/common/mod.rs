@@ -1,6 +1,8 @@
 //! Shared set-up of TUI tests: a scratch copy of the example project and an app on it.
 #![allow(dead_code)]
 
+pub mod place;
+
 use std::path::{Path, PathBuf};
 
 use weir::app::project::Project;

@@ -68,36 +68,7 @@ pub(crate) fn split_list(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// `DATASOURCE.TABLE` → (datasource, table); the table part may itself contain dots. A
-/// bare name is a topic of the catalog, on the cluster it was published to (production
-/// when it is there, else test).
-pub(crate) async fn table_ref(
-    session: &weir_store::Session,
-    s: &str,
-) -> Result<weir_store::TableRef, AppError> {
-    match s.split_once('.') {
-        Some((ds, t)) if !ds.is_empty() && !t.is_empty() => Ok(weir_store::TableRef::new(ds, t)),
-        Some(_) => Err(AppError::User(format!(
-            "`{s}` does not name a table; write DATASOURCE.TABLE, e.g. kafka_main.clicks"
-        ))),
-        None => {
-            let topic = session.topic(s).await.map_err(|e| {
-                AppError::User(format!(
-                    "`{s}` is not DATASOURCE.TABLE and {e}; write e.g. kafka_main.clicks"
-                ))
-            })?;
-            let ds = topic
-                .prod_datasource
-                .or(topic.test_datasource)
-                .ok_or_else(|| {
-                    AppError::User(format!(
-                        "topic {s} is still in design and lives on no cluster; publish it first, or write DATASOURCE.{s}"
-                    ))
-                })?;
-            Ok(weir_store::TableRef::new(&ds, s))
-        }
-    }
-}
+pub(crate) use crate::app::tables::table_ref;
 
 /// Every table of `--table` arguments (repeated or comma-separated).
 pub(crate) async fn table_refs(

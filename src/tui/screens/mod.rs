@@ -2,6 +2,7 @@
 //! context, named actions (offered in the palette and bindable in keymap files), and
 //! separate input handling and rendering.
 
+pub mod gov;
 pub mod graph;
 pub mod home;
 pub mod sql;
@@ -12,6 +13,7 @@ use ratatui::layout::Rect;
 use super::action::Outcome;
 use super::keymap::Keymap;
 use super::keys::Key;
+use super::store_link::StoreLink;
 use super::theme::Theme;
 use crate::app::project::Project;
 
@@ -20,6 +22,8 @@ pub struct Context<'a> {
     pub project: &'a Project,
     pub theme: &'a Theme,
     pub keymap: &'a Keymap,
+    /// The metadata store, when it could be opened (governance screens need it).
+    pub store: Option<&'a StoreLink>,
 }
 
 pub trait Screen {
@@ -64,5 +68,10 @@ pub trait Screen {
     /// Select the row of this project-relative path, if the screen lists it (after a
     /// tree change such as a new job).
     fn reveal(&mut self, _rel: &str) {}
+    /// Every turn of the event loop: collect background results (a connectivity test)
+    /// and, when `changed` (someone wrote to the store), re-read what the screen shows.
+    fn tick(&mut self, _cx: &Context, _changed: bool) -> Option<super::action::Action> {
+        None
+    }
     fn render(&mut self, frame: &mut Frame, area: Rect, cx: &Context, focused: bool);
 }

@@ -71,6 +71,7 @@ impl Rig {
             project: &self.project,
             theme: &self.theme,
             keymap: &self.keymap,
+            store: None,
         };
         let out = self.screen.perform(action, &cx);
         self.note(&out);
@@ -84,6 +85,7 @@ impl Rig {
                 project: &self.project,
                 theme: &self.theme,
                 keymap: &self.keymap,
+                store: None,
             };
             let mut out = Outcome::Ignored;
             if self.screen.captures_text() {
@@ -113,6 +115,7 @@ impl Rig {
             project: &self.project,
             theme: &self.theme,
             keymap: &self.keymap,
+            store: None,
         };
         t.draw(|f| self.screen.render(f, f.area(), &cx, true))
             .unwrap();

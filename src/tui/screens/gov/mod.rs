@@ -1,0 +1,163 @@
+//! Governance screens (SPEC R-ds, R-topic, R-perm): `:datasources`, `:topics` (the
+//! catalog), `:requests` (my requests), `:inbox` (approvals) and `:grants`
+//! (authorization). They read and write the metadata store through the workbench's
+//! [`StoreLink`](crate::tui::store_link::StoreLink); the store checks every role again,
+//! the screens only leave out what the user may not do.
+//!
+//! Shared pieces: [`form`] (fields with inline errors), [`perm_form`] (the permission
+//! request form, opened from the catalog and from my requests) and the list helpers here.
+
+pub mod catalog;
+pub mod datasources;
+pub mod form;
+pub mod grants;
+pub mod inbox;
+pub mod perm_form;
+pub mod requests;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::{Context, Screen};
+use crate::tui::action::Outcome;
+use crate::tui::keys::Key;
+use crate::tui::theme::Theme;
+
+/// The screen for a governance `:name`; without a store, a screen that says why.
+pub fn open(name: &'static str, cx: &Context, problem: Option<&str>) -> Box<dyn Screen> {
+    if cx.store.is_none() {
+        return Box::new(NoStore {
+            name,
+            why: problem.unwrap_or("no metadata store is open").to_string(),
+        });
+    }
+    match name {
+        "datasources" => Box::new(datasources::DataSources::new(cx)),
+        "topics" => Box::new(catalog::Catalog::new(cx)),
+        "requests" => Box::new(requests::MyRequests::new(cx)),
+        "inbox" => Box::new(inbox::Inbox::new(cx)),
+        _ => Box::new(grants::Grants::new(cx)),
+    }
+}
+
+/// A store error (or any error) as one line for the status bar or a form.
+pub fn message(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// The style of row `i` of a list: selected rows reversed while focused.
+pub fn row_style(theme: &Theme, i: usize, selected: usize, focused: bool) -> Style {
+    if i == selected {
+        if focused {
+            theme.selected()
+        } else {
+            theme.accent()
+        }
+    } else {
+        theme.base()
+    }
+}
+
+/// Keep a selection inside a list of `n` rows.
+pub fn clamp(selected: usize, n: usize) -> usize {
+    selected.min(n.saturating_sub(1))
+}
+
+/// Rows whose text contains the filter (case-insensitive); all rows for an empty filter.
+pub fn matches(filter: &str, haystack: &[&str]) -> bool {
+    let f = filter.trim().to_lowercase();
+    f.is_empty() || haystack.iter().any(|h| h.to_lowercase().contains(&f))
+}
+
+/// A line of key hints: `("a", "approve"), ...`.
+pub fn hints(theme: &Theme, keys: &[(&str, &str)]) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (k, what) in keys {
+        spans.push(Span::styled(k.to_string(), theme.accent()));
+        spans.push(Span::raw(format!(" {what}  ")));
+    }
+    Line::from(spans)
+}
+
+/// A stored RFC 3339 time as `2026-12-02 01:23:45` (UTC).
+pub fn when(ts: &str) -> String {
+    ts.get(..19).unwrap_or(ts).replace('T', " ")
+}
+
+/// A list above a detail pane: the list as tall as its rows (and header), between a
+/// quarter and half of the area; side by side when the area is wide.
+pub fn split(area: Rect, rows: usize) -> [Rect; 2] {
+    if area.width >= 130 {
+        return Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .areas(area);
+    }
+    let want = (rows as u16).saturating_add(2);
+    let h = want.clamp(area.height / 4, area.height / 2).max(3);
+    Layout::vertical([Constraint::Length(h), Constraint::Min(3)]).areas(area)
+}
+
+/// A rectangle of at most `w`x`h` in the middle of `area` (for a modal form).
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// `label  value` lines for a detail pane.
+pub fn field_line(theme: &Theme, label: &str, value: impl Into<String>) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{label:<12}"), theme.muted()),
+        Span::raw(value.into()),
+    ])
+}
+
+/// The screen shown for a governance `:name` when the store could not be opened.
+struct NoStore {
+    name: &'static str,
+    why: String,
+}
+
+impl Screen for NoStore {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn crumbs(&self) -> Vec<String> {
+        vec![self.name.to_string()]
+    }
+    fn context(&self) -> &'static str {
+        "tree"
+    }
+    fn handle_key(&mut self, _key: Key, _cx: &Context) -> Outcome {
+        Outcome::Ignored
+    }
+    fn perform(&mut self, _action: &str, _cx: &Context) -> Outcome {
+        Outcome::Ignored
+    }
+    fn actions(&self) -> Vec<(&'static str, &'static str)> {
+        Vec::new()
+    }
+    fn render(&mut self, frame: &mut Frame, area: Rect, cx: &Context, focused: bool) {
+        let theme = cx.theme;
+        let block = theme.pane(format!(" {} ", self.name), focused);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let lines = vec![
+            Line::styled(self.why.clone(), theme.error()),
+            Line::raw(""),
+            Line::raw(
+                "The governance screens need the metadata store: the project's .weir/weir.db \
+                 (created on first use), --store PATH, or WEIR_DATABASE_URL=postgres://… for a \
+                 team's PostgreSQL.",
+            ),
+        ];
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    }
+}
