@@ -144,6 +144,9 @@ impl App {
                 if changed {
                     self.user = link.who();
                 }
+                if let Some(p) = link.problem.take() {
+                    self.status = Some((Level::Error, p));
+                }
                 changed
             }
             None => false,

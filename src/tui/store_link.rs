@@ -71,7 +71,7 @@ pub struct StoreLink {
     changes: watch::Receiver<i64>,
     /// The change counter the roles and counters were last read at.
     seen: i64,
-    /// The last failure to refresh, shown once in the status bar.
+    /// The last failure to refresh; the app shows it once in the status bar.
     pub problem: Option<String>,
 }
 

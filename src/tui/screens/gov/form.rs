@@ -402,15 +402,31 @@ impl Form {
 
     /// Draw the form in a pane of its own.
     pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
-        let block = theme.pane(format!(" {} ", self.title), focused);
-        let inner = block.inner(area);
-        frame.render_widget(Clear, area);
-        frame.render_widget(block, area);
-        frame.render_widget(
-            Paragraph::new(self.lines(theme, focused)).wrap(Wrap { trim: false }),
-            inner,
+        draw_pane(
+            frame,
+            area,
+            theme,
+            &self.title,
+            self.lines(theme, focused),
+            focused,
         );
     }
+}
+
+/// Form lines in a pane of their own over `area` (what is under it is cleared).
+pub fn draw_pane(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    focused: bool,
+) {
+    let block = theme.pane(format!(" {title} "), focused);
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 /// `env:NAME`, `file:PATH`, or the start of one of them while typing.

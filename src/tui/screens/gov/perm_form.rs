@@ -10,7 +10,6 @@ use crossterm::event::KeyCode;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Clear, Paragraph, Wrap};
 use weir_store::{
     DataSourceKind, Perm, PermissionRequestSpec, Request, RequestFor, TableRef, Topic,
 };
@@ -362,14 +361,8 @@ impl PermForm {
     /// Draw the form over `area` (the caller picks a centred box).
     pub fn render(&self, frame: &mut Frame, area: Rect, cx: &Context, focused: bool) {
         let theme = cx.theme;
-        let block = theme.pane(format!(" {} ", self.form.title), focused);
-        let inner = block.inner(area);
-        frame.render_widget(Clear, area);
-        frame.render_widget(block, area);
-        frame.render_widget(
-            Paragraph::new(self.lines(theme, focused)).wrap(Wrap { trim: false }),
-            inner,
-        );
+        let lines = self.lines(theme, focused);
+        super::form::draw_pane(frame, area, theme, &self.form.title, lines, focused);
     }
 }
 
