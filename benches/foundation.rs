@@ -3,6 +3,8 @@
 //! Prints a table and writes it to bench/results/foundation.txt; asserts nothing.
 //!
 //! Run: `cargo bench --bench foundation`
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 

@@ -4,6 +4,8 @@
 //! asserts nothing.
 //!
 //! Run: `cargo bench --bench tui`
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
@@ -12,10 +14,10 @@ use std::time::Instant;
 
 use weir::app::project::Project;
 use weir::tui::action::Action;
-use weir::tui::app::{App, Env};
 use weir::tui::headless::Headless;
 use weir::tui::keymap::Keymap;
 use weir::tui::theme::Theme;
+use weir::tui::workbench::{Env, Workbench};
 
 /// A project holding one 200-node job: 40 pipelines of source → SQL → 3 sinks.
 fn big_project() -> PathBuf {
@@ -46,8 +48,8 @@ fn big_project() -> PathBuf {
     root
 }
 
-fn app_on(root: PathBuf) -> App {
-    App::new(
+fn app_on(root: PathBuf) -> Workbench {
+    Workbench::new(
         Project { root },
         Theme::default(),
         Keymap::defaults(),

@@ -1,13 +1,14 @@
 //! weir: a terminal workbench for real-time stream jobs. The binary (`src/main.rs`) only
-//! parses arguments and dispatches; everything else is a library so that tests, the CLI
-//! and the TUI share one code path.
+//! parses arguments and dispatches; this library holds the command line (`cli`) so that
+//! tests can drive it, and re-exports the crates it stands on under the paths weir has
+//! always used.
 //!
-//! The job model lives in its own crate (`crates/model`) so that the engine can depend on
-//! it; it is re-exported here under the paths the rest of weir has always used.
+//! The crate graph keeps the layers (ARCHITECTURE.md): `weir` (cli) and `weir-tui` reach
+//! the metadata store and the engine only through `weir-app`.
 
+pub use weir_app as app;
 pub use weir_model::{graph, jobfile, model};
+pub use weir_tui as tui;
 
-pub mod app;
 pub mod cli;
 pub mod logging;
-pub mod tui;

@@ -3,47 +3,73 @@
 //! `WEIR_LOG` (an env-filter directive such as `weir=debug`) overrides both.
 
 use std::fs::OpenOptions;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
 use std::sync::Mutex;
+use weir_app::project_root;
 
 use tracing_subscriber::EnvFilter;
 
-/// The project directory: the nearest ancestor of `start` that holds `.weir/` or
-/// `jobs/`, else `start` itself.
-pub fn project_root(start: &Path) -> PathBuf {
-    start
-        .ancestors()
-        .find(|d| d.join(".weir").is_dir() || d.join("jobs").is_dir())
-        .unwrap_or(start)
-        .to_path_buf()
+/// Why logging could not start; the command runs anyway.
+#[derive(Debug, thiserror::Error)]
+pub enum LoggingOff {
+    /// The log file or its folder could not be made or opened.
+    #[error("{what}: {source}")]
+    File {
+        what: String,
+        source: std::io::Error,
+    },
+    /// A logger was installed before (tests that start weir twice in one process).
+    #[error("logging already started: {0}")]
+    AlreadyStarted(String),
 }
 
 /// Start logging to `<project>/.weir/logs/weir.log`. Returns the log file's path, or why
 /// logging could not start (the command still runs; the caller decides whether to say so).
-pub fn init(verbosity: u8) -> Result<PathBuf, String> {
-    let cwd = std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
+pub fn init(verbosity: u8) -> Result<PathBuf, LoggingOff> {
+    let file_error = |what: String| move |source| LoggingOff::File { what, source };
+    let cwd = std::env::current_dir().map_err(file_error("no current directory".into()))?;
     let dir = project_root(&cwd).join(".weir").join("logs");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(file_error(format!("cannot create {}", dir.display())))?;
     let path = dir.join("weir.log");
     let file = OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        .map_err(file_error(format!("cannot open {}", path.display())))?;
     let level = match verbosity {
-        0 => "weir=info",
-        1 => "weir=debug",
+        0 => "info",
+        1 => "debug",
         _ => "trace",
     };
+    // Every crate of weir logs under its own target (weir, weir_app, weir_tui, …).
+    let ours = [
+        "weir",
+        "weir_app",
+        "weir_tui",
+        "weir_engine",
+        "weir_store",
+        "weir_model",
+        "weir_bench",
+    ]
+    .map(|c| format!("{c}={level}"))
+    .join(",");
     let filter = std::env::var("WEIR_LOG")
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new(level));
+        .unwrap_or_else(|| {
+            if verbosity >= 2 {
+                EnvFilter::new("trace")
+            } else {
+                EnvFilter::new(ours)
+            }
+        });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(Mutex::new(file))
         .with_ansi(false)
         .try_init()
-        .map_err(|e| format!("logging already started: {e}"))?;
+        .map_err(|e| LoggingOff::AlreadyStarted(e.to_string()))?;
     Ok(path)
 }

@@ -1,6 +1,8 @@
 //! `weir bench` through the binary: a small run over every query and source writes
 //! bench/results-style JSON with every metric present and consistent (no timing
 //! thresholds: the figures are whatever this machine gives).
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,5 +1,7 @@
 //! The `weir` binary end to end: exit codes, text and JSON output of validate, fmt and
 //! graph, and where logs go.
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,26 +1,36 @@
 //! Data source connectivity checks against the real services of the machine
 //! (MariaDB, PostgreSQL, Redis), librdkafka's mock cluster, and local HTTP servers.
-
-use std::collections::BTreeMap;
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use weir::app::connectivity::{Endpoint, test};
-use weir_model::model::DataSourceKind;
+use weir::app::connectivity::{Connectivity, test as check};
+use weir_model::model::{Connection, DataSourceKind};
 
-fn ep(kind: DataSourceKind, address: &str) -> Endpoint {
-    Endpoint {
-        kind,
-        address: address.into(),
-        user: None,
-        password: None,
-        options: BTreeMap::new(),
-    }
+fn ep(kind: DataSourceKind, address: &str) -> Connection {
+    Connection::new(kind, address)
+}
+
+/// The connectivity check of data source `ds` at `e`.
+async fn test(e: &Connection) -> Connectivity {
+    check("ds", e).await
+}
+
+/// A `file:` reference to a fresh file holding `value`.
+fn secret_file(name: &str, value: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("weir-conn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let file = dir.join(name);
+    std::fs::write(&file, value).expect("a secret file");
+    format!("file:{}", file.display())
 }
 
 /// A one-shot-per-connection HTTP server answering every request with `body`.
 async fn http_server(status: &'static str, body: &'static str) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a local port");
+    let addr = listener.local_addr().expect("its address");
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
             let mut buf = [0u8; 4096];
@@ -53,11 +63,9 @@ async fn mysql_logs_in_and_reports_the_version() {
 
 #[tokio::test]
 async fn mysql_with_an_unknown_user_fails_and_masks_the_password() {
-    // SAFETY: tests in this file do not read this variable concurrently elsewhere.
-    unsafe { std::env::set_var("WEIR_CONN_TEST_PW", "s3cret-value") };
     let mut e = ep(DataSourceKind::Mysql, "127.0.0.1:3306");
     e.user = Some("nobody_weir".into());
-    e.password = Some("env:WEIR_CONN_TEST_PW".into());
+    e.password = Some(secret_file("mysql_pw", "s3cret-value"));
     let r = test(&e).await;
     assert!(!r.ok);
     let err = r.error.unwrap();
@@ -161,7 +169,57 @@ async fn a_missing_credential_is_named() {
     e.password = Some("env:WEIR_SURELY_UNSET_PASSWORD".into());
     let r = test(&e).await;
     assert!(!r.ok);
-    assert!(r.error.unwrap().contains("WEIR_SURELY_UNSET_PASSWORD"));
-    e.password = Some("plaintext".into());
-    assert!(test(&e).await.error.unwrap().contains("reference"));
+    let err = r.error.unwrap();
+    assert!(err.contains("WEIR_SURELY_UNSET_PASSWORD"), "{err}");
+    assert!(err.contains("data source `ds`"), "{err}");
+    e.password = Some("env:9_not_a_name".into());
+    let err = test(&e).await.error.unwrap();
+    assert!(err.contains("not an environment variable name"), "{err}");
+    assert!(!err.contains("9_not_a_name"), "{err}");
+}
+
+/// The connectivity check and the engine's consumer and producer build their Kafka
+/// settings in one function: what the check refuses, `weir run` refuses in the same words,
+/// and the credentials the check would send are the ones the engine sends.
+#[tokio::test]
+async fn kafka_is_checked_with_the_settings_the_engine_runs_with() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs/iot_alerts.ron");
+    let job = weir::jobfile::check_file(&path)
+        .job
+        .expect("the example job");
+    let source = job
+        .nodes
+        .iter()
+        .find_map(|n| match n {
+            weir::model::Node::KafkaSource(s) => Some(s.clone()),
+            _ => None,
+        })
+        .expect("a Kafka source");
+    let mut e = ep(DataSourceKind::Kafka, "127.0.0.1:1");
+    e.user = Some("svc".into());
+    e.password = Some(secret_file("kafka_pw", "k-s3cret"));
+    e.options
+        .insert("security.protocol".into(), "PLAINTEXT".into());
+    let r = check(&source.datasource, &e).await;
+    let engine = weir_engine::source::kafka::consumer_config(&source, &job.name, &e)
+        .unwrap_err()
+        .to_string();
+    assert!(!r.ok);
+    assert_eq!(r.error.as_deref(), Some(engine.as_str()));
+    assert!(engine.contains("sends no credentials"), "{engine}");
+
+    e.options.clear();
+    let checked = weir_engine::kafka_client::client_config(&source.datasource, &e).unwrap();
+    let consumer = weir_engine::source::kafka::consumer_config(&source, &job.name, &e).unwrap();
+    for key in [
+        "bootstrap.servers",
+        "security.protocol",
+        "sasl.mechanism",
+        "sasl.username",
+        "sasl.password",
+    ] {
+        assert!(checked.get(key).is_some(), "{key}");
+        assert_eq!(checked.get(key), consumer.get(key), "{key}");
+    }
+    assert_eq!(consumer.get("sasl.password"), Some("k-s3cret"));
 }

@@ -1,10 +1,16 @@
 //! `weir test`, `weir run` and `weir broker` through the binary: every example job passes
 //! its test-data package (also shuffled, seeds 1..20), a tampered expected file fails with
 //! a diff and exit 1, and a job runs bounded against a `weir broker` in another process.
+//! A job that cannot run exits by whose fault it is: 3 for a stopped broker or database
+//! (named, with its address), 2 for bad SQL, 4 for an injected internal fault.
+// Helpers outside #[test] functions unwrap and panic too: that is a failed test, and
+// clippy's allow-*-in-tests settings cover only the test functions themselves.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 const JOBS: [&str; 4] = [
     "clickstream_pv",
@@ -18,11 +24,17 @@ fn root() -> PathBuf {
 }
 
 fn weir(dir: &Path, args: &[&str]) -> Output {
+    weir_with(dir, args, &[])
+}
+
+/// `weir args` in `dir` with extra environment variables.
+fn weir_with(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
     let config = std::env::temp_dir().join(format!("weir-engine-noconfig-{}", std::process::id()));
     Command::new(env!("CARGO_BIN_EXE_weir"))
         .args(args)
         .current_dir(dir)
         .env("WEIR_CONFIG_DIR", config)
+        .envs(envs.iter().copied())
         .output()
         .expect("weir runs")
 }
@@ -155,26 +167,7 @@ fn run_against_broker(port: Option<u16>) {
     edges: [("src", "q"), ("q", "out")],
 )"#;
     std::fs::write(project.join("jobs/echo.ron"), job).unwrap();
-    let mut args = vec!["broker".to_string(), "--topics".into(), "in:2".into()];
-    if let Some(p) = port {
-        args.extend(["--port".to_string(), p.to_string()]);
-    }
-    let mut broker = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(&args)
-        .current_dir(&project)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("broker starts");
-    let mut line = String::new();
-    BufReader::new(broker.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let bootstrap = line.trim().to_string();
-    assert!(
-        bootstrap.contains(':'),
-        "bootstrap address printed: {line:?}"
-    );
+    let (mut broker, bootstrap) = start_broker(&project, port);
     assert!(project.join(".weir/broker.json").exists());
     // another process creates a topic through the control endpoint
     weir_engine::broker::create_topic_remote(&project, "other", 3).expect("remote create");
@@ -231,4 +224,168 @@ fn run_against_broker(port: Option<u16>) {
         .or_else(|_| std::fs::read_to_string(project.join("out.jsonl")))
         .unwrap();
     assert_eq!(rows.lines().count(), 50);
+}
+
+/// `weir broker --topics in:2` in `project` (on `port`, or a random one); returns the
+/// process and the bootstrap address it printed.
+fn start_broker(project: &Path, port: Option<u16>) -> (Child, String) {
+    let mut args = vec!["broker".to_string(), "--topics".into(), "in:2".into()];
+    if let Some(p) = port {
+        args.extend(["--port".to_string(), p.to_string()]);
+    }
+    let mut broker = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(&args)
+        .current_dir(project)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("broker starts");
+    let mut line = String::new();
+    BufReader::new(broker.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let bootstrap = line.trim().to_string();
+    assert!(
+        bootstrap.contains(':'),
+        "bootstrap address printed: {line:?}"
+    );
+    (broker, bootstrap)
+}
+
+/// A local address with nothing listening: bind a free port, then release it.
+fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("127.0.0.1:{port}")
+}
+
+/// A fresh project holding `jobs/job.ron`: a Kafka source `src` on data source `k`, the
+/// SQL `query`, and `sink` (whose id must be `out`).
+fn project_with_job(tag: &str, query: &str, sink: &str) -> PathBuf {
+    let project =
+        std::env::temp_dir().join(format!("weir-engine-fault-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&project);
+    std::fs::create_dir_all(project.join("jobs")).unwrap();
+    let job = format!(
+        r#"Job(
+    version: 1,
+    name: "faulty",
+    config: (time: Event),
+    nodes: [
+        KafkaSource(id: "src", datasource: "k", topic: "in", start: Earliest, event_time: Some("ts"), watermark_ms: 1000,
+            fields: Some([(name: "id", type: BigInt), (name: "ts", type: Timestamp)])),
+        Sql(id: "q", query: "{query}"),
+        {sink},
+    ],
+    edges: [("src", "q"), ("q", "out")],
+)"#
+    );
+    std::fs::write(project.join("jobs/job.ron"), job).unwrap();
+    project
+}
+
+#[test]
+fn run_against_a_stopped_broker_exits_3_naming_the_data_source_and_address() {
+    let project = project_with_job("kafka", "SELECT id, ts FROM src", r#"PrintSink(id: "out")"#);
+    let address = free_address();
+    let set = format!("k={address}");
+    let started = Instant::now();
+    let out = weir(
+        &project,
+        &["run", "jobs/job.ron", "--bounded", "--set", &set],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(stderr.contains("Kafka data source `k`"), "{stderr}");
+    assert!(stderr.contains(&address), "{stderr}");
+
+    let out = weir(
+        &project,
+        &["--json", "run", "jobs/job.ron", "--bounded", "--set", &set],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json error");
+    assert_eq!(v["fault"], "external");
+    assert!(v["error"].as_str().unwrap().contains(&address), "{v}");
+}
+
+#[test]
+fn a_query_on_an_unknown_column_exits_2() {
+    let project = project_with_job("sql", "SELECT nope FROM src", r#"PrintSink(id: "out")"#);
+    let set = format!("k={}", free_address());
+    let out = weir(
+        &project,
+        &["run", "jobs/job.ron", "--bounded", "--set", &set],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nope"), "{stderr}");
+}
+
+#[test]
+fn an_injected_internal_fault_exits_4() {
+    let inject = [("WEIR_INJECT_FAULT", "internal")];
+    let out = weir_with(&root(), &["test", "jobs/iot_alerts.ron"], &inject);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("bug in weir"), "{stderr}");
+
+    let project = project_with_job(
+        "inject",
+        "SELECT id, ts FROM src",
+        r#"PrintSink(id: "out")"#,
+    );
+    let set = format!("k={}", free_address());
+    let out = weir_with(
+        &project,
+        &["--json", "run", "jobs/job.ron", "--bounded", "--set", &set],
+        &inject,
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json error");
+    assert_eq!(v["fault"], "internal");
+}
+
+#[test]
+fn run_with_its_sink_database_stopped_exits_3_naming_it() {
+    let project = project_with_job(
+        "jdbc",
+        "SELECT id, ts FROM src",
+        r#"JdbcSink(id: "out", datasource: "db", table: "t")"#,
+    );
+    let (mut broker, bootstrap) = start_broker(&project, None);
+    let database = free_address();
+    let (k, db) = (format!("k={bootstrap}"), format!("db={database}"));
+    let started = Instant::now();
+    let out = weir(
+        &project,
+        &[
+            "run",
+            "jobs/job.ron",
+            "--bounded",
+            "--set",
+            &k,
+            "--set",
+            "db.kind=mysql",
+            "--set",
+            &db,
+        ],
+    );
+    let _ = broker.kill();
+    let _ = broker.wait();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(stderr.contains("data source `db`"), "{stderr}");
+    assert!(stderr.contains(&database), "{stderr}");
 }

@@ -2,13 +2,14 @@
 //! a topic goes design → test → prod and is really created on the Kafka cluster (the
 //! mock cluster) when approved; permission requests become effective rights. Runs on
 //! SQLite and on the PostgreSQL at 127.0.0.1:5432 (own database and roles per test).
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use sqlx::Executor;
 use weir::app::governance::Governance;
 use weir::app::kafka_topics;
 use weir_engine::broker::Broker;
@@ -16,82 +17,46 @@ use weir_store::{
     DataSourceSpec, Endpoint, Env, GlobalRole, Perm, PermissionRequestSpec, ProjectRole,
     RequestFor, TableRef, TopicField, TopicFormat, TopicSpec, TopicState,
 };
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
+use weir_testsupport::postgres::PgDatabase;
 
 /// One isolated store; `open(login)` acts as that user.
 struct Place {
-    pg: Option<(String, String)>, // (database, role prefix)
+    pg: Option<PgDatabase>,
     sqlite: Option<std::path::PathBuf>,
-}
-
-fn unique() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{:x}{:x}", nanos & 0xffff_ffff_ffff, std::process::id())
 }
 
 impl Place {
     async fn new(postgres: bool) -> Place {
-        let u = unique();
         if postgres {
-            let db = format!("weir_g_{u}");
-            let admin = sqlx::PgPool::connect(PG_ADMIN).await.unwrap();
-            admin
-                .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-                .await
-                .unwrap();
-            admin.close().await;
-            let owner =
-                weir_store::Store::open(&format!("postgres://postgres@127.0.0.1:5432/{db}"))
-                    .await
-                    .unwrap();
+            let db = PgDatabase::create("weir_g").await;
+            let owner = weir_store::Store::open(&db.url()).await.unwrap();
             owner.close().await;
             Place {
-                pg: Some((db, format!("wg{u}"))),
+                pg: Some(db),
                 sqlite: None,
             }
         } else {
-            let p = std::env::temp_dir().join(format!("weir_g_{u}.db"));
+            let name = format!("{}.db", weir_testsupport::unique("weir_g"));
             Place {
                 pg: None,
-                sqlite: Some(p),
+                sqlite: Some(std::env::temp_dir().join(name)),
             }
         }
     }
 
     fn who(&self, login: &str) -> String {
         match &self.pg {
-            Some((_, prefix)) => format!("{prefix}_{login}"),
+            Some(db) => db.role(login),
             None => login.to_string(),
         }
     }
 
     async fn open(&self, login: &str) -> Governance {
         match (&self.pg, &self.sqlite) {
-            (Some((db, _)), _) => {
-                let role = self.who(login);
-                let admin =
-                    sqlx::PgPool::connect(&format!("postgres://postgres@127.0.0.1:5432/{db}"))
-                        .await
-                        .unwrap();
-                let _ = admin
-                    .execute(sqlx::AssertSqlSafe(format!("CREATE ROLE {role} LOGIN")))
-                    .await;
-                for sql in [
-                    format!("GRANT USAGE ON SCHEMA public TO {role}"),
-                    format!(
-                        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
-                    ),
-                    format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
-                    format!("REVOKE UPDATE, DELETE ON audit FROM {role}"),
-                ] {
-                    admin.execute(sqlx::AssertSqlSafe(sql)).await.unwrap();
-                }
-                admin.close().await;
-                let url = format!("postgres://{role}@127.0.0.1:5432/{db}");
+            (Some(db), _) => {
+                let role = db.role(login);
+                let grants = weir_store::login_statements("public", &role).unwrap().grant;
+                let url = db.login(&role, &grants).await;
                 // The login passed is ignored on PostgreSQL: the session user is the actor.
                 Governance::open(&url, "spoofed_login").await.unwrap()
             }
@@ -103,21 +68,8 @@ impl Place {
     }
 
     async fn cleanup(self) {
-        if let Some((db, prefix)) = &self.pg {
-            let admin = sqlx::PgPool::connect(PG_ADMIN).await.unwrap();
-            let _ = admin
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
-                )))
-                .await;
-            for l in ["alice", "bob", "dora"] {
-                let _ = admin
-                    .execute(sqlx::AssertSqlSafe(format!(
-                        "DROP ROLE IF EXISTS {prefix}_{l}"
-                    )))
-                    .await;
-            }
-            admin.close().await;
+        if let Some(db) = &self.pg {
+            db.remove().await;
         }
         if let Some(p) = &self.sqlite {
             for s in ["", "-wal", "-shm"] {
@@ -146,31 +98,20 @@ async fn topic_lifecycle_creates_the_topic_on_approval(postgres: bool) {
     let test_cluster = Arc::new(Broker::start().unwrap());
     let prod_cluster = Arc::new(Broker::start().unwrap());
     for c in [&test_cluster, &prod_cluster] {
-        let c2 = Arc::clone(c);
-        kafka_topics::register_embedded(
-            &c.bootstrap_servers(),
-            Arc::new(move |name, parts| c2.create_topic(name, parts).map_err(|e| e.to_string())),
-        );
+        kafka_topics::register_embedded(&c.bootstrap_servers(), c);
     }
     let alice = place.open("alice").await; // first actor: system admin
+    alice.add_user(&place.who("bob"), "Bob", &[]).await.unwrap();
     alice
-        .session
-        .add_user(&place.who("bob"), "Bob", &[])
-        .await
-        .unwrap();
-    alice
-        .session
         .add_user(&place.who("dora"), "Dora", &[GlobalRole::DataAdmin])
         .await
         .unwrap();
-    alice.session.create_project("shop", "").await.unwrap();
+    alice.create_project("shop", "").await.unwrap();
     alice
-        .session
         .add_member("shop", &place.who("bob"), ProjectRole::Developer)
         .await
         .unwrap();
     alice
-        .session
         .add_data_source(&DataSourceSpec {
             name: "kmain".into(),
             kind: weir_model::model::DataSourceKind::Kafka,
@@ -193,25 +134,23 @@ async fn topic_lifecycle_creates_the_topic_on_approval(postgres: bool) {
         .unwrap();
 
     let bob = place.open("bob").await;
-    bob.session
-        .create_topic(&TopicSpec {
-            name: "clicks".into(),
-            project: "shop".into(),
-            display_name: "Clicks".into(),
-            format: TopicFormat::Json,
-            partitions: 3,
-            lifecycle_days: 3,
-            description: String::new(),
-            fields: vec![TopicField {
-                name: "user_id".into(),
-                data_type: "string".into(),
-                comment: String::new(),
-            }],
-        })
-        .await
-        .unwrap();
+    bob.create_topic(&TopicSpec {
+        name: "clicks".into(),
+        project: "shop".into(),
+        display_name: "Clicks".into(),
+        format: TopicFormat::Json,
+        partitions: 3,
+        lifecycle_days: 3,
+        description: String::new(),
+        fields: vec![TopicField {
+            name: "user_id".into(),
+            data_type: "string".into(),
+            comment: String::new(),
+        }],
+    })
+    .await
+    .unwrap();
     let req = bob
-        .session
         .publish_topic("clicks", Env::Test, "kmain")
         .await
         .unwrap();
@@ -225,17 +164,14 @@ async fn topic_lifecycle_creates_the_topic_on_approval(postgres: bool) {
     assert!(err.contains("only a data admin can approve"), "{err}");
 
     let dora = place.open("dora").await;
-    let inbox = dora.session.inbox().await.unwrap();
+    let inbox = dora.inbox().await.unwrap();
     assert_eq!(inbox.iter().map(|r| r.id).collect::<Vec<_>>(), vec![req.id]);
     dora.approve(req.id, "fine for test").await.unwrap();
     assert_eq!(
         partitions_on(&test_cluster.bootstrap_servers(), "clicks"),
         3
     );
-    assert_eq!(
-        bob.session.topic("clicks").await.unwrap().state,
-        TopicState::Test
-    );
+    assert_eq!(bob.topic("clicks").await.unwrap().state, TopicState::Test);
     // Approving again: told who approved it, nothing written twice.
     let again = dora.approve(req.id, "again").await.unwrap_err().to_string();
     assert!(
@@ -245,15 +181,13 @@ async fn topic_lifecycle_creates_the_topic_on_approval(postgres: bool) {
 
     // Production: rejected first (back to test, with the opinion), then approved.
     let prod = bob
-        .session
         .publish_topic("clicks", Env::Prod, "kmain")
         .await
         .unwrap();
-    dora.session
-        .reject(prod.id, "add a description first")
+    dora.reject(prod.id, "add a description first")
         .await
         .unwrap();
-    let t = bob.session.topic("clicks").await.unwrap();
+    let t = bob.topic("clicks").await.unwrap();
     assert_eq!(t.state, TopicState::Test);
     assert_eq!(t.last_opinion.as_deref(), Some("add a description first"));
     assert_eq!(
@@ -261,7 +195,6 @@ async fn topic_lifecycle_creates_the_topic_on_approval(postgres: bool) {
         0
     );
     let prod = bob
-        .session
         .publish_topic("clicks", Env::Prod, "kmain")
         .await
         .unwrap();
@@ -270,15 +203,11 @@ async fn topic_lifecycle_creates_the_topic_on_approval(postgres: bool) {
         partitions_on(&prod_cluster.bootstrap_servers(), "clicks"),
         3
     );
-    assert_eq!(
-        bob.session.topic("clicks").await.unwrap().state,
-        TopicState::Prod
-    );
+    assert_eq!(bob.topic("clicks").await.unwrap().state, TopicState::Prod);
 
     // Permissions on the topic: Kafka takes select/insert at table level only.
     let table = TableRef::new("kmain", "clicks");
     let bad = bob
-        .session
         .request_permission(&PermissionRequestSpec {
             target: table.clone(),
             for_whom: RequestFor::Person,
@@ -291,7 +220,6 @@ async fn topic_lifecycle_creates_the_topic_on_approval(postgres: bool) {
         .to_string();
     assert!(bad.contains("select and insert only"), "{bad}");
     let two = bob
-        .session
         .request_permission(&PermissionRequestSpec {
             target: table.clone(),
             for_whom: RequestFor::Both("shop".into()),
@@ -303,7 +231,6 @@ async fn topic_lifecycle_creates_the_topic_on_approval(postgres: bool) {
         .unwrap();
     assert_eq!(two.len(), 2, "project + person makes two requests");
     let before = dora
-        .session
         .check(&place.who("bob"), None, &table, Perm::Select, &[])
         .await
         .unwrap();
@@ -312,13 +239,11 @@ async fn topic_lifecycle_creates_the_topic_on_approval(postgres: bool) {
         dora.approve(r.id, "ok").await.unwrap();
     }
     let after = dora
-        .session
         .check(&place.who("bob"), None, &table, Perm::Select, &[])
         .await
         .unwrap();
     assert!(after.allowed, "{after:?}");
     let insert = dora
-        .session
         .check(&place.who("bob"), None, &table, Perm::Insert, &[])
         .await
         .unwrap();
@@ -328,7 +253,7 @@ async fn topic_lifecycle_creates_the_topic_on_approval(postgres: bool) {
         kafka_topics::unregister_embedded(&c.bootstrap_servers());
     }
     for g in [alice, bob, dora] {
-        g.store.close().await;
+        g.closer().close().await;
     }
     place.cleanup().await;
 }
@@ -347,20 +272,17 @@ async fn topic_lifecycle_postgres() {
 async fn an_unreachable_cluster_leaves_the_request_pending() {
     let place = Place::new(false).await;
     let alice = place.open("alice").await;
-    alice.session.add_user("bob", "Bob", &[]).await.unwrap();
+    alice.add_user("bob", "Bob", &[]).await.unwrap();
     alice
-        .session
         .add_user("dora", "Dora", &[GlobalRole::DataAdmin])
         .await
         .unwrap();
-    alice.session.create_project("shop", "").await.unwrap();
+    alice.create_project("shop", "").await.unwrap();
     alice
-        .session
         .add_member("shop", "bob", ProjectRole::Developer)
         .await
         .unwrap();
     alice
-        .session
         .add_data_source(&DataSourceSpec {
             name: "kdead".into(),
             kind: weir_model::model::DataSourceKind::Kafka,
@@ -379,21 +301,19 @@ async fn an_unreachable_cluster_leaves_the_request_pending() {
         .await
         .unwrap();
     let bob = place.open("bob").await;
-    bob.session
-        .create_topic(&TopicSpec {
-            name: "orders".into(),
-            project: "shop".into(),
-            display_name: "Orders".into(),
-            format: TopicFormat::Csv,
-            partitions: 2,
-            lifecycle_days: 1,
-            description: String::new(),
-            fields: vec![],
-        })
-        .await
-        .unwrap();
+    bob.create_topic(&TopicSpec {
+        name: "orders".into(),
+        project: "shop".into(),
+        display_name: "Orders".into(),
+        format: TopicFormat::Csv,
+        partitions: 2,
+        lifecycle_days: 1,
+        description: String::new(),
+        fields: vec![],
+    })
+    .await
+    .unwrap();
     let req = bob
-        .session
         .publish_topic("orders", Env::Test, "kdead")
         .await
         .unwrap();
@@ -403,9 +323,9 @@ async fn an_unreachable_cluster_leaves_the_request_pending() {
         err.contains("stays pending") && err.contains("orders"),
         "{err}"
     );
-    assert_eq!(dora.session.inbox().await.unwrap().len(), 1);
+    assert_eq!(dora.inbox().await.unwrap().len(), 1);
     assert_eq!(
-        bob.session.topic("orders").await.unwrap().state,
+        bob.topic("orders").await.unwrap().state,
         TopicState::PendingTest
     );
     place.cleanup().await;

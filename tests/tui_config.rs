@@ -4,18 +4,19 @@
 //!
 //! Tests pass the config directory to `config::load_from` instead of setting
 //! `WEIR_CONFIG_DIR`: environment variables are process-wide and tests run in parallel.
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ratatui::style::Color;
 use weir::jobfile::Diagnostic;
-use weir::tui::app::Env;
 use weir::tui::config::{self, Loaded};
 use weir::tui::keymap::{DEFAULTS, Keymap};
 use weir::tui::keys::Key;
-use weir::tui::theme::Theme;
+use weir::tui::theme::{Color, Theme};
 use weir::tui::theme_file;
+use weir::tui::workbench::Env;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,139 +1,58 @@
 //! `:datasources` and `:topics` (the catalog) in the workbench: snapshots at 100x30 on
 //! SQLite, and headless flows on SQLite and PostgreSQL that check the store afterwards.
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::place::{Place, rt};
-use common::run_keys;
-use sqlx::Executor;
-use weir::tui::app::App;
+use common::{run_keys, shows, without_the_clock};
+use weir::tui::workbench::Workbench;
 use weir_store::{
     DataSourceSpec, Endpoint, Env, RequestState, TopicField, TopicFormat, TopicSpec, TopicState,
 };
+use weir_testsupport::mariadb::MariaDatabase;
 
 const W: u16 = 100;
 const H: u16 = 30;
 
-/// Times and latencies change from run to run: `<time>` and `N ms` in snapshots.
-fn redact(frame: &str) -> String {
-    let mut out = String::new();
-    let chars: Vec<char> = frame.chars().collect();
-    let mut i = 0;
-    let digits = |s: &[char]| s.iter().all(|c| c.is_ascii_digit());
-    while i < chars.len() {
-        // 2026-12-02T00:59:28… up to the next blank
-        if i + 11 <= chars.len()
-            && digits(&chars[i..i + 4])
-            && chars[i + 4] == '-'
-            && digits(&chars[i + 5..i + 7])
-            && chars[i + 7] == '-'
-            && digits(&chars[i + 8..i + 10])
-            && chars[i + 10] == 'T'
-        {
-            out.push_str("<time>");
-            while i < chars.len() && !chars[i].is_whitespace() {
-                i += 1;
-            }
-            continue;
-        }
-        // 1234 ms
-        if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric()) {
-            let mut j = i;
-            while j < chars.len() && chars[j].is_ascii_digit() {
-                j += 1;
-            }
-            if chars[j..].starts_with(&[' ', 'm', 's']) {
-                out.push('N');
-                i = j;
-                continue;
-            }
-        }
-        out.push(chars[i]);
-        i += 1;
-    }
-    out
-}
-
-/// Whether the main pane or the status bar shows `text`, also when it wraps over lines
-/// (blanks and pane borders are ignored on both sides).
-fn shows(frame: &str, text: &str) -> bool {
-    let squash = |s: &str| {
-        s.chars()
-            .filter(|c| !c.is_whitespace() && *c != '│')
-            .collect::<String>()
-    };
-    let main: String = frame
-        .lines()
-        .map(|l| l.split_once("││").map_or(l, |(_, m)| m))
-        .collect();
-    squash(&main).contains(&squash(text))
-}
-
 /// Let the event loop turn until the frame shows `text` (at most `limit`).
-fn wait_for(app: &mut App, text: &str, limit: Duration) -> String {
-    let end = Instant::now() + limit;
-    loop {
-        let frame = run_keys(app, "wait 100", W, H);
-        if frame.contains(text) || Instant::now() > end {
-            return frame;
-        }
-    }
+fn wait_for(app: &mut Workbench, text: &str, limit: Duration) -> String {
+    common::wait_for(app, text, limit, W, H)
 }
 
-/// A MariaDB database of its own on 127.0.0.1:3306 with two tables; dropped by `drop_db`.
-fn mariadb_db() -> String {
-    let db = format!(
-        "weir_cat_{:x}{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-            & 0xffff_ffff,
-        std::process::id()
-    );
+/// A MariaDB database of its own on 127.0.0.1:3306 with two tables; dropped by `drop_db`
+/// (or when it drops, if the test fails first).
+fn mariadb_db() -> MariaDatabase {
     rt().block_on(async {
-        let pool = sqlx::MySqlPool::connect("mysql://root@127.0.0.1:3306/")
-            .await
-            .unwrap();
-        for sql in [
-            format!("CREATE DATABASE {db}"),
-            format!(
-                "CREATE TABLE {db}.orders (id BIGINT PRIMARY KEY, customer VARCHAR(64) NOT NULL, total DECIMAL(10,2))"
-            ),
-            format!("CREATE TABLE {db}.customers (id BIGINT PRIMARY KEY, name TEXT)"),
-        ] {
-            pool.execute(sqlx::AssertSqlSafe(sql)).await.unwrap();
-        }
-        pool.close().await;
-    });
-    db
+        let db = MariaDatabase::create("weir_cat").await;
+        db.execute(
+            "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(64) NOT NULL, total DECIMAL(10,2))",
+        )
+        .await;
+        db.execute("CREATE TABLE customers (id BIGINT PRIMARY KEY, name TEXT)")
+            .await;
+        db
+    })
 }
 
-fn drop_db(db: &str) {
-    rt().block_on(async {
-        let pool = sqlx::MySqlPool::connect("mysql://root@127.0.0.1:3306/")
-            .await
-            .unwrap();
-        pool.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db}")))
-            .await
-            .unwrap();
-        pool.close().await;
-    });
+fn drop_db(db: &MariaDatabase) {
+    rt().block_on(db.remove());
 }
 
 /// Point the seeded mysql_orders at `db` (as dana, the data admin).
-fn orders_in(place: &Place, db: &str) {
+fn orders_in(place: &Place, db: &MariaDatabase) {
     let gov = place.gov("dana");
     rt().block_on(async {
-        let mut ds = gov.session.data_source("mysql_orders").await.unwrap();
+        let mut ds = gov.data_source("mysql_orders").await.unwrap();
         let spec = DataSourceSpec {
             name: ds.name.clone(),
             kind: ds.kind,
             env: ds.env,
             test: ds.test.take().map(|mut e| {
-                e.options = serde_json::json!({ "database": db });
+                e.options = serde_json::json!({ "database": db.name() });
                 e
             }),
             prod: ds.prod.take(),
@@ -143,11 +62,8 @@ fn orders_in(place: &Place, db: &str) {
             owner_project: None,
             description: ds.description.clone(),
         };
-        gov.session
-            .update_data_source("mysql_orders", &spec)
-            .await
-            .unwrap();
-        gov.store.close().await;
+        gov.update_data_source("mysql_orders", &spec).await.unwrap();
+        gov.closer().close().await;
     });
 }
 
@@ -156,7 +72,7 @@ fn orders_in(place: &Place, db: &str) {
 /// exist), `payments` waiting for its publication to test.
 fn topics(place: &Place) {
     let dev = place.gov("dev");
-    let dana = place.gov("dana");
+    let (url, dana) = (place.url("dana"), place.who("dana"));
     let spec = |name: &str, fields: &[(&str, &str, &str)]| TopicSpec {
         name: name.into(),
         project: "shop".into(),
@@ -175,7 +91,7 @@ fn topics(place: &Place) {
             .collect(),
     };
     rt().block_on(async {
-        let s = &dev.session;
+        let s = &dev;
         s.create_topic(&spec(
             "clicks",
             &[("user_id", "string", ""), ("ts", "timestamp", "event time")],
@@ -195,12 +111,11 @@ fn topics(place: &Place) {
             .publish_topic("orders_v2", Env::Test, "kafka_main")
             .await
             .unwrap();
-        dana.session.approve(r.id, "fine").await.unwrap();
+        common::approve_in_store(&url, &dana, r.id, "fine").await;
         s.publish_topic("payments", Env::Test, "kafka_main")
             .await
             .unwrap();
-        dev.store.close().await;
-        dana.store.close().await;
+        dev.closer().close().await;
     });
 }
 
@@ -210,12 +125,14 @@ fn topics(place: &Place) {
 fn snapshots_of_data_sources() {
     let place = Place::new(false);
     place.seed();
+    // times and latencies change from run to run (insta filters)
+    let _clock = without_the_clock().bind_to_scope();
     let mut app = place.app("ds-snap", "dana");
     let list = run_keys(&mut app, ":datasources<Enter>", W, H);
-    insta::assert_snapshot!("ds_list", redact(&list));
+    insta::assert_snapshot!("ds_list", list);
     let detail = run_keys(&mut app, "<Down>", W, H);
     assert!(detail.contains("127.0.0.1:3306"), "{detail}");
-    insta::assert_snapshot!("ds_detail", redact(&detail));
+    insta::assert_snapshot!("ds_detail", detail);
 
     // store refusals land on their field, one after the other
     let form = run_keys(
@@ -231,23 +148,23 @@ fn snapshots_of_data_sources() {
         ),
         "{form}"
     );
-    insta::assert_snapshot!("ds_form_name_error", redact(&form));
+    insta::assert_snapshot!("ds_form_name_error", form);
     let form = run_keys(&mut app, "<Home><Del><Enter>", W, H);
     assert!(shows(&form, "✗ password: the value is neither"), "{form}");
-    insta::assert_snapshot!("ds_form_password_error", redact(&form));
+    insta::assert_snapshot!("ds_form_password_error", form);
     let confirm = run_keys(&mut app, "<Esc>d", W, H);
     assert!(
         confirm.contains("delete data source mysql_orders?"),
         "{confirm}"
     );
-    insta::assert_snapshot!("ds_delete_confirm", redact(&confirm));
+    insta::assert_snapshot!("ds_delete_confirm", confirm);
     let kept = run_keys(&mut app, "n", W, H);
     assert!(shows(&kept, "mysql_orders not deleted"), "{kept}");
 
     // testing: the row says so at once, the UI answers meanwhile, then the result
     let testing = run_keys(&mut app, "<Up>t", W, H);
     assert!(testing.contains("testing…"), "{testing}");
-    insta::assert_snapshot!("ds_testing", redact(&testing));
+    insta::assert_snapshot!("ds_testing", testing);
     let moved = run_keys(&mut app, "<Down>", W, H);
     assert!(
         moved.contains("orders database"),
@@ -259,13 +176,13 @@ fn snapshots_of_data_sources() {
     assert!(ok.contains("testing…"), "{ok}");
     let ok = wait_for(&mut app, "ok in", Duration::from_secs(20));
     assert!(ok.contains("test: ok in"), "{ok}");
-    insta::assert_snapshot!("ds_tested", redact(&ok));
+    insta::assert_snapshot!("ds_tested", ok);
     let failed = run_keys(&mut app, "<Up>", W, H);
     assert!(
         shows(&failed, "no metadata from kafka at 127.0.0.1:1"),
         "{failed}"
     );
-    insta::assert_snapshot!("ds_test_failed", redact(&failed));
+    insta::assert_snapshot!("ds_test_failed", failed);
 
     // a developer reads, tests, and is not offered n/e/d
     let mut dev = place.app("ds-snap-dev", "dev");
@@ -275,7 +192,7 @@ fn snapshots_of_data_sources() {
         "{ro}"
     );
     assert!(!ro.contains("n new"), "{ro}");
-    insta::assert_snapshot!("ds_read_only_developer", redact(&ro));
+    insta::assert_snapshot!("ds_read_only_developer", ro);
     let refused = run_keys(&mut dev, "n", W, H);
     assert!(shows(&refused, "read-only"), "{refused}");
     assert!(!refused.contains("new data source"), "{refused}");
@@ -289,33 +206,34 @@ fn snapshots_of_the_catalog() {
     place.seed();
     orders_in(&place, &db);
     topics(&place);
+    let _clock = without_the_clock().bind_to_scope();
     let mut app = place.app("cat-snap", "dev");
     run_keys(&mut app, ":topics<Enter>", W, H);
     let tree = wait_for(&mut app, "customers", Duration::from_secs(15));
     assert!(tree.contains("orders_v2"), "{tree}");
     assert!(tree.contains("payments"), "{tree}");
     assert!(tree.contains("design · shop"), "{tree}");
-    insta::assert_snapshot!("catalog_tree", redact(&tree));
+    insta::assert_snapshot!("catalog_tree", tree);
     // kafka_main, orders_v2, payments, mysql_orders, customers, orders
     let topic = run_keys(&mut app, "<Down>", W, H);
     assert!(topic.contains("order_id"), "{topic}");
-    insta::assert_snapshot!("catalog_topic", redact(&topic));
+    insta::assert_snapshot!("catalog_topic", topic);
     let table = run_keys(&mut app, "<Down><Down><Down><Down>", W, H);
     assert!(table.contains("decimal(10,2)"), "{table}");
-    insta::assert_snapshot!("catalog_table_columns", redact(&table));
+    insta::assert_snapshot!("catalog_table_columns", table);
     // the name rule as you type
     let typed = run_keys(&mut app, "n9x", W, H);
     assert!(
         typed.contains("✗ topic name: `9x` starts with a digit"),
         "{typed}"
     );
-    insta::assert_snapshot!("catalog_topic_form_name_error", redact(&typed));
+    insta::assert_snapshot!("catalog_topic_form_name_error", typed);
     let fixed = run_keys(&mut app, "<BS><BS>views", W, H);
     assert!(!fixed.contains("✗"), "{fixed}");
     // publishing asks for the cluster
     let prompt = run_keys(&mut app, "<Esc>/clicks<Enter><Down>p", W, H);
     assert!(prompt.contains("publish clicks to test"), "{prompt}");
-    insta::assert_snapshot!("catalog_publish_prompt", redact(&prompt));
+    insta::assert_snapshot!("catalog_publish_prompt", prompt);
     run_keys(&mut app, "<Esc>", W, H);
     // dana: read-only catalog, grants offered, no request
     let mut dana = place.app("cat-snap-dana", "dana");
@@ -326,7 +244,7 @@ fn snapshots_of_the_catalog() {
         "{ro}"
     );
     assert!(ro.contains("g grants") && !ro.contains("r request"), "{ro}");
-    insta::assert_snapshot!("catalog_read_only_data_admin", redact(&ro));
+    insta::assert_snapshot!("catalog_read_only_data_admin", ro);
     place.cleanup();
     drop_db(&db);
 }
@@ -350,9 +268,7 @@ fn data_source_flow(pg: bool) {
         "{created}"
     );
     let root = place.gov("root");
-    let ds = rt()
-        .block_on(root.session.data_source("orders_copy"))
-        .unwrap();
+    let ds = rt().block_on(root.data_source("orders_copy")).unwrap();
     assert_eq!(ds.kind, weir_store::parse_kind("mysql").unwrap());
     assert_eq!(ds.env, Env::Test);
     assert_eq!(
@@ -391,9 +307,7 @@ fn data_source_flow(pg: bool) {
         shows(&edited, "updated data source orders_copy"),
         "{edited}"
     );
-    let ds = rt()
-        .block_on(root.session.data_source("orders_copy"))
-        .unwrap();
+    let ds = rt().block_on(root.data_source("orders_copy")).unwrap();
     assert_eq!(ds.env, Env::Both);
     assert_eq!(
         ds.prod.as_ref().map(|e| e.address.as_str()),
@@ -403,11 +317,8 @@ fn data_source_flow(pg: bool) {
 
     // delete after y
     run_keys(&mut app, "dy", W, H);
-    assert!(
-        rt().block_on(root.session.data_source("orders_copy"))
-            .is_err()
-    );
-    rt().block_on(root.store.close());
+    assert!(rt().block_on(root.data_source("orders_copy")).is_err());
+    rt().block_on(root.closer().close());
     place.cleanup();
 }
 
@@ -442,7 +353,7 @@ fn topic_flow(pg: bool) {
         "{created}"
     );
     let dana = place.gov("dana");
-    let t = rt().block_on(dana.session.topic("clclicks")).unwrap();
+    let t = rt().block_on(dana.topic("clclicks")).unwrap();
     assert_eq!(t.state, TopicState::Design);
     assert_eq!((t.partitions, t.lifecycle_days), (4, 30));
     assert_eq!(t.display_name, "Clicks");
@@ -464,9 +375,11 @@ fn topic_flow(pg: bool) {
     // publish to test on kafka_main
     let prompt = run_keys(&mut app, "p", W, H);
     assert!(prompt.contains("kafka_main"), "{prompt}");
-    let sent = run_keys(&mut app, "<Enter>", W, H);
+    // the request is sent in the background; its number shows when the store answers
+    run_keys(&mut app, "<Enter>", W, H);
+    let sent = wait_for(&mut app, "sent to data admins", Duration::from_secs(20));
     assert!(shows(&sent, "sent to data admins"), "{sent}");
-    let inbox = rt().block_on(dana.session.inbox()).unwrap();
+    let inbox = rt().block_on(dana.inbox()).unwrap();
     assert_eq!(inbox.len(), 1, "{inbox:?}");
     assert_eq!(inbox[0].state, RequestState::Pending);
     assert_eq!(inbox[0].requester, place.who("dev"));
@@ -481,7 +394,7 @@ fn topic_flow(pg: bool) {
         ),
         "{sent}"
     );
-    let t = rt().block_on(dana.session.topic("clclicks")).unwrap();
+    let t = rt().block_on(dana.topic("clclicks")).unwrap();
     assert_eq!(t.state, TopicState::PendingTest);
     // the catalog shows it on kafka_main, pending
     assert!(sent.contains("pending_test"), "{sent}");
@@ -498,7 +411,7 @@ fn topic_flow(pg: bool) {
         ),
         "{again}"
     );
-    rt().block_on(dana.store.close());
+    rt().block_on(dana.closer().close());
     place.cleanup();
 }
 
@@ -515,14 +428,12 @@ fn topic_flow_postgres() {
 #[test]
 fn mariadb_tables_are_listed_with_their_columns() {
     let db = mariadb_db();
-    let ep = weir::app::connectivity::Endpoint {
-        kind: weir_store::parse_kind("mysql").unwrap(),
-        address: "127.0.0.1:3306".into(),
-        user: Some("root".into()),
-        password: None,
-        options: [("database".to_string(), db.clone())].into_iter().collect(),
-    };
-    let got = rt().block_on(weir::app::catalog::tables(&ep));
+    let mut ep =
+        weir::model::Connection::new(weir_store::parse_kind("mysql").unwrap(), "127.0.0.1:3306");
+    ep.user = Some("root".into());
+    ep.options
+        .insert("database".to_string(), db.name().to_string());
+    let got = rt().block_on(weir::app::catalog::tables("mysql_orders", &ep));
     drop_db(&db);
     let got = got.unwrap();
     let names: Vec<&str> = got.iter().map(|t| t.name.as_str()).collect();
@@ -539,9 +450,9 @@ fn mariadb_tables_are_listed_with_their_columns() {
     let mut missing = ep.clone();
     missing
         .options
-        .insert("database".into(), format!("{db}_gone"));
+        .insert("database".into(), format!("{}_gone", db.name()));
     let e = rt()
-        .block_on(weir::app::catalog::tables(&missing))
+        .block_on(weir::app::catalog::tables("mysql_orders", &missing))
         .unwrap_err();
     assert!(
         e.to_string()

@@ -5,6 +5,11 @@
 //! publication approved in the inbox creates the topic on its (mock) Kafka cluster. Two
 //! sessions on the same request: the second is told who approved it first and nothing is
 //! written twice — TUI against TUI, and TUI against the `weir approve` command line.
+//! Decisions run in the background: approving a publication against a broker that does
+//! not answer leaves the workbench responsive (keys handled, frames drawn, a spinner says
+//! what runs), then shows the external error, and nothing is recorded.
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
@@ -12,8 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::place::Place;
-use common::run_keys;
+use common::{run_keys, shows};
 use weir::app::kafka_topics;
+use weir::tui::workbench::Workbench;
 use weir_engine::broker::Broker;
 use weir_store::{
     Env, GlobalRole, Perm, PermissionRequestSpec, RequestFilter, RequestFor, RequestState,
@@ -23,7 +29,7 @@ use weir_store::{
 fn ask(place: &Place, table: &str) -> i64 {
     let dev = place.gov("dev");
     let made = place
-        .block_on(dev.session.request_permission(&PermissionRequestSpec {
+        .block_on(dev.request_permission(&PermissionRequestSpec {
             target: TableRef::new("mysql_orders", table),
             for_whom: RequestFor::Project("shop".into()),
             perms: vec![Perm::Select],
@@ -39,10 +45,15 @@ fn flat(frame: &str) -> String {
     frame.lines().collect::<Vec<_>>().join(" ")
 }
 
+/// Let the event loop turn until the frame shows `text`: decisions run in the background.
+fn wait_for(app: &mut Workbench, text: &str) -> String {
+    common::wait_for(app, text, Duration::from_secs(30), 100, 30)
+}
+
 fn approvals_of(place: &Place, id: i64) -> usize {
     let root = place.gov("root");
     place
-        .block_on(root.session.audit(0))
+        .block_on(root.audit(0))
         .unwrap()
         .iter()
         .filter(|e| e.action == "request.approve" && e.object_id == id.to_string())
@@ -77,18 +88,19 @@ fn request_then_approve_then_in_effect(pg: bool) {
         frame.contains("whitelist project shop for select on mysql_orders.orders"),
         "{frame}"
     );
-    let frame = run_keys(&mut dana, "a\nlooks fine<Enter>", 100, 30);
-    assert!(frame.contains(&format!("approved #{id}")), "{frame}");
+    run_keys(&mut dana, "a\nlooks fine<Enter>", 100, 30);
+    let frame = wait_for(&mut dana, &format!("approved #{id}"));
+    assert!(shows(&frame, &format!("approved #{id}")), "{frame}");
     assert!(frame.contains("Nothing waiting for you."), "{frame}");
     assert!(frame.contains("inbox 0"), "{frame}");
 
     // the store has the decision and the grant
     let gov = place.gov("dana");
-    let (r, _) = place.block_on(gov.session.request(id)).unwrap();
+    let (r, _) = place.block_on(gov.request(id)).unwrap();
     assert_eq!(r.state, RequestState::Approved);
     assert_eq!(r.opinion.as_deref(), Some("looks fine"));
     let d = place
-        .block_on(gov.session.check(
+        .block_on(gov.check(
             &place.who("dev"),
             Some("shop"),
             &TableRef::new("mysql_orders", "orders"),
@@ -115,19 +127,30 @@ fn reject_needs_an_opinion_and_bulk_approves_a_selection(pg: bool) {
     // reject without an opinion is refused in place; with one it goes through
     let frame = run_keys(&mut dana, ":inbox<Enter>\nr<Enter>", 100, 30);
     assert!(frame.contains("a rejection needs a reason"), "{frame}");
-    let frame = run_keys(&mut dana, "name the columns<Enter>", 100, 30);
-    assert!(frame.contains(&format!("rejected #{}", ids[0])), "{frame}");
+    run_keys(&mut dana, "name the columns<Enter>", 100, 30);
+    let frame = wait_for(&mut dana, &format!("rejected #{}", ids[0]));
+    assert!(shows(&frame, &format!("rejected #{}", ids[0])), "{frame}");
     // mark the other two, confirm, both approved
     let frame = run_keys(&mut dana, "<Space><Space>A", 100, 30);
     assert!(frame.contains("approve 2 requests"), "{frame}");
-    let frame = run_keys(&mut dana, "y", 100, 30);
+    run_keys(&mut dana, "y", 100, 30);
+    let both = format!("approved #{} #{}", ids[1], ids[2]);
+    let frame = wait_for(&mut dana, &both);
+    assert!(shows(&frame, &both), "{frame}");
+    // each approval's effect, as `weir approve` prints it
     assert!(
-        frame.contains(&format!("approved #{} #{}", ids[1], ids[2])),
+        shows(
+            &frame,
+            &format!(
+                "#{} granted select on mysql_orders.b to project shop",
+                ids[1]
+            )
+        ),
         "{frame}"
     );
     let dev = place.gov("dev");
     let done = place
-        .block_on(dev.session.my_requests(RequestFilter::Finished))
+        .block_on(dev.my_requests(RequestFilter::Finished))
         .unwrap();
     let states: Vec<RequestState> = done.iter().map(|r| r.state).collect();
     assert_eq!(
@@ -158,10 +181,7 @@ fn two_sessions_on_one_request(pg: bool) {
     place.seed();
     let root = place.gov("root");
     place
-        .block_on(
-            root.session
-                .add_user(&place.who("erin"), "Erin", &[GlobalRole::DataAdmin]),
-        )
+        .block_on(root.add_user(&place.who("erin"), "Erin", &[GlobalRole::DataAdmin]))
         .unwrap();
     let first = ask(&place, "orders");
     let second = ask(&place, "items");
@@ -170,16 +190,16 @@ fn two_sessions_on_one_request(pg: bool) {
     let mut dana = place.app("two-dana", "dana");
     let mut erin = place.app("two-erin", "erin");
     run_keys(&mut erin, ":inbox<Enter>\na\nok by me", 100, 30);
-    let frame = run_keys(&mut dana, ":inbox<Enter>\na<Enter>", 100, 30);
-    assert!(frame.contains(&format!("approved #{first}")), "{frame}");
-    let frame = run_keys(&mut erin, "<Enter>", 100, 30);
-    assert!(
-        flat(&frame).contains(&format!(
-            "request #{first} was already approved by {}",
-            place.who("dana")
-        )),
-        "{frame}"
+    run_keys(&mut dana, ":inbox<Enter>\na<Enter>", 100, 30);
+    let frame = wait_for(&mut dana, &format!("approved #{first}"));
+    assert!(shows(&frame, &format!("approved #{first}")), "{frame}");
+    run_keys(&mut erin, "<Enter>", 100, 30);
+    let refused = format!(
+        "request #{first} was already approved by {}",
+        place.who("dana")
     );
+    let frame = wait_for(&mut erin, &refused);
+    assert!(shows(&frame, &refused), "{frame}");
     assert_eq!(approvals_of(&place, first), 1);
 
     // TUI against the command line: erin's inbox shows #second, dana approves it with
@@ -210,18 +230,17 @@ fn two_sessions_on_one_request(pg: bool) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let frame = run_keys(&mut erin, "<Enter>", 100, 30);
-    assert!(
-        flat(&frame).contains(&format!(
-            "request #{second} was already approved by {}",
-            place.who("dana")
-        )),
-        "{frame}"
+    run_keys(&mut erin, "<Enter>", 100, 30);
+    let refused = format!(
+        "request #{second} was already approved by {}",
+        place.who("dana")
     );
+    let frame = wait_for(&mut erin, &refused);
+    assert!(shows(&frame, &refused), "{frame}");
     assert_eq!(approvals_of(&place, second), 1);
     let gov = place.gov("dana");
     let grants = place
-        .block_on(gov.session.grants(&TableRef::new("mysql_orders", "items")))
+        .block_on(gov.grants(&TableRef::new("mysql_orders", "items")))
         .unwrap();
     assert_eq!(grants.len(), 1, "{grants:?}");
     place.cleanup();
@@ -231,20 +250,14 @@ fn topic_publication_approved_in_the_inbox_creates_the_topic(pg: bool) {
     let place = Place::new(pg);
     place.seed();
     let cluster = Arc::new(Broker::start().unwrap());
-    let c2 = Arc::clone(&cluster);
-    kafka_topics::register_embedded(
-        &cluster.bootstrap_servers(),
-        Arc::new(move |name, parts| c2.create_topic(name, parts).map_err(|e| e.to_string())),
-    );
+    kafka_topics::register_embedded(&cluster.bootstrap_servers(), &cluster);
     let dana = place.gov("dana");
-    let mut spec = place
-        .block_on(dana.session.data_source("kafka_main"))
-        .unwrap();
+    let mut spec = place.block_on(dana.data_source("kafka_main")).unwrap();
     if let Some(t) = spec.test.as_mut() {
         t.address = cluster.bootstrap_servers();
     }
     place
-        .block_on(dana.session.update_data_source(
+        .block_on(dana.update_data_source(
             "kafka_main",
             &weir_store::DataSourceSpec {
                 name: spec.name.clone(),
@@ -262,7 +275,7 @@ fn topic_publication_approved_in_the_inbox_creates_the_topic(pg: bool) {
         .unwrap();
     let dev = place.gov("dev");
     place
-        .block_on(dev.session.create_topic(&TopicSpec {
+        .block_on(dev.create_topic(&TopicSpec {
             name: "shop_clicks".into(),
             project: "shop".into(),
             display_name: "Clicks".into(),
@@ -278,10 +291,7 @@ fn topic_publication_approved_in_the_inbox_creates_the_topic(pg: bool) {
         }))
         .unwrap();
     let req = place
-        .block_on(
-            dev.session
-                .publish_topic("shop_clicks", Env::Test, "kafka_main"),
-        )
+        .block_on(dev.publish_topic("shop_clicks", Env::Test, "kafka_main"))
         .unwrap();
     let mut tui = place.app("topic-dana", "dana");
     let frame = run_keys(&mut tui, ":inbox<Enter>", 100, 30);
@@ -289,9 +299,20 @@ fn topic_publication_approved_in_the_inbox_creates_the_topic(pg: bool) {
         frame.contains("create topic `shop_clicks` with 3 partitions"),
         "{frame}"
     );
-    let frame = run_keys(&mut tui, "a<Enter>", 100, 30);
-    assert!(frame.contains(&format!("approved #{}", req.id)), "{frame}");
-    let topic = place.block_on(dev.session.topic("shop_clicks")).unwrap();
+    run_keys(&mut tui, "a<Enter>", 100, 30);
+    let frame = wait_for(&mut tui, &format!("approved #{}", req.id));
+    // the effect, as `weir approve` prints it
+    assert!(
+        shows(
+            &frame,
+            &format!(
+                "approved #{}: created topic shop_clicks with 3 partition(s) on kafka_main (test)",
+                req.id
+            )
+        ),
+        "{frame}"
+    );
+    let topic = place.block_on(dev.topic("shop_clicks")).unwrap();
     assert_eq!(topic.state, weir_store::TopicState::Test);
     // the topic exists on the cluster with its partitions
     let md = {
@@ -309,6 +330,89 @@ fn topic_publication_approved_in_the_inbox_creates_the_topic(pg: bool) {
     };
     assert_eq!(md, 3);
     kafka_topics::unregister_embedded(&cluster.bootstrap_servers());
+    place.cleanup();
+}
+
+/// The done-when of issue 12: kafka_main's test address is a local port nothing listens
+/// on, so creating the topic fails after the admin client's timeout. Meanwhile the inbox
+/// answers keys and draws frames, the spinner turns; then the external error is shown, the
+/// request is still pending and the audit log has no approval of it.
+fn approving_against_a_broker_that_does_not_answer(pg: bool) {
+    let place = Place::new(pg);
+    place.seed();
+    let dev = place.gov("dev");
+    place
+        .block_on(dev.create_topic(&TopicSpec {
+            name: "shop_views".into(),
+            project: "shop".into(),
+            display_name: "Views".into(),
+            format: TopicFormat::Json,
+            partitions: 2,
+            lifecycle_days: 1,
+            description: "page views of the shop".into(),
+            fields: Vec::new(),
+        }))
+        .unwrap();
+    let publication = place
+        .block_on(dev.publish_topic("shop_views", Env::Test, "kafka_main"))
+        .unwrap()
+        .id;
+    let other = ask(&place, "orders");
+    let mut tui = place.app(&format!("dead-broker-{pg}"), "dana");
+    let frame = run_keys(&mut tui, ":inbox<Enter>", 100, 30);
+    assert!(frame.contains("create topic `shop_views`"), "{frame}");
+    assert!(frame.contains("127.0.0.1:1"), "{frame}");
+
+    // approve: the frame right after the key says what runs, the row is marked as such
+    let started = std::time::Instant::now();
+    let frame = run_keys(&mut tui, "a<Enter>", 100, 30);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the key waited for the broker"
+    );
+    assert!(
+        frame.contains(&format!("approving #{publication}…")),
+        "{frame}"
+    );
+    assert!(frame.contains(&format!("… #{publication}")), "{frame}");
+    // keys are handled and frames drawn while it runs: the selection moves to the other
+    // request and back, the spinner turns
+    let spin = tui.spin;
+    let moved = run_keys(&mut tui, "<Down>", 100, 30);
+    assert!(moved.contains(&format!("#{other} permission")), "{moved}");
+    assert!(moved.contains("daily report on orders"), "{moved}");
+    assert!(
+        moved.contains(&format!("approving #{publication}…")),
+        "{moved}"
+    );
+    let back = run_keys(&mut tui, "wait 300\n<Up>", 100, 30);
+    assert!(back.contains("create topic `shop_views`"), "{back}");
+    assert_ne!(moved, back);
+    assert!(tui.spin > spin, "the spinner did not turn");
+    // a second decision waits for the first
+    let refused = run_keys(&mut tui, "a", 100, 30);
+    assert!(shows(&refused, "still approving"), "{refused}");
+
+    // then the external error, with the data source and its address
+    let frame = wait_for(&mut tui, "stays pending");
+    assert!(
+        shows(&frame, &format!("request #{publication} stays pending")),
+        "{frame}"
+    );
+    assert!(
+        shows(&frame, "kafka_main") && shows(&frame, "retry"),
+        "{frame}"
+    );
+    assert!(!frame.contains("approving #"), "{frame}");
+    assert!(frame.contains(&format!("  #{publication}")), "{frame}");
+
+    // nothing recorded: still pending, no approval in the audit log, topic not moved
+    let gov = place.gov("dana");
+    let (r, _) = place.block_on(gov.request(publication)).unwrap();
+    assert_eq!(r.state, RequestState::Pending);
+    assert_eq!(approvals_of(&place, publication), 0);
+    let topic = place.block_on(gov.topic("shop_views")).unwrap();
+    assert_eq!(topic.state, weir_store::TopicState::PendingTest);
     place.cleanup();
 }
 
@@ -334,4 +438,5 @@ both!(
     reject_needs_an_opinion_and_bulk_approves_a_selection,
     two_sessions_on_one_request,
     topic_publication_approved_in_the_inbox_creates_the_topic,
+    approving_against_a_broker_that_does_not_answer,
 );

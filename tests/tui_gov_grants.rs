@@ -7,11 +7,13 @@
 //! rows checked in the data admin's inbox), and a data admin whitelists a project on two
 //! tables in one batch, blacklists a user on one, checks and revokes; the store's
 //! `check` gives the expected decisions.
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
 use common::place::{Place, rt};
-use common::run_keys;
+use common::{run_keys, without_the_clock};
 use weir::app::governance::Governance;
 use weir_store::{
     Env, GrantList, GrantSpec, Grantee, Perm, RequestDetail, RequestState, TableRef, TopicField,
@@ -24,64 +26,32 @@ use weir_store::{
 fn publish_clicks(place: &Place) {
     let r = rt();
     let dev = open(place, &r, "dev");
-    let dana = open(place, &r, "dana");
+    let (url, dana) = (place.url("dana"), place.who("dana"));
     r.block_on(async {
         for name in ["clicks", "orders_cdc"] {
-            dev.session
-                .create_topic(&TopicSpec {
-                    name: name.into(),
-                    project: "shop".into(),
-                    display_name: name.into(),
-                    format: TopicFormat::Json,
-                    partitions: 1,
-                    lifecycle_days: 1,
-                    description: String::new(),
-                    fields: vec![TopicField {
-                        name: "id".into(),
-                        data_type: "string".into(),
-                        comment: String::new(),
-                    }],
-                })
-                .await
-                .unwrap();
+            dev.create_topic(&TopicSpec {
+                name: name.into(),
+                project: "shop".into(),
+                display_name: name.into(),
+                format: TopicFormat::Json,
+                partitions: 1,
+                lifecycle_days: 1,
+                description: String::new(),
+                fields: vec![TopicField {
+                    name: "id".into(),
+                    data_type: "string".into(),
+                    comment: String::new(),
+                }],
+            })
+            .await
+            .unwrap();
             let req = dev
-                .session
                 .publish_topic(name, Env::Test, "kafka_main")
                 .await
                 .unwrap();
-            dana.session.approve(req.id, "ok").await.unwrap();
+            common::approve_in_store(&url, &dana, req.id, "ok").await;
         }
     });
-}
-
-/// The frame with request times (`2026-12-02 01:23:45`) blanked, for snapshots.
-fn stable(frame: &str) -> String {
-    frame
-        .lines()
-        .map(|l| {
-            let chars: Vec<char> = l.chars().collect();
-            let mut out = String::new();
-            let mut i = 0;
-            while i < chars.len() {
-                let w: String = chars[i..chars.len().min(i + 19)].iter().collect();
-                let b = w.as_bytes();
-                if b.len() == 19
-                    && b[..4].iter().all(u8::is_ascii_digit)
-                    && b[4] == b'-'
-                    && b[10] == b' '
-                    && b[13] == b':'
-                    && b[16] == b':'
-                {
-                    out.push_str("YYYY-MM-DD hh:mm:ss");
-                    i += 19;
-                } else {
-                    out.push(chars[i]);
-                    i += 1;
-                }
-            }
-            out + "\n"
-        })
-        .collect()
 }
 
 /// The frame without whitespace and pane borders: status messages and form errors wrap.
@@ -107,7 +77,7 @@ fn check(place: &Place, user: &str, table: &str, op: Perm) -> (bool, String) {
     let r = rt();
     let dana = open(place, &r, "dana");
     let d = r
-        .block_on(dana.session.check(
+        .block_on(dana.check(
             &place.who(user),
             Some("shop"),
             &TableRef::new("mysql_orders", table),
@@ -125,6 +95,8 @@ fn perm_form_snapshots() {
     let place = Place::new(false);
     place.seed();
     publish_clicks(&place);
+    // request times blanked (insta filters)
+    let _clock = without_the_clock().bind_to_scope();
     let mut dev = place.app("gb-form", "dev");
 
     // kafka_main comes first: a topic field that cycles the catalog's topics, and only
@@ -147,7 +119,7 @@ fn perm_form_snapshots() {
         !frame.contains("update") && !frame.contains("delete"),
         "{frame}"
     );
-    insta::assert_snapshot!("perm_form_kafka", stable(&frame));
+    insta::assert_snapshot!("perm_form_kafka", frame);
     // Right again: the next topic; Left: back
     assert!(frame.contains("› topic        clicks"), "{frame}");
     let frame = run_keys(&mut dev, "<Right>", 100, 30);
@@ -174,7 +146,7 @@ fn perm_form_snapshots() {
         frame.contains("only when the request is for a person"),
         "{frame}"
     );
-    insta::assert_snapshot!("perm_form_mysql_for_project", stable(&frame));
+    insta::assert_snapshot!("perm_form_mysql_for_project", frame);
 
     // for a person: columns open up
     let frame = run_keys(
@@ -185,7 +157,7 @@ fn perm_form_snapshots() {
     );
     assert!(!frame.contains("only when the request"), "{frame}");
     assert!(frame.contains("id, total"), "{frame}");
-    insta::assert_snapshot!("perm_form_mysql_for_person", stable(&frame));
+    insta::assert_snapshot!("perm_form_mysql_for_person", frame);
 
     // no reason: the store's refusal lands on the reason field
     let frame = run_keys(&mut dev, "<Enter>", 100, 30);
@@ -196,7 +168,7 @@ fn perm_form_snapshots() {
         ),
         "{frame}"
     );
-    insta::assert_snapshot!("perm_form_refused", stable(&frame));
+    insta::assert_snapshot!("perm_form_refused", frame);
 
     // a reason, then submit: the message names the request created
     let frame = run_keys(&mut dev, "monthly audit<Enter>", 100, 30);
@@ -207,7 +179,7 @@ fn perm_form_snapshots() {
         ),
         "{frame}"
     );
-    insta::assert_snapshot!("perm_form_submitted", stable(&frame));
+    insta::assert_snapshot!("perm_form_submitted", frame);
     place.cleanup();
 }
 
@@ -219,7 +191,7 @@ fn grant_world(place: &Place) {
     let dana = open(place, &r, "dana");
     let orders = TableRef::new("mysql_orders", "orders");
     r.block_on(async {
-        let s = &dana.session;
+        let s = &dana;
         for spec in [
             GrantSpec {
                 list: GrantList::Whitelist,
@@ -367,13 +339,13 @@ fn request_through_the_form(pg: bool) {
 
     let r = rt();
     let dana = open(&place, &r, "dana");
-    let inbox = r.block_on(dana.session.inbox()).unwrap();
+    let inbox = r.block_on(dana.inbox()).unwrap();
     let perms: Vec<_> = inbox
         .iter()
         .map(|req| {
             assert_eq!(req.state, RequestState::Pending);
             assert_eq!(req.requester, place.who("dev"));
-            let (_, d) = r.block_on(dana.session.request(req.id)).unwrap();
+            let (_, d) = r.block_on(dana.request(req.id)).unwrap();
             match d {
                 RequestDetail::Permission {
                     datasource,
@@ -522,7 +494,7 @@ fn batch_grants(pg: bool) {
     let gov = open(&place, &r, "dana");
     for t in ["orders", "customers"] {
         let gs = r
-            .block_on(gov.session.grants(&TableRef::new("mysql_orders", t)))
+            .block_on(gov.grants(&TableRef::new("mysql_orders", t)))
             .unwrap();
         let white: Vec<_> = gs
             .iter()

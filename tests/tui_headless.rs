@@ -2,6 +2,8 @@
 //! terminal, each on its own copy of the example project. A script with a
 //! `NAME.expected.ron` beside it saves `jobs/NAME.ron`, which must equal that file and
 //! validate.
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
@@ -10,10 +12,10 @@ use std::path::Path;
 use common::scratch_project;
 use weir::app::project::Project;
 use weir::jobfile;
-use weir::tui::app::{App, Env};
 use weir::tui::headless::{Headless, parse_script};
 use weir::tui::keymap::Keymap;
 use weir::tui::theme::Theme;
+use weir::tui::workbench::{Env, Workbench};
 
 #[test]
 fn every_script_passes() {
@@ -28,7 +30,7 @@ fn every_script_passes() {
     for path in scripts {
         let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
         let root = scratch_project(&format!("script-{stem}"));
-        let mut app = App::new(
+        let mut app = Workbench::new(
             Project { root: root.clone() },
             Theme::default(),
             Keymap::defaults(),
@@ -110,7 +112,7 @@ fn cli_headless_dumps_frames_and_fails_on_expect() {
 fn quit_with_unsaved_edits_asks_once() {
     use weir::tui::keys::parse_keys;
     let mut app = common::test_env("quit-guard", Env::Test);
-    let press = |app: &mut App, keys: &str| {
+    let press = |app: &mut Workbench, keys: &str| {
         for k in parse_keys(keys).unwrap() {
             app.handle_key(k);
         }

@@ -1,10 +1,12 @@
 //! Snapshots of every screen and overlay of the workbench at 80x24 and 160x50, drawn on
 //! ratatui's TestBackend through the same view code as the terminal.
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
 use common::{run_keys, test_env};
-use weir::tui::app::Env;
+use weir::tui::workbench::Env;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 50)];
 

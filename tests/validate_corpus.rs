@@ -1,6 +1,8 @@
 //! The invalid-job corpus: every file under tests/invalid/ must be reported invalid with
 //! the diagnostic codes its first line announces (`// expect: code, code`), and the full
 //! rendered report (messages, line:column, caret, hints) is snapshot-tested.
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::path::Path;
 

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
-use super::{Global, exit, print_json};
-use crate::app::bench::{self, BenchRequest, Report, Source};
+use super::{Global, exit, fail, print_json};
+use weir_bench::{self as bench, BenchRequest, Report, Source, generate};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -149,7 +149,7 @@ pub fn run(global: &Global, args: &BenchArgs) -> i32 {
         }
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let root = crate::logging::project_root(&cwd);
+    let root = weir_app::project_root(&cwd);
     if args.flink && bench::flink_python(&root).is_none() {
         eprintln!(
             "error: the Flink peer is not installed ({} is missing).\n  install it with: bash bench/flink/setup.sh   (PyFlink into bench/flink/.venv; Java 17 is needed)\n  then run again: weir bench --flink",
@@ -186,8 +186,8 @@ pub fn run(global: &Global, args: &BenchArgs) -> i32 {
     let report = match bench::run(&req, &mut progress_bar) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("\nerror: {e}");
-            return exit::INVALID;
+            eprintln!();
+            return fail(global, &e);
         }
     };
     eprintln!();
@@ -255,12 +255,18 @@ fn human(rate: f64) -> String {
 }
 
 fn print_table(report: &Report, flink: bool, compare: &Value) {
-    println!(
+    outln!(
         "{:<4} {:<8} {:>10} {:>10} {:>9} {:>12} {:>10}",
-        "q", "source", "events", "ev/s", "rows out", "cpu-s/M ev", "peak RSS"
+        "q",
+        "source",
+        "events",
+        "ev/s",
+        "rows out",
+        "cpu-s/M ev",
+        "peak RSS"
     );
     for r in &report.results {
-        println!(
+        outln!(
             "{:<4} {:<8} {:>10} {:>10} {:>9} {:>12.3} {:>8} MB",
             r.query,
             r.source,
@@ -272,15 +278,20 @@ fn print_table(report: &Report, flink: bool, compare: &Value) {
         );
     }
     if !report.latency.is_empty() {
-        println!();
-        println!(
+        outln!();
+        outln!(
             "{:<4} {:>10} {:>8} {:>9} {:>9} {:>9}",
-            "q", "rate ev/s", "samples", "p50 ms", "p99 ms", "max ms"
+            "q",
+            "rate ev/s",
+            "samples",
+            "p50 ms",
+            "p99 ms",
+            "max ms"
         );
         let ms = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
         for r in &report.latency {
             if let Some(l) = &r.latency {
-                println!(
+                outln!(
                     "{:<4} {:>10} {:>8} {:>9} {:>9} {:>9}",
                     r.query,
                     l.rate,
@@ -293,10 +304,16 @@ fn print_table(report: &Report, flink: bool, compare: &Value) {
         }
     }
     if flink {
-        println!();
-        println!(
+        outln!();
+        outln!(
             "{:<4} {:<16} {:>10} {:>10} {:>10} {:>8} {:>8}",
-            "q", "weir vs flink", "weir ev/s", "flink p1", "flink p2", "ratio p1", "ratio p2"
+            "q",
+            "weir vs flink",
+            "weir ev/s",
+            "flink p1",
+            "flink p2",
+            "ratio p1",
+            "ratio p2"
         );
         let f = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64);
         for row in compare.as_array().into_iter().flatten() {
@@ -306,7 +323,7 @@ fn print_table(report: &Report, flink: bool, compare: &Value) {
                     .map(|x| format!("{x:.2}x"))
                     .unwrap_or_else(|| "-".into())
             };
-            println!(
+            outln!(
                 "{:<4} {:<16} {:>10} {:>10} {:>10} {:>8} {:>8}",
                 row.get("query").and_then(Value::as_str).unwrap_or(""),
                 format!(
@@ -324,8 +341,8 @@ fn print_table(report: &Report, flink: bool, compare: &Value) {
             );
         }
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "events = bid rows consumed; q5/q7 are the TopN formulations (no joins yet); q3 and q8 need joins and are not run."
     );
 }
@@ -340,80 +357,58 @@ fn run_one(spec: &str) -> i32 {
     };
     match bench::run_one(&spec) {
         Ok(r) => {
-            println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            outln!("{}", serde_json::to_string(&r).unwrap_or_default());
             exit::OK
         }
         Err(e) => {
             eprintln!("error: {e}");
-            exit::INVALID
+            exit::of(&e)
         }
     }
 }
 
 pub fn nexmark(global: &Global, args: &NexmarkArgs) -> i32 {
     let NexmarkCommand::Gen(a) = &args.command;
-    let g = weir_engine::nexmark::Generator::new(weir_engine::nexmark::Config {
+    let req = generate::GenRequest {
         seed: a.seed,
         event_rate: a.event_rate,
         ooo_ms: a.ooo_ms,
-        ..Default::default()
-    });
+        events: a.events,
+    };
     let total = a.events;
-    let mut tick = |n: u64| progress_bar(n, total, "events");
+    let tick = |n: u64| progress_bar(n, total, "events");
     if a.broker {
         let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-        let project = crate::logging::project_root(&cwd);
-        let bootstrap = match weir_engine::broker::running(&project) {
-            Ok((b, _)) => b,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::INVALID;
-            }
-        };
-        let bids = bench::bids_in(a.events);
-        let partitions = a
-            .partitions
-            .unwrap_or(bids.div_ceil(bench::BROKER_RECORDS_PER_PARTITION).max(1) as i32);
-        if let Err(e) = weir_engine::broker::create_topic_remote(&project, &a.topic, partitions)
-            && !e.to_string().contains("exists")
-        {
-            eprintln!("error: creating topic {}: {e}", a.topic);
-            return exit::INVALID;
-        }
-        match weir_engine::nexmark::produce_bids(
-            &g, a.events, &bootstrap, &a.topic, partitions, &mut tick,
-        ) {
-            Ok(n) => {
+        let project = weir_app::project_root(&cwd);
+        match generate::to_broker(&req, &project, &a.topic, a.partitions, tick) {
+            Ok(p) => {
                 eprintln!();
                 if global.json {
-                    print_json(
-                        &json!({"bootstrap": bootstrap, "topic": a.topic, "partitions": partitions, "bids": n}),
-                    );
+                    print_json(&json!(p));
                 } else {
-                    println!(
-                        "{n} bids to topic {} ({partitions} partitions) at {bootstrap}",
-                        a.topic
+                    outln!(
+                        "{} bids to topic {} ({} partitions) at {}",
+                        p.bids,
+                        p.topic,
+                        p.partitions,
+                        p.bootstrap
                     );
                 }
                 exit::OK
             }
             Err(e) => {
-                eprintln!("\nerror: {e}");
-                exit::INVALID
+                eprintln!();
+                fail(global, &e)
             }
         }
     } else {
-        let format = match a.format {
-            GenFormat::Json => weir_engine::nexmark::FileFormat::Json,
-            GenFormat::Csv => weir_engine::nexmark::FileFormat::Csv,
-        };
-        match weir_engine::nexmark::write_files(&g, a.events, &a.out, format, &mut tick) {
+        match generate::to_files(&req, &a.out, matches!(a.format, GenFormat::Csv), tick) {
             Ok(w) => {
                 eprintln!();
                 if global.json {
                     print_json(&json!(w));
                 } else {
-                    println!(
+                    outln!(
                         "{} persons, {} auctions, {} bids in {}",
                         w.persons,
                         w.auctions,
@@ -424,8 +419,8 @@ pub fn nexmark(global: &Global, args: &NexmarkArgs) -> i32 {
                 exit::OK
             }
             Err(e) => {
-                eprintln!("\nerror: {e}");
-                exit::INVALID
+                eprintln!();
+                fail(global, &e)
             }
         }
     }

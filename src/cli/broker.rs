@@ -4,8 +4,8 @@
 use clap::Args;
 use serde_json::json;
 
-use super::{Global, exit, print_json};
-use crate::app::engine::{broker, parse_topics};
+use super::{Global, exit, fail, print_json};
+use weir_app::engine::{broker, parse_topics};
 
 #[derive(Debug, Args)]
 pub struct BrokerArgs {
@@ -20,27 +20,21 @@ pub struct BrokerArgs {
 pub fn run(global: &Global, args: &BrokerArgs) -> i32 {
     let topics = match parse_topics(&args.topics) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::INVALID;
-        }
+        Err(e) => return fail(global, &e),
     };
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let project = crate::logging::project_root(&cwd);
+    let project = weir_app::project_root(&cwd);
     let json = global.json;
     let r = broker(&project, args.port, &topics, |bootstrap, control| {
         if json {
             print_json(&json!({ "bootstrap": bootstrap, "control": control }));
         } else {
-            println!("{bootstrap}");
+            outln!("{bootstrap}");
             eprintln!("embedded broker at {bootstrap} (control {control}); Ctrl-C stops it");
         }
     });
     match r {
         Ok(()) => exit::OK,
-        Err(e) => {
-            eprintln!("error: {e}");
-            exit::INVALID
-        }
+        Err(e) => fail(global, &e),
     }
 }

@@ -46,8 +46,8 @@ pub fn run(global: &Global, args: &FmtArgs) -> i32 {
         };
         if !global.json {
             match outcome {
-                Outcome::Rewritten => println!("formatted: {name}"),
-                Outcome::NotCanonical => println!("not canonical: {name} (run `weir fmt {name}`)"),
+                Outcome::Rewritten => outln!("formatted: {name}"),
+                Outcome::NotCanonical => outln!("not canonical: {name} (run `weir fmt {name}`)"),
                 _ => {}
             }
         }

@@ -54,7 +54,7 @@ pub fn run(global: &Global, args: &GraphArgs) -> i32 {
         } else {
             Charset::Unicode
         };
-        print!("{}", graph::render::render(&layout, charset));
+        outp!("{}", graph::render::render(&layout, charset));
     }
     if checked.has_errors() {
         exit::INVALID

@@ -1,12 +1,27 @@
 //! Command-line interface: clap definitions and dispatch, one file per command group.
 //! A command only appears here once it works end to end.
 
+#[macro_use]
+mod macros {
+    /// `println!` that ends quietly when stdout's reader went away (see [`super::out`]).
+    macro_rules! outln {
+        () => { $crate::cli::out("\n") };
+        ($($t:tt)*) => { $crate::cli::out(&format!("{}\n", format_args!($($t)*))) };
+    }
+
+    /// `print!` that ends quietly when stdout's reader went away.
+    macro_rules! outp {
+        ($($t:tt)*) => { $crate::cli::out(&format!($($t)*)) };
+    }
+}
+
 mod bench;
 mod broker;
 mod fmt;
 mod gov;
 mod graph;
 mod run;
+mod store;
 mod table;
 mod test;
 pub mod tui;
@@ -16,21 +31,49 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Exit codes shared by all commands.
+/// Exit codes shared by all commands (also in `weir --help` and the README).
 pub mod exit {
+    use weir_app::{AppError, Fault};
+
     /// Success.
     pub const OK: i32 = 0;
     /// The command ran and the answer is "no" (e.g. `fmt --check` found files to rewrite).
     pub const CHECK_FAILED: i32 = 1;
-    /// Bad input: invalid job files, unreadable files, wrong arguments.
+    /// Bad input: invalid job files, unreadable files, wrong arguments, a missing role.
     pub const INVALID: i32 = 2;
+    /// A system outside weir is unavailable (Kafka, a database, the network); retry later.
+    pub const EXTERNAL: i32 = 3;
+    /// An internal error: a bug in weir.
+    pub const INTERNAL: i32 = 4;
+
+    /// The exit code for an error, by whose fault it is.
+    pub fn of(e: &AppError) -> i32 {
+        match e.fault() {
+            Fault::User => INVALID,
+            Fault::External => EXTERNAL,
+            Fault::Internal => INTERNAL,
+        }
+    }
+}
+
+/// Report a failed command on stderr (or as `{"error", "fault"}` JSON on stdout with
+/// `--json`) and return its exit code.
+pub(crate) fn fail(global: &Global, e: &weir_app::AppError) -> i32 {
+    if global.json {
+        print_json(&serde_json::json!({ "error": e.to_string(), "fault": e.fault().as_str() }));
+    } else {
+        eprintln!("error: {e}");
+    }
+    exit::of(e)
 }
 
 #[derive(Debug, Parser)]
 #[command(
     name = "weir",
     version,
-    about = "A terminal workbench for real-time stream jobs"
+    about = "A terminal workbench for real-time stream jobs",
+    after_help = "Exit codes: 0 ok, 1 check failed (e.g. fmt --check, a failed test), 2 bad input, \
+                  3 external system unavailable (Kafka, a database; retry later), 4 internal error (a bug)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -95,6 +138,8 @@ pub enum Command {
     Reject(gov::approvals::DecideArgs),
     /// The audit log of every write.
     Audit(gov::approvals::AuditArgs),
+    /// The metadata store: apply its migrations, grant and revoke PostgreSQL logins.
+    Store(store::StoreArgs),
 }
 
 /// Run a parsed command line; returns the process exit code.
@@ -119,6 +164,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Approve(a)) => gov::approvals::decide(&cli.global, &a, true),
         Some(Command::Reject(a)) => gov::approvals::decide(&cli.global, &a, false),
         Some(Command::Audit(a)) => gov::approvals::audit(&cli.global, &a),
+        Some(Command::Store(a)) => store::run(&cli.global, &a),
         None => tui::run(
             &cli.global,
             &tui::TuiArgs {
@@ -160,9 +206,23 @@ pub(crate) fn job_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// Print a JSON value on stdout (the one place that does, so the format stays uniform).
+/// A reader that went away (`weir --json audit | head`) ends the process quietly, as
+/// other command-line tools do, instead of a panic on the broken pipe.
 pub(crate) fn print_json(value: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into())
-    );
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+    out(&format!("{text}\n"));
+}
+
+/// Write on stdout; a closed stdout (broken pipe) ends the process with success, the
+/// reader having taken what it wanted. `outln!`/`outp!` are `println!`/`print!` on it.
+pub(crate) fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        std::process::exit(exit::OK);
+    }
 }

@@ -1,5 +1,7 @@
 //! `weir run JOB [--set NAME=ADDRESS]... [--stats] [--bounded]`: run a job against its real
 //! sources; live per-operator counts on stderr, Ctrl-C stops cleanly (sinks flushed).
+//! A failure exits by whose fault it is: 2 a bad job or SQL, 3 a data source that does
+//! not answer (named, with its address), 4 a bug.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,7 +9,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{Global, exit, print_json};
-use crate::app::engine::{RunRequest, run as run_job};
+use weir_app::engine::{RunRequest, run as run_job};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -48,13 +50,10 @@ pub fn run(global: &Global, args: &RunArgs) -> i32 {
             if global.json {
                 print_json(&serde_json::to_value(&snapshot).unwrap_or_default());
             } else {
-                println!("{}", snapshot.line());
+                outln!("{}", snapshot.line());
             }
             exit::OK
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            exit::INVALID
-        }
+        Err(e) => super::fail(global, &e),
     }
 }

@@ -1,6 +1,7 @@
 //! `weir test JOB [--data DIR] [--shuffle SEED] [--delay-ms N] [--expect FILE]`: run a job
 //! on its test-data package, print result rows live, and compare them with the expected
-//! rows (exit 0 when every sink got exactly them, 1 with a diff otherwise).
+//! rows (exit 0 when every sink got exactly them, 1 with a diff otherwise; a job that
+//! cannot run exits 2, 3 or 4 by whose fault it is).
 
 use std::path::PathBuf;
 
@@ -8,7 +9,7 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use super::{Global, exit, print_json};
-use crate::app::engine::{TestRequest, test as test_job};
+use weir_app::engine::{TestRequest, test as test_job};
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
@@ -40,14 +41,11 @@ pub fn run(global: &Global, args: &TestArgs) -> i32 {
     let live = !global.json;
     let outcome = match test_job(&req, |r| {
         if live {
-            println!("{}  {}", r.sink, Value::Object(r.row.clone()));
+            outln!("{}  {}", r.sink, Value::Object(r.row.clone()));
         }
     }) {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::INVALID;
-        }
+        Err(e) => return super::fail(global, &e),
     };
     let passed = outcome.passed();
     if global.json {

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{Global, exit};
-use crate::app::project::Project;
-use crate::tui::app::{App, Env};
-use crate::tui::store_link::StoreLink;
-use crate::tui::{config, headless, terminal};
+use weir_app::project::Project;
+use weir_app::store_link::StoreLink;
+use weir_tui::workbench::{Env, Workbench};
+use weir_tui::{config, headless, terminal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum EnvArg {
@@ -45,7 +45,7 @@ pub struct TuiArgs {
 /// The acting user: WEIR_USER, else the OS login (from the environment, else the
 /// password database entry of the process's uid).
 pub fn current_user() -> String {
-    crate::app::governance::os_login()
+    weir_app::governance::os_login()
 }
 
 pub fn run(global: &Global, args: &TuiArgs) -> i32 {
@@ -60,14 +60,14 @@ pub fn run(global: &Global, args: &TuiArgs) -> i32 {
     for d in &loaded.diagnostics {
         eprintln!("{}", d.render());
     }
-    let mut app = App::new(project, loaded.theme, loaded.keymap, env, current_user());
+    let mut app = Workbench::new(project, loaded.theme, loaded.keymap, env, current_user());
     if let Some(first) = loaded.diagnostics.first() {
         let more = match loaded.diagnostics.len() {
             1 => String::new(),
             n => format!(" (+{} more, see the terminal after exit)", n - 1),
         };
         app.status = Some((
-            crate::tui::action::Level::Error,
+            weir_tui::action::Level::Error,
             format!(
                 "{}:{}:{}: {}; defaults used for it{more}",
                 first.file, first.line, first.column, first.message
@@ -81,7 +81,7 @@ pub fn run(global: &Global, args: &TuiArgs) -> i32 {
         Err(e) => {
             let why = format!("no metadata store: {e}");
             if app.status.is_none() {
-                app.status = Some((crate::tui::action::Level::Error, why.clone()));
+                app.status = Some((weir_tui::action::Level::Error, why.clone()));
             }
             app.store_failed(why);
         }
@@ -100,12 +100,12 @@ pub fn run(global: &Global, args: &TuiArgs) -> i32 {
             let broker = if args.no_broker {
                 None
             } else {
-                match crate::app::engine::embedded_broker(&app.project.root) {
+                match weir_app::engine::embedded_broker(&app.project.root) {
                     Ok((broker, bootstrap)) => {
                         started = broker.as_ref().map(|_| bootstrap.clone());
                         if app.status.is_none() {
                             app.status = Some((
-                                crate::tui::action::Level::Info,
+                                weir_tui::action::Level::Info,
                                 format!("embedded Kafka broker at {bootstrap}"),
                             ));
                         }
@@ -113,7 +113,7 @@ pub fn run(global: &Global, args: &TuiArgs) -> i32 {
                     }
                     Err(e) => {
                         app.status = Some((
-                            crate::tui::action::Level::Error,
+                            weir_tui::action::Level::Error,
                             format!("no embedded broker: {e}"),
                         ));
                         None
@@ -124,21 +124,21 @@ pub fn run(global: &Global, args: &TuiArgs) -> i32 {
             // The topic-creation registry holds a handle too: forget it, so that dropping
             // ours stops the broker and removes .weir/broker.json.
             if let Some(b) = &started {
-                crate::app::kafka_topics::unregister_embedded(b);
+                weir_app::kafka_topics::unregister_embedded(b);
             }
             drop(broker);
             match outcome {
                 Ok(()) => exit::OK,
                 Err(e) => {
                     eprintln!("error: the terminal failed: {e}");
-                    exit::CHECK_FAILED
+                    exit::EXTERNAL
                 }
             }
         }
     }
 }
 
-fn run_headless(mut app: App, script_path: &PathBuf, args: &TuiArgs) -> i32 {
+fn run_headless(mut app: Workbench, script_path: &PathBuf, args: &TuiArgs) -> i32 {
     let (w, h) = match headless::parse_size(&args.size) {
         Ok(s) => s,
         Err(e) => {
@@ -171,7 +171,7 @@ fn run_headless(mut app: App, script_path: &PathBuf, args: &TuiArgs) -> i32 {
     };
     match runner.run(&mut app, &script) {
         Ok(()) => {
-            println!("{} frames, script passed", runner.frames);
+            outln!("{} frames, script passed", runner.frames);
             exit::OK
         }
         Err(f) => {

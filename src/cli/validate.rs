@@ -19,7 +19,7 @@ pub struct ValidateArgs {
 pub fn run(global: &Global, args: &ValidateArgs) -> i32 {
     let results: Vec<(String, jobfile::Checked)> = super::job_files(&args.files)
         .iter()
-        .map(|f| (f.display().to_string(), crate::app::engine::check_file(f)))
+        .map(|f| (f.display().to_string(), weir_app::engine::check_file(f)))
         .collect();
     let invalid = results.iter().filter(|(_, c)| c.has_errors()).count();
     let count = |sev| {
@@ -47,7 +47,7 @@ pub fn run(global: &Global, args: &ValidateArgs) -> i32 {
                 eprintln!("{}", d.render());
             }
             if !checked.has_errors() {
-                println!("ok: {file}");
+                outln!("ok: {file}");
             }
         }
         let files = results.len();
@@ -63,7 +63,7 @@ pub fn run(global: &Global, args: &ValidateArgs) -> i32 {
         if invalid > 0 {
             eprintln!("{summary}")
         } else {
-            println!("{summary}")
+            outln!("{summary}")
         }
     }
     if invalid > 0 { exit::INVALID } else { exit::OK }

@@ -7,33 +7,22 @@
 //!   the machine's MariaDB, test only), owned by nobody.
 #![allow(dead_code)]
 
-use sqlx::Executor;
 use weir::app::governance::Governance;
 use weir::app::project::Project;
-use weir::tui::app::{App, Env};
+use weir::app::store_link::StoreLink;
 use weir::tui::keymap::Keymap;
-use weir::tui::store_link::StoreLink;
 use weir::tui::theme::Theme;
+use weir::tui::workbench::{Env, Workbench};
 use weir_store::{DataSourceSpec, Endpoint, GlobalRole, ProjectRole};
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
+use weir_testsupport::postgres::PgDatabase;
 
 pub struct Place {
     /// One runtime for every store call of the test: pools live on the runtime that
     /// opened them.
     pub rt: tokio::runtime::Runtime,
-    /// (database, role prefix) on PostgreSQL.
-    pub pg: Option<(String, String)>,
+    /// The test's database and login roles on PostgreSQL (dropped with the place).
+    pub pg: Option<PgDatabase>,
     pub sqlite: Option<std::path::PathBuf>,
-    logins: std::cell::RefCell<Vec<String>>,
-}
-
-fn unique() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{:x}{:x}", nanos & 0xffff_ffff_ffff, std::process::id())
 }
 
 /// A runtime of its own; store handles opened on it die with it (use `Place::block_on`).
@@ -47,35 +36,25 @@ pub fn rt() -> tokio::runtime::Runtime {
 
 impl Place {
     pub fn new(postgres: bool) -> Place {
-        let u = unique();
         let rt = rt();
         if postgres {
-            let db = format!("weir_t_{u}");
-            rt.block_on(async {
-                let admin = sqlx::PgPool::connect(PG_ADMIN).await.unwrap();
-                admin
-                    .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-                    .await
-                    .unwrap();
-                admin.close().await;
-                let owner =
-                    weir_store::Store::open(&format!("postgres://postgres@127.0.0.1:5432/{db}"))
-                        .await
-                        .unwrap();
+            let db = rt.block_on(async {
+                let db = PgDatabase::create("weir_t").await;
+                let owner = weir_store::Store::open(&db.url()).await.unwrap();
                 owner.close().await;
+                db
             });
             Place {
                 rt,
-                pg: Some((db, format!("wt{u}"))),
+                pg: Some(db),
                 sqlite: None,
-                logins: Default::default(),
             }
         } else {
+            let name = format!("{}.db", weir_testsupport::unique("weir_t"));
             Place {
                 rt,
                 pg: None,
-                sqlite: Some(std::env::temp_dir().join(format!("weir_t_{u}.db"))),
-                logins: Default::default(),
+                sqlite: Some(std::env::temp_dir().join(name)),
             }
         }
     }
@@ -88,43 +67,19 @@ impl Place {
     /// The name the store knows `login` by (prefixed on PostgreSQL, where roles are global).
     pub fn who(&self, login: &str) -> String {
         match &self.pg {
-            Some((_, prefix)) => format!("{prefix}_{login}"),
+            Some(db) => db.role(login),
             None => login.to_string(),
         }
     }
 
-    /// The store URL to act as `login` (a login role with table grants on PostgreSQL).
+    /// The store URL to act as `login` (a login role with the store's grants on
+    /// PostgreSQL).
     pub fn url(&self, login: &str) -> String {
         match (&self.pg, &self.sqlite) {
-            (Some((db, _)), _) => {
-                let role = self.who(login);
-                if !self.logins.borrow().contains(&role) {
-                    self.rt.block_on(async {
-                        let admin = sqlx::PgPool::connect(&format!(
-                            "postgres://postgres@127.0.0.1:5432/{db}"
-                        ))
-                        .await
-                        .unwrap();
-                        let _ = admin
-                            .execute(sqlx::AssertSqlSafe(format!("CREATE ROLE {role} LOGIN")))
-                            .await;
-                        for sql in [
-                            format!("GRANT USAGE ON SCHEMA public TO {role}"),
-                            format!(
-                                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
-                            ),
-                            format!(
-                                "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"
-                            ),
-                            format!("REVOKE UPDATE, DELETE ON audit FROM {role}"),
-                        ] {
-                            admin.execute(sqlx::AssertSqlSafe(sql)).await.unwrap();
-                        }
-                        admin.close().await;
-                    });
-                    self.logins.borrow_mut().push(role.clone());
-                }
-                format!("postgres://{role}@127.0.0.1:5432/{db}")
+            (Some(db), _) => {
+                let role = db.role(login);
+                let grants = weir_store::login_statements("public", &role).unwrap().grant;
+                self.rt.block_on(db.login(&role, &grants))
             }
             (None, Some(path)) => format!("sqlite://{}", path.display()),
             _ => unreachable!(),
@@ -139,9 +94,9 @@ impl Place {
     }
 
     /// A workbench on a scratch copy of the example project, acting as `login`.
-    pub fn app(&self, name: &str, login: &str) -> App {
+    pub fn app(&self, name: &str, login: &str) -> Workbench {
         let root = super::scratch_project(name);
-        let mut app = App::new(
+        let mut app = Workbench::new(
             Project { root },
             Theme::default(),
             Keymap::defaults(),
@@ -158,7 +113,7 @@ impl Place {
         let root = self.gov("root");
         let w = |l: &str| self.who(l);
         self.rt.block_on(async {
-            let s = &root.session;
+            let s = &root;
             s.add_user(&w("dana"), "Dana Data", &[GlobalRole::DataAdmin])
                 .await
                 .unwrap();
@@ -208,7 +163,7 @@ impl Place {
             })
             .await
             .unwrap();
-            root.store.close().await;
+            root.closer().close().await;
         });
     }
 
@@ -218,25 +173,7 @@ impl Place {
 
 impl Drop for Place {
     fn drop(&mut self) {
-        if let Some((db, _)) = &self.pg {
-            let logins = self.logins.borrow().clone();
-            self.rt.block_on(async {
-                let Ok(admin) = sqlx::PgPool::connect(PG_ADMIN).await else {
-                    return;
-                };
-                let _ = admin
-                    .execute(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
-                    )))
-                    .await;
-                for role in logins {
-                    let _ = admin
-                        .execute(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}")))
-                        .await;
-                }
-                admin.close().await;
-            });
-        }
+        // The PostgreSQL database and roles go when `pg` drops (weir-testsupport).
         if let Some(p) = &self.sqlite {
             for s in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{s}", p.display()));

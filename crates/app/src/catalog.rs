@@ -1,15 +1,16 @@
 //! The catalog's live part: the tables (with their columns) of a relational data source,
-//! read from its `information_schema` on one endpoint. Used by the TUI's `:topics`
-//! screen in the background; Kafka topics come from the store instead (`Session::topics`).
-//! Credentials are references, resolved here at the moment of use and scrubbed from
-//! every message, as in [`connectivity`](super::connectivity).
+//! read from its `information_schema` through its [`Connection`] in one environment. Used
+//! by the TUI's `:topics` screen in the background; Kafka topics come from the store
+//! instead (`Session::topics`). Credentials are references, read at the moment of use by
+//! the engine's [`password`](weir_engine::resolve::password) and scrubbed from every
+//! message, as in [`connectivity`](super::connectivity).
 
-use sqlx::Connection;
-use weir_model::model::DataSourceKind;
-use weir_model::model::secret::{SecretRef, scrub};
+use sqlx::Connection as _;
+use weir_model::model::secret::scrub;
+use weir_model::model::{Connection, DataSourceKind};
 
 use super::AppError;
-use super::connectivity::{Endpoint, TIMEOUT, database, host_port};
+use super::connectivity::{TIMEOUT, database, host_port, sql_failed};
 
 /// One table (or view) and its columns as (name, type), in column order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,44 +23,36 @@ pub struct TableInfo {
 /// Schemas that belong to the database server itself, never listed.
 const MYSQL_SYSTEM: [&str; 4] = ["information_schema", "mysql", "performance_schema", "sys"];
 
-/// The tables of `endpoint` (mysql or postgres), sorted by name. Other kinds are refused
-/// with a sentence that says so; a server that does not answer within
-/// [`TIMEOUT`] is reported as such.
-pub async fn tables(endpoint: &Endpoint) -> Result<Vec<TableInfo>, AppError> {
-    let kind = endpoint.kind.name().to_ascii_lowercase();
+/// The tables of data source `name` at `connection` (mysql or postgres), sorted by name.
+/// Other kinds are refused with a sentence that says so; a server that does not answer
+/// within [`TIMEOUT`] is reported as such (external).
+pub async fn tables(name: &str, connection: &Connection) -> Result<Vec<TableInfo>, AppError> {
+    let kind = connection.kind.name().to_ascii_lowercase();
     if !matches!(
-        endpoint.kind,
+        connection.kind,
         DataSourceKind::Mysql | DataSourceKind::Postgres
     ) {
         return Err(AppError::User(format!("tables are not listed for {kind}")));
     }
-    let secret = match endpoint.password.as_deref().map(SecretRef::parse) {
-        None => None,
-        Some(Err(e)) => return Err(AppError::User(format!("password: {e}"))),
-        Some(Ok(r)) => Some(
-            r.resolve()
-                .map_err(|e| AppError::User(format!("password: {e}")))?,
-        ),
-    };
+    let secret = weir_engine::resolve::password(name, connection)?;
     let work = async {
-        match endpoint.kind {
-            DataSourceKind::Mysql => mysql(endpoint, secret.as_deref()).await,
-            _ => postgres(endpoint, secret.as_deref()).await,
+        match connection.kind {
+            DataSourceKind::Mysql => mysql(connection, secret.as_deref()).await,
+            _ => postgres(connection, secret.as_deref()).await,
         }
     };
     let result = match tokio::time::timeout(TIMEOUT, work).await {
         Ok(r) => r,
-        Err(_) => Err(format!(
+        Err(_) => Err(AppError::External(format!(
             "no answer from {kind} at {} within {} s; check the address and that the server runs",
-            endpoint.address,
+            connection.address,
             TIMEOUT.as_secs()
-        )),
+        ))),
     };
-    result.map_err(|e| {
-        AppError::User(match &secret {
-            Some(s) => scrub(&e, s),
-            None => e,
-        })
+    result.map_err(|e| match (&secret, e) {
+        (Some(s), AppError::User(m)) => AppError::User(scrub(&m, s)),
+        (Some(s), AppError::External(m)) => AppError::External(scrub(&m, s)),
+        (_, e) => e,
     })
 }
 
@@ -84,7 +77,7 @@ fn group(rows: Vec<(String, String, String, String)>, home: Option<&str>) -> Vec
     out
 }
 
-async fn mysql(ep: &Endpoint, secret: Option<&str>) -> Result<Vec<TableInfo>, String> {
+async fn mysql(ep: &Connection, secret: Option<&str>) -> Result<Vec<TableInfo>, AppError> {
     let (host, port) = host_port(&ep.address, 3306)?;
     let user = ep.user.clone().unwrap_or_else(|| "root".into());
     let mut opts = sqlx::mysql::MySqlConnectOptions::new()
@@ -100,7 +93,12 @@ async fn mysql(ep: &Endpoint, secret: Option<&str>) -> Result<Vec<TableInfo>, St
     }
     let mut conn = sqlx::mysql::MySqlConnection::connect_with(&opts)
         .await
-        .map_err(|e| format!("cannot log in to mysql at {host}:{port} as {user}: {e}"))?;
+        .map_err(|e| {
+            sql_failed(
+                format!("cannot log in to mysql at {host}:{port} as {user}"),
+                e,
+            )
+        })?;
     // CASTs: MySQL 8 hands information_schema text out as binary strings
     let rows: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT CAST(TABLE_SCHEMA AS CHAR), CAST(TABLE_NAME AS CHAR), \
@@ -117,12 +115,17 @@ async fn mysql(ep: &Endpoint, secret: Option<&str>) -> Result<Vec<TableInfo>, St
     .bind(db.clone())
     .fetch_all(&mut conn)
     .await
-    .map_err(|e| format!("logged in, but reading information_schema.COLUMNS failed: {e}"))?;
+    .map_err(|e| {
+        sql_failed(
+            "logged in, but reading information_schema.COLUMNS failed".into(),
+            e,
+        )
+    })?;
     let _ = conn.close().await;
     Ok(group(rows, db.as_deref()))
 }
 
-async fn postgres(ep: &Endpoint, secret: Option<&str>) -> Result<Vec<TableInfo>, String> {
+async fn postgres(ep: &Connection, secret: Option<&str>) -> Result<Vec<TableInfo>, AppError> {
     let (host, port) = host_port(&ep.address, 5432)?;
     let user = ep.user.clone().unwrap_or_else(|| "postgres".into());
     let mut opts = sqlx::postgres::PgConnectOptions::new_without_pgpass()
@@ -137,7 +140,12 @@ async fn postgres(ep: &Endpoint, secret: Option<&str>) -> Result<Vec<TableInfo>,
     }
     let mut conn = sqlx::postgres::PgConnection::connect_with(&opts)
         .await
-        .map_err(|e| format!("cannot log in to postgres at {host}:{port} as {user}: {e}"))?;
+        .map_err(|e| {
+            sql_failed(
+                format!("cannot log in to postgres at {host}:{port} as {user}"),
+                e,
+            )
+        })?;
     // information_schema's sql_identifier is a domain sqlx does not decode as text
     let rows: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT CAST(table_schema AS TEXT), CAST(table_name AS TEXT), \
@@ -149,7 +157,12 @@ async fn postgres(ep: &Endpoint, secret: Option<&str>) -> Result<Vec<TableInfo>,
     )
     .fetch_all(&mut conn)
     .await
-    .map_err(|e| format!("logged in, but reading information_schema.columns failed: {e}"))?;
+    .map_err(|e| {
+        sql_failed(
+            "logged in, but reading information_schema.columns failed".into(),
+            e,
+        )
+    })?;
     let _ = conn.close().await;
     Ok(group(rows, Some("public")))
 }
@@ -192,16 +205,10 @@ mod tests {
 
     #[test]
     fn other_kinds_are_refused_in_words() {
-        let ep = Endpoint {
-            kind: DataSourceKind::Redis,
-            address: "127.0.0.1:6379".into(),
-            user: None,
-            password: None,
-            options: Default::default(),
-        };
-        let e = crate::app::runtime()
+        let ep = Connection::new(DataSourceKind::Redis, "127.0.0.1:6379");
+        let e = crate::runtime()
             .unwrap()
-            .block_on(tables(&ep))
+            .block_on(tables("cache", &ep))
             .unwrap_err();
         assert_eq!(e.to_string(), "tables are not listed for redis");
     }

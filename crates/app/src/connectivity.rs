@@ -1,31 +1,23 @@
 //! Connectivity tests of data sources (SPEC R-ds): a real check for kafka, mysql,
 //! postgres, redis, http and elasticsearch, and for the other kinds a TCP check that says
-//! plainly what was and was not checked. Credentials are references (`env:`/`file:`),
-//! resolved here at the moment of use and scrubbed from every message.
+//! plainly what was and was not checked. A data source is given as the one
+//! [`Connection`] type (the store's `DataSource::connection`); credentials are references
+//! (`env:`/`file:`), read here at the moment of use by the engine's
+//! [`password`](weir_engine::resolve::password) and scrubbed from every message. Kafka is
+//! checked with the engine's [`client_config`], the settings `weir run` connects with.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use sqlx::Connection;
-use weir_model::model::DataSourceKind;
-use weir_model::model::secret::{SecretRef, scrub};
+use sqlx::Connection as _;
+use weir_engine::kafka_client::client_config;
+use weir_model::model::secret::scrub;
+use weir_model::model::{Connection, DataSourceKind};
+
+use crate::AppError;
 
 /// How long one check may take before it is reported as a timeout.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What to check: one environment's address of a data source.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    pub kind: DataSourceKind,
-    /// host:port, a URL, or (kafka) a broker list.
-    pub address: String,
-    pub user: Option<String>,
-    /// A credential reference (`env:NAME` / `file:PATH`), never the secret.
-    pub password: Option<String>,
-    /// Per-environment options, e.g. `database` for mysql/postgres, Kafka client settings.
-    pub options: BTreeMap<String, String>,
-}
 
 /// The outcome of a check, fit to print or to serialise (`--json`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -41,26 +33,22 @@ pub struct Connectivity {
     pub error: Option<String>,
 }
 
-/// Run the check for `endpoint`. Never panics and never blocks longer than [`TIMEOUT`]
-/// (plus the time to resolve a credential file).
-pub async fn test(endpoint: &Endpoint) -> Connectivity {
+/// Run the check for data source `name` at `connection`. Never panics and never blocks
+/// longer than [`TIMEOUT`] (plus the time to read a credential file).
+pub async fn test(name: &str, connection: &Connection) -> Connectivity {
     let started = Instant::now();
-    let secret = match endpoint.password.as_deref().map(SecretRef::parse) {
-        None => None,
-        Some(Err(e)) => return failed(started, format!("password: {e}")),
-        Some(Ok(r)) => match r.resolve() {
-            Ok(s) => Some(s),
-            Err(e) => return failed(started, format!("password: {e}")),
-        },
+    let secret = match weir_engine::resolve::password(name, connection) {
+        Ok(s) => s,
+        Err(e) => return failed(started, e.to_string()),
     };
-    let run = check(endpoint, secret.as_deref());
+    let run = check(name, connection, secret.as_deref());
     let result = match tokio::time::timeout(TIMEOUT, run).await {
         Ok(r) => r,
-        Err(_) => Err(format!(
+        Err(_) => Err(AppError::External(format!(
             "no answer from {} within {} s; check the address and that the service runs",
-            endpoint.address,
+            connection.address,
             TIMEOUT.as_secs()
-        )),
+        ))),
     };
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let clean = |s: String| match &secret {
@@ -80,7 +68,7 @@ pub async fn test(endpoint: &Endpoint) -> Connectivity {
             latency_ms,
             checked: String::new(),
             not_checked: None,
-            error: Some(clean(e)),
+            error: Some(clean(e.to_string())),
         },
     }
 }
@@ -95,14 +83,15 @@ fn failed(started: Instant, error: String) -> Connectivity {
     }
 }
 
-type Outcome = Result<(String, Option<String>), String>;
+/// What was checked and what could not be, or why the check failed.
+type Outcome = Result<(String, Option<String>), AppError>;
 
-async fn check(ep: &Endpoint, secret: Option<&str>) -> Outcome {
+async fn check(name: &str, ep: &Connection, secret: Option<&str>) -> Outcome {
     match ep.kind {
         DataSourceKind::Mysql => mysql(ep, secret).await,
         DataSourceKind::Postgres => postgres(ep, secret).await,
         DataSourceKind::Redis => redis_ping(ep, secret).await,
-        DataSourceKind::Kafka => kafka(ep, secret).await,
+        DataSourceKind::Kafka => kafka(name, ep).await,
         DataSourceKind::Http => http(ep, secret, false).await,
         DataSourceKind::Elasticsearch => http(ep, secret, true).await,
         DataSourceKind::Ftp => ftp(ep).await,
@@ -114,17 +103,19 @@ async fn check(ep: &Endpoint, secret: Option<&str>) -> Outcome {
 }
 
 /// `host:port` (default port) from an address that may be a URL with a path.
-pub(crate) fn host_port(address: &str, default_port: u16) -> Result<(String, u16), String> {
+pub(crate) fn host_port(address: &str, default_port: u16) -> Result<(String, u16), AppError> {
     let rest = address.split_once("://").map_or(address, |(_, r)| r);
     let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
     let authority = rest.split(['/', '?']).next().unwrap_or("");
     if authority.is_empty() {
-        return Err(format!("`{address}` has no host; write host:port"));
+        return Err(AppError::User(format!(
+            "`{address}` has no host; write host:port"
+        )));
     }
     if let Some(v6) = authority.strip_prefix('[') {
         let (host, after) = v6
             .split_once(']')
-            .ok_or_else(|| format!("`{address}`: unclosed [ in an IPv6 address"))?;
+            .ok_or_else(|| AppError::User(format!("`{address}`: unclosed [ in an IPv6 address")))?;
         let port = match after.strip_prefix(':') {
             Some(p) => parse_port(p, address)?,
             None => default_port,
@@ -137,13 +128,27 @@ pub(crate) fn host_port(address: &str, default_port: u16) -> Result<(String, u16
     }
 }
 
-fn parse_port(p: &str, address: &str) -> Result<u16, String> {
-    p.parse()
-        .map_err(|_| format!("`{address}`: port `{p}` is not a number from 1 to 65535"))
+fn parse_port(p: &str, address: &str) -> Result<u16, AppError> {
+    p.parse().map_err(|_| {
+        AppError::User(format!(
+            "`{address}`: port `{p}` is not a number from 1 to 65535"
+        ))
+    })
+}
+
+/// A database driver's failure `doing` something: its refusal (bad login, unknown
+/// database) is the user's to fix, anything else (no answer, lost connection) external.
+pub(crate) fn sql_failed(doing: String, e: sqlx::Error) -> AppError {
+    match e {
+        sqlx::Error::Database(_) | sqlx::Error::Configuration(_) => {
+            AppError::User(format!("{doing}: {e}"))
+        }
+        _ => AppError::External(format!("{doing}: {e}")),
+    }
 }
 
 /// The database named in the options (`database`) or in the address path.
-pub(crate) fn database(ep: &Endpoint) -> Option<String> {
+pub(crate) fn database(ep: &Connection) -> Option<String> {
     if let Some(db) = ep.options.get("database") {
         return Some(db.clone());
     }
@@ -155,7 +160,7 @@ pub(crate) fn database(ep: &Endpoint) -> Option<String> {
     (!path.is_empty()).then(|| path.to_string())
 }
 
-async fn mysql(ep: &Endpoint, secret: Option<&str>) -> Outcome {
+async fn mysql(ep: &Connection, secret: Option<&str>) -> Outcome {
     let (host, port) = host_port(&ep.address, 3306)?;
     let mut opts = sqlx::mysql::MySqlConnectOptions::new()
         .host(&host)
@@ -170,11 +175,16 @@ async fn mysql(ep: &Endpoint, secret: Option<&str>) -> Outcome {
     }
     let mut conn = sqlx::mysql::MySqlConnection::connect_with(&opts)
         .await
-        .map_err(|e| format!("cannot log in to mysql at {host}:{port} as {user}: {e}"))?;
+        .map_err(|e| {
+            sql_failed(
+                format!("cannot log in to mysql at {host}:{port} as {user}"),
+                e,
+            )
+        })?;
     let version: String = sqlx::query_scalar("SELECT VERSION()")
         .fetch_one(&mut conn)
         .await
-        .map_err(|e| format!("logged in, but SELECT VERSION() failed: {e}"))?;
+        .map_err(|e| sql_failed("logged in, but SELECT VERSION() failed".into(), e))?;
     let _ = conn.close().await;
     Ok((
         format!("logged in to {host}:{port} as {user} and ran SELECT VERSION(): {version}"),
@@ -182,7 +192,7 @@ async fn mysql(ep: &Endpoint, secret: Option<&str>) -> Outcome {
     ))
 }
 
-async fn postgres(ep: &Endpoint, secret: Option<&str>) -> Outcome {
+async fn postgres(ep: &Connection, secret: Option<&str>) -> Outcome {
     let (host, port) = host_port(&ep.address, 5432)?;
     let mut opts = sqlx::postgres::PgConnectOptions::new_without_pgpass()
         .host(&host)
@@ -197,11 +207,16 @@ async fn postgres(ep: &Endpoint, secret: Option<&str>) -> Outcome {
     }
     let mut conn = sqlx::postgres::PgConnection::connect_with(&opts)
         .await
-        .map_err(|e| format!("cannot log in to postgres at {host}:{port} as {user}: {e}"))?;
+        .map_err(|e| {
+            sql_failed(
+                format!("cannot log in to postgres at {host}:{port} as {user}"),
+                e,
+            )
+        })?;
     let version: String = sqlx::query_scalar("SHOW server_version")
         .fetch_one(&mut conn)
         .await
-        .map_err(|e| format!("logged in, but SHOW server_version failed: {e}"))?;
+        .map_err(|e| sql_failed("logged in, but SHOW server_version failed".into(), e))?;
     let _ = conn.close().await;
     Ok((
         format!("logged in to {host}:{port} as {user}; server version {version}"),
@@ -209,12 +224,12 @@ async fn postgres(ep: &Endpoint, secret: Option<&str>) -> Outcome {
     ))
 }
 
-async fn redis_ping(ep: &Endpoint, secret: Option<&str>) -> Outcome {
+async fn redis_ping(ep: &Connection, secret: Option<&str>) -> Outcome {
     let (host, port) = host_port(&ep.address, 6379)?;
     let db: i64 = match ep.options.get("db") {
         Some(d) => d
             .parse()
-            .map_err(|_| format!("option db = `{d}` is not a database number"))?,
+            .map_err(|_| AppError::User(format!("option db = `{d}` is not a database number")))?,
         None => 0,
     };
     let mut settings = redis::RedisConnectionInfo::default().set_db(db);
@@ -228,38 +243,46 @@ async fn redis_ping(ep: &Endpoint, secret: Option<&str>) -> Outcome {
         host.clone(),
         port,
     ))
-    .map_err(|e| format!("redis address: {e}"))?
+    .map_err(|e| AppError::User(format!("redis address: {e}")))?
     .set_redis_settings(settings);
-    let client = redis::Client::open(info).map_err(|e| format!("redis address: {e}"))?;
+    let client =
+        redis::Client::open(info).map_err(|e| AppError::User(format!("redis address: {e}")))?;
+    let redis_failed = |doing: String, e: redis::RedisError| {
+        if e.is_io_error() || e.is_connection_refusal() || e.is_timeout() {
+            AppError::External(format!("{doing}: {e}"))
+        } else {
+            AppError::User(format!("{doing}: {e}"))
+        }
+    };
     let mut conn = client
         .get_multiplexed_async_connection()
         .await
-        .map_err(|e| format!("cannot connect to redis at {host}:{port}: {e}"))?;
+        .map_err(|e| redis_failed(format!("cannot connect to redis at {host}:{port}"), e))?;
     let pong: String = redis::cmd("PING")
         .query_async(&mut conn)
         .await
-        .map_err(|e| format!("connected, but PING failed: {e}"))?;
+        .map_err(|e| redis_failed("connected, but PING failed".into(), e))?;
     Ok((
         format!("connected to {host}:{port} (db {db}); PING answered {pong}"),
         None,
     ))
 }
 
-async fn kafka(ep: &Endpoint, secret: Option<&str>) -> Outcome {
+async fn kafka(name: &str, ep: &Connection) -> Outcome {
     use rdkafka::consumer::{BaseConsumer, Consumer};
-    let config = kafka_config(ep, secret);
+    let config = client_config(name, ep)?;
     let address = ep.address.clone();
     let answer = tokio::task::spawn_blocking(move || {
         let consumer: BaseConsumer = config
             .create()
-            .map_err(|e| format!("kafka client settings: {e}"))?;
+            .map_err(|e| AppError::User(format!("kafka client settings: {e}")))?;
         let md = consumer
             .fetch_metadata(None, TIMEOUT - Duration::from_millis(500))
-            .map_err(|e| format!("no metadata from kafka at {address}: {e}"))?;
-        Ok::<_, String>((md.brokers().len(), md.topics().len()))
+            .map_err(|e| AppError::External(format!("no metadata from kafka at {address}: {e}")))?;
+        Ok::<_, AppError>((md.brokers().len(), md.topics().len()))
     })
     .await
-    .map_err(|e| format!("kafka check stopped: {e}"))??;
+    .map_err(|e| AppError::Internal(format!("the kafka check stopped: {e}")))??;
     Ok((
         format!(
             "fetched cluster metadata from {}: {} broker(s), {} topic(s)",
@@ -269,24 +292,7 @@ async fn kafka(ep: &Endpoint, secret: Option<&str>) -> Outcome {
     ))
 }
 
-/// librdkafka settings for `ep`: its brokers, its options as client properties, and the
-/// user and (resolved) password as SASL credentials.
-pub(crate) fn kafka_config(ep: &Endpoint, secret: Option<&str>) -> rdkafka::config::ClientConfig {
-    let mut config = rdkafka::config::ClientConfig::new();
-    config.set("bootstrap.servers", &ep.address);
-    for (k, v) in &ep.options {
-        config.set(k, v);
-    }
-    if let Some(u) = &ep.user {
-        config.set("sasl.username", u);
-    }
-    if let Some(s) = secret {
-        config.set("sasl.password", s);
-    }
-    config
-}
-
-async fn http(ep: &Endpoint, secret: Option<&str>, elasticsearch: bool) -> Outcome {
+async fn http(ep: &Connection, secret: Option<&str>, elasticsearch: bool) -> Outcome {
     let url = if ep.address.contains("://") {
         ep.address.clone()
     } else {
@@ -308,7 +314,9 @@ async fn http(ep: &Endpoint, secret: Option<&str>, elasticsearch: bool) -> Outco
         if let Some(a) = &auth {
             req = req.header("Authorization", a);
         }
-        let mut resp = req.call().map_err(|e| format!("GET {task_url}: {e}"))?;
+        let mut resp = req
+            .call()
+            .map_err(|e| AppError::External(format!("GET {task_url}: {e}")))?;
         let status = resp.status().as_u16();
         let body = resp
             .body_mut()
@@ -316,33 +324,36 @@ async fn http(ep: &Endpoint, secret: Option<&str>, elasticsearch: bool) -> Outco
             .limit(1 << 20)
             .read_to_string()
             .unwrap_or_default();
-        Ok::<_, String>((status, body))
+        Ok::<_, AppError>((status, body))
     })
     .await
-    .map_err(|e| format!("http check stopped: {e}"))??;
+    .map_err(|e| AppError::Internal(format!("the http check stopped: {e}")))??;
     if !elasticsearch {
         if status >= 500 {
-            return Err(format!("GET {url} answered HTTP {status} (server error)"));
+            return Err(AppError::External(format!(
+                "GET {url} answered HTTP {status} (server error)"
+            )));
         }
         return Ok((format!("GET {url} answered HTTP {status}"), None));
     }
     if status == 401 || status == 403 {
-        return Err(format!(
+        return Err(AppError::User(format!(
             "GET {url} answered HTTP {status}: the user or password is not accepted"
-        ));
+        )));
     }
+    let not_es = |what: String| AppError::User(format!("GET {url} {what}"));
     if status != 200 {
-        return Err(format!(
-            "GET {url} answered HTTP {status}, not an Elasticsearch cluster answer"
-        ));
+        return Err(not_es(format!(
+            "answered HTTP {status}, not an Elasticsearch cluster answer"
+        )));
     }
     let info: serde_json::Value = serde_json::from_str(&body)
-        .map_err(|_| format!("GET {url} did not answer JSON; is this Elasticsearch?"))?;
+        .map_err(|_| not_es("did not answer JSON; is this Elasticsearch?".into()))?;
     let version = info
         .pointer("/version/number")
         .and_then(|v| v.as_str())
         .ok_or_else(|| {
-            format!("GET {url} answered JSON without version.number; is this Elasticsearch?")
+            not_es("answered JSON without version.number; is this Elasticsearch?".into())
         })?;
     let cluster = info
         .get("cluster_name")
@@ -360,22 +371,24 @@ fn basic_auth(user: &str, password: &str) -> String {
     format!("Basic {token}")
 }
 
-async fn ftp(ep: &Endpoint) -> Outcome {
+async fn ftp(ep: &Connection) -> Outcome {
     use tokio::io::AsyncBufReadExt;
     let (host, port) = host_port(&ep.address, 21)?;
     let stream = tokio::net::TcpStream::connect((host.as_str(), port))
         .await
-        .map_err(|e| format!("cannot reach {host}:{port}: {e}"))?;
+        .map_err(|e| AppError::External(format!("cannot reach {host}:{port}: {e}")))?;
     let mut line = String::new();
     tokio::io::BufReader::new(stream)
         .read_line(&mut line)
         .await
-        .map_err(|e| format!("connected to {host}:{port}, but no greeting: {e}"))?;
+        .map_err(|e| {
+            AppError::External(format!("connected to {host}:{port}, but no greeting: {e}"))
+        })?;
     if !line.starts_with("220") {
-        return Err(format!(
+        return Err(AppError::User(format!(
             "{host}:{port} answered `{}`, not an FTP greeting (220)",
             line.trim_end()
-        ));
+        )));
     }
     Ok((
         format!("{host}:{port} greets as an FTP server: {}", line.trim_end()),
@@ -383,7 +396,7 @@ async fn ftp(ep: &Endpoint) -> Outcome {
     ))
 }
 
-async fn tcp_only(ep: &Endpoint) -> Outcome {
+async fn tcp_only(ep: &Connection) -> Outcome {
     let default = match ep.kind {
         DataSourceKind::Oracle => 1521,
         DataSourceKind::Hive => 10000,
@@ -400,7 +413,7 @@ async fn tcp_only(ep: &Endpoint) -> Outcome {
     let (host, port) = host_port(&ep.address, default)?;
     tokio::net::TcpStream::connect((host.as_str(), port))
         .await
-        .map_err(|e| format!("cannot reach {host}:{port}: {e}"))?;
+        .map_err(|e| AppError::External(format!("cannot reach {host}:{port}: {e}")))?;
     let kind = ep.kind.name().to_lowercase();
     Ok((
         format!("reached {host}:{port} over TCP"),
@@ -423,11 +436,14 @@ mod tests {
             ("h".into(), 5433)
         );
         assert_eq!(host_port("[::1]:9", 1).unwrap(), ("::1".into(), 9));
+        let e = host_port("h:99999", 1).unwrap_err();
+        assert!(e.to_string().contains("port `99999`"), "{e}");
+        assert_eq!(e.fault(), crate::Fault::User);
         assert!(
-            host_port("h:99999", 1)
+            host_port("", 1)
                 .unwrap_err()
-                .contains("port `99999`")
+                .to_string()
+                .contains("no host")
         );
-        assert!(host_port("", 1).unwrap_err().contains("no host"));
     }
 }

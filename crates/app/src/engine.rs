@@ -1,6 +1,7 @@
 //! Use cases of the engine: run a job, unit-test it on its test-data package, run the
 //! embedded broker. The CLI (and later the TUI) call these; they read and check the job
-//! file and resolve data sources, and leave tokio to weir-engine.
+//! file and resolve data sources, and leave tokio to weir-engine. Engine errors keep
+//! their fault ([`AppError::Engine`]), so `weir run` against a stopped broker exits 3.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,8 +17,19 @@ use super::AppError;
 use crate::jobfile;
 use crate::model::Job;
 
-fn engine(e: weir_engine::EngineError) -> AppError {
-    AppError::User(e.to_string())
+/// Test hook: with `WEIR_INJECT_FAULT=internal` in the environment, [`run`] and [`test`]
+/// fail with an internal engine error after loading the job and before running it, so
+/// that tests can check how a bug is reported (`weir run` and `weir test` exit 4).
+pub const INJECT_FAULT_VAR: &str = "WEIR_INJECT_FAULT";
+
+/// The fault [`INJECT_FAULT_VAR`] asks for, read once per call; other values are ignored.
+fn injected_fault() -> Result<(), AppError> {
+    match std::env::var(INJECT_FAULT_VAR).as_deref() {
+        Ok("internal") => Err(AppError::Engine(weir_engine::EngineError::Internal(
+            format!("fault injected by {INJECT_FAULT_VAR}=internal"),
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Reads and checks a job file; a job with errors is refused with its diagnostics.
@@ -48,7 +60,7 @@ pub fn project_of(job_path: &Path) -> PathBuf {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    crate::logging::project_root(&dir)
+    crate::project_root(&dir)
 }
 
 /// Data sources of a run: the metadata store's (`store_sources`), the
@@ -57,7 +69,7 @@ pub fn resolver(job: &Job, sets: &[String]) -> Result<Resolver, AppError> {
     let mut r = Resolver::from_job(job);
     r.extend_missing(store_sources(job));
     for s in sets {
-        r.set(job, s).map_err(engine)?;
+        r.set(job, s)?;
     }
     Ok(r)
 }
@@ -67,18 +79,16 @@ pub fn resolver(job: &Job, sets: &[String]) -> Result<Resolver, AppError> {
 /// `<project>/.weir/weir.db`). No store yet, or a store that cannot be read, gives none:
 /// the job's own data sources and `--set` still apply, and an unresolved name is reported
 /// by the resolver with how to give it.
-pub fn store_sources(job: &Job) -> Vec<(String, weir_engine::resolve::DataSource)> {
+pub fn store_sources(job: &Job) -> Vec<(String, weir_engine::resolve::Connection)> {
     let Ok(cwd) = std::env::current_dir() else {
         return Vec::new();
     };
     let flag = std::env::var_os("WEIR_STORE").map(PathBuf::from);
-    let default = crate::logging::project_root(&cwd)
-        .join(".weir")
-        .join("weir.db");
+    let default = crate::project_root(&cwd).join(".weir").join("weir.db");
     if std::env::var_os("WEIR_DATABASE_URL").is_none() && flag.is_none() && !default.exists() {
         return Vec::new();
     }
-    let Ok(url) = crate::app::governance::store_url(flag.as_deref(), &cwd) else {
+    let Ok(url) = crate::governance::store_url(flag.as_deref(), &cwd) else {
         return Vec::new();
     };
     let mut names: Vec<String> = job
@@ -92,36 +102,23 @@ pub fn store_sources(job: &Job) -> Vec<(String, weir_engine::resolve::DataSource
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
-                let rt = crate::app::runtime().ok()?;
+                let rt = crate::runtime().ok()?;
                 rt.block_on(async {
-                    let gov = crate::app::governance::Governance::open(
-                        &url,
-                        &crate::app::governance::os_login(),
-                    )
-                    .await
-                    .ok()?;
+                    let gov =
+                        crate::governance::Governance::open(&url, &crate::governance::os_login())
+                            .await
+                            .ok()?;
                     let mut out = Vec::new();
                     for name in &names {
-                        let Ok(ds) = gov.session.data_source(name).await else {
+                        let Ok(ds) = gov.data_source(name).await else {
                             continue;
                         };
-                        let Ok(ep) =
-                            crate::app::governance::endpoint_of(&ds, weir_store::Env::Test)
-                        else {
+                        let Ok(connection) = ds.connection(crate::governance::Env::Test) else {
                             continue;
                         };
-                        out.push((
-                            name.clone(),
-                            weir_engine::resolve::DataSource {
-                                kind: ep.kind,
-                                address: ep.address,
-                                user: ep.user,
-                                password: ep.password,
-                                options: ep.options,
-                            },
-                        ));
+                        out.push((name.clone(), connection));
                     }
-                    gov.store.close().await;
+                    gov.closer().close().await;
                     Some(out)
                 })
             })
@@ -149,8 +146,14 @@ pub fn run(req: &RunRequest, on_stats: impl FnMut(&Snapshot)) -> Result<Snapshot
         weir_engine::transform::default_planner(),
     );
     opts.bounded = req.bounded;
-    weir_engine::runtime::run_job(&job, &resolver, opts, Duration::from_secs(1), on_stats)
-        .map_err(engine)
+    injected_fault()?;
+    Ok(weir_engine::runtime::run_job(
+        &job,
+        &resolver,
+        opts,
+        Duration::from_secs(1),
+        on_stats,
+    )?)
 }
 
 /// What `weir test` asks for.
@@ -207,11 +210,7 @@ pub fn test(req: &TestRequest, on_row: impl FnMut(&CapturedRow)) -> Result<TestO
         Some(p) => Some(p.clone()),
         None => Some(data.join("expected.jsonl")).filter(|p| p.exists()),
     };
-    let expected = expected_file
-        .as_deref()
-        .map(read_expected)
-        .transpose()
-        .map_err(engine)?;
+    let expected = expected_file.as_deref().map(read_expected).transpose()?;
     let mut opts = RunOptions::new(&project, weir_engine::transform::default_planner());
     opts.bounded = true;
     opts.batch_size = 1024;
@@ -223,7 +222,8 @@ pub fn test(req: &TestRequest, on_row: impl FnMut(&CapturedRow)) -> Result<TestO
             batch_size: 1024,
         },
     });
-    let (rows, metrics) = weir_engine::runtime::test_job(&job, opts, on_row).map_err(engine)?;
+    injected_fault()?;
+    let (rows, metrics) = weir_engine::runtime::test_job(&job, opts, on_row)?;
     let diffs = expected
         .as_ref()
         .map(|e| compare(e, &rows))
@@ -261,7 +261,9 @@ pub fn broker(
     topics: &[(String, i32)],
     on_ready: impl FnOnce(&str, &str),
 ) -> Result<(), AppError> {
-    weir_engine::runtime::run_broker(port, topics, project, on_ready).map_err(engine)
+    Ok(weir_engine::runtime::run_broker(
+        port, topics, project, on_ready,
+    )?)
 }
 
 /// The project's embedded Kafka broker for the workbench: when no `weir broker` runs for
@@ -276,19 +278,11 @@ pub fn embedded_broker(
     {
         return Ok((None, bootstrap));
     }
-    let mut broker = weir_engine::broker::Broker::start().map_err(engine)?;
-    broker.serve_control(project).map_err(engine)?;
+    let mut broker = weir_engine::broker::Broker::start()?;
+    broker.serve_control(project)?;
     let bootstrap = broker.bootstrap_servers();
     let broker = std::sync::Arc::new(broker);
-    let handle = std::sync::Arc::clone(&broker);
-    crate::app::kafka_topics::register_embedded(
-        &bootstrap,
-        std::sync::Arc::new(move |name, partitions| {
-            handle
-                .create_topic(name, partitions)
-                .map_err(|e| e.to_string())
-        }),
-    );
+    crate::kafka_topics::register_embedded(&bootstrap, &broker);
     Ok((Some(broker), bootstrap))
 }
 

@@ -2,14 +2,30 @@
 //! TUI tests exactly what the terminal does. The app layer calls `jobfile`, `graph` and
 //! (later) the store and engine; the UI layers never touch files or databases directly.
 
-pub mod bench;
 pub mod catalog;
 pub mod connectivity;
 pub mod engine;
+mod error;
 pub mod governance;
 pub mod kafka_topics;
 pub mod project;
-pub mod tables;
+pub mod store_admin;
+pub mod store_link;
+
+use std::path::{Path, PathBuf};
+
+// The job model under the short paths the use cases have always used.
+use weir_model::{jobfile, model};
+
+/// The project directory: the nearest ancestor of `start` that holds `.weir/` or
+/// `jobs/`, else `start` itself.
+pub fn project_root(start: &Path) -> PathBuf {
+    start
+        .ancestors()
+        .find(|d| d.join(".weir").is_dir() || d.join("jobs").is_dir())
+        .unwrap_or(start)
+        .to_path_buf()
+}
 
 /// A runtime for running async use cases (the store, connectivity checks) from the
 /// synchronous CLI and TUI.
@@ -20,28 +36,5 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
         .map_err(|e| AppError::io("cannot start the async runtime", e))
 }
 
-/// What went wrong in a use case, said so that a user knows what to do.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    /// The user asked for something that cannot be done as asked.
-    #[error("{0}")]
-    User(String),
-    /// The metadata store refused or failed; its message says what to do.
-    #[error("{0}")]
-    Store(#[from] weir_store::StoreError),
-    /// The file system or another external system failed.
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        source: std::io::Error,
-    },
-}
-
-impl AppError {
-    pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
-        AppError::Io {
-            what: what.into(),
-            source,
-        }
-    }
-}
+pub use error::AppError;
+pub use weir_model::Fault;

@@ -27,7 +27,7 @@ impl Project {
     /// The project whose directory holds (or is an ancestor of) `start`.
     pub fn discover(start: &Path) -> Project {
         Project {
-            root: crate::logging::project_root(start),
+            root: crate::project_root(start),
         }
     }
 

@@ -1,22 +1,26 @@
-//! The workbench's link to the metadata store. The TUI is synchronous and the store is
-//! async: the link owns a small tokio runtime, runs short store calls to completion
-//! (`call`, a local SQLite or a team PostgreSQL answers in milliseconds) and slow work
-//! such as a connectivity test in the background (`spawn`, polled by the screen that
-//! asked, so the UI never freezes). It also keeps the acting user's roles and the status
+//! The workbench's link to the metadata store (it lives in the app so that the TUI needs
+//! no store of its own). The TUI is synchronous and the store is async: the link owns a
+//! small tokio runtime, runs short store calls to completion
+//! (`call`, a local SQLite or a team PostgreSQL answers in milliseconds) and everything
+//! that may wait on the network (an approval that creates a topic on Kafka, a
+//! connectivity test, reading a database's tables) in the background (`spawn`, polled by
+//! the screen that asked, so the UI never freezes). Background work carries a label
+//! ("approving #3…") that the status bar shows with a spinner while it runs
+//! ([`StoreLink::running`]). It also keeps the acting user's roles and the status
 //! bar's counters (my inbox, my requests in progress) and refreshes them when anyone
 //! writes to the store: LISTEN/NOTIFY on PostgreSQL, polling on SQLite
-//! (`weir_store::Changes`).
+//! ([`Governance::changes`]).
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::watch;
-use weir_store::{GlobalRole, RequestFilter, Roles};
 
-use crate::app::AppError;
-use crate::app::governance::Governance;
+use crate::AppError;
+use crate::governance::{GlobalRole, Governance, RequestFilter, Roles};
 
 /// How often the embedded (SQLite) store is polled for changes made by others.
 pub const POLL_EVERY: Duration = Duration::from_millis(500);
@@ -61,9 +65,64 @@ impl<T> Pending<T> {
     }
 }
 
+/// The labels of the work running in the background, oldest first.
+#[derive(Clone, Default)]
+struct Board {
+    next: Arc<AtomicU64>,
+    entries: Arc<Mutex<Vec<(u64, String)>>>,
+}
+
+impl Board {
+    fn with<R>(&self, f: impl FnOnce(&mut Vec<(u64, String)>) -> R) -> R {
+        // a panic elsewhere leaves the list as it was: keep using it
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut entries)
+    }
+
+    fn add(&self, label: String) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.with(|e| e.push((id, label)));
+        id
+    }
+}
+
+/// Takes a piece of work off the board when it ends (also when it panics).
+struct OnBoard {
+    board: Board,
+    id: u64,
+}
+
+impl Drop for OnBoard {
+    fn drop(&mut self) {
+        let id = self.id;
+        self.board.with(|e| e.retain(|(i, _)| *i != id));
+    }
+}
+
+/// What a piece of background work says while it runs: its label on the status bar,
+/// which it may change to report progress ("approving #4 · 2 of 5…").
+pub struct Progress {
+    board: Board,
+    id: u64,
+}
+
+impl Progress {
+    /// Replace the work's label.
+    pub fn say(&self, label: impl Into<String>) {
+        let (id, label) = (self.id, label.into());
+        self.board.with(|e| {
+            if let Some(entry) = e.iter_mut().find(|(i, _)| *i == id) {
+                entry.1 = label;
+            }
+        });
+    }
+}
+
 pub struct StoreLink {
     rt: tokio::runtime::Runtime,
     gov: Arc<Governance>,
+    /// Background work still running, for the status bar.
+    board: Board,
     roles: Roles,
     counters: Counters,
     /// "listen/notify" or "polling 500ms".
@@ -84,10 +143,10 @@ impl StoreLink {
             .enable_all()
             .build()
             .map_err(|e| AppError::io("cannot start the async runtime", e))?;
-        let gov = rt.block_on(Governance::open(url, login))?;
-        let store = gov.store.clone();
+        let gov = Arc::new(rt.block_on(Governance::open(url, login))?);
         let (tx, changes) = watch::channel(0i64);
-        let feed = rt.block_on(store.changes(POLL_EVERY));
+        let feed = rt.block_on(gov.changes(POLL_EVERY));
+        let feeder = gov.clone();
         let how = match &feed {
             Ok(f) => f.how(),
             Err(e) => format!("no change notifications: {e}"),
@@ -96,8 +155,8 @@ impl StoreLink {
             let mut feed = feed.ok();
             loop {
                 let next = match feed.as_mut() {
-                    Some(f) => f.next().await,
-                    None => match store.changes(POLL_EVERY).await {
+                    Some(f) => f.next().await.map_err(AppError::from),
+                    None => match feeder.changes(POLL_EVERY).await {
                         Ok(f) => {
                             feed = Some(f);
                             continue;
@@ -121,7 +180,8 @@ impl StoreLink {
         });
         let mut link = StoreLink {
             rt,
-            gov: Arc::new(gov),
+            gov,
+            board: Board::default(),
             roles: Roles {
                 login: login.to_string(),
                 registered: false,
@@ -145,8 +205,8 @@ impl StoreLink {
         store_flag: Option<&std::path::Path>,
         project_root: &std::path::Path,
     ) -> Result<StoreLink, AppError> {
-        let url = crate::app::governance::store_url(store_flag, project_root)?;
-        StoreLink::open(&url, &crate::app::governance::os_login())
+        let url = crate::governance::store_url(store_flag, project_root)?;
+        StoreLink::open(&url, &crate::governance::os_login())
     }
 
     /// Run a short store call to completion.
@@ -154,28 +214,51 @@ impl StoreLink {
         self.rt.block_on(f)
     }
 
-    /// The store and session, for `call` and `spawn`.
+    /// The use cases, for `call` and `spawn`.
     pub fn gov(&self) -> &Governance {
         &self.gov
     }
 
-    /// Start slow work in the background; poll the returned handle from `tick`.
-    pub fn spawn<T, Fut>(&self, work: impl FnOnce(Arc<Governance>) -> Fut) -> Pending<T>
+    /// Start work that may wait on the network in the background, under `label` (what the
+    /// status bar shows while it runs, e.g. "approving #3…"); poll the returned handle
+    /// from `Screen::tick`. The label is gone before the result can be polled.
+    pub fn spawn<T, Fut>(
+        &self,
+        label: impl Into<String>,
+        work: impl FnOnce(Arc<Governance>, Progress) -> Fut,
+    ) -> Pending<T>
     where
         T: Send + 'static,
         Fut: Future<Output = T> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel();
-        let fut = work(self.gov.clone());
+        let id = self.board.add(label.into());
+        let on_board = OnBoard {
+            board: self.board.clone(),
+            id,
+        };
+        let progress = Progress {
+            board: self.board.clone(),
+            id,
+        };
+        let fut = work(self.gov.clone(), progress);
         self.rt.spawn(async move {
-            let _ = tx.send(fut.await);
+            let out = fut.await;
+            drop(on_board);
+            let _ = tx.send(out);
         });
         Pending { rx, done: false }
     }
 
+    /// The labels of the work running in the background, oldest first.
+    pub fn running(&self) -> Vec<String> {
+        self.board
+            .with(|e| e.iter().map(|(_, label)| label.clone()).collect())
+    }
+
     /// The acting user's login.
     pub fn login(&self) -> &str {
-        self.gov.session.actor()
+        self.gov.actor()
     }
 
     pub fn roles(&self) -> &Roles {
@@ -215,15 +298,11 @@ impl StoreLink {
     pub fn refresh(&mut self) {
         let gov = self.gov.clone();
         let read = self.rt.block_on(async move {
-            let roles = gov.session.whoami().await?;
-            let inbox = gov.session.inbox().await?.len();
-            let mine = gov
-                .session
-                .my_requests(RequestFilter::InProgress)
-                .await?
-                .len();
-            let at = gov.session.last_change().await?;
-            Ok::<_, weir_store::StoreError>((roles, Counters { inbox, mine }, at))
+            let roles = gov.whoami().await?;
+            let inbox = gov.inbox().await?.len();
+            let mine = gov.my_requests(RequestFilter::InProgress).await?.len();
+            let at = gov.last_change().await?;
+            Ok::<_, AppError>((roles, Counters { inbox, mine }, at))
         });
         match read {
             Ok((roles, counters, at)) => {
@@ -245,5 +324,47 @@ impl StoreLink {
             return true;
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    #[test]
+    fn background_work_is_listed_with_its_progress_until_it_ends() {
+        let path = std::env::temp_dir().join(format!("weir-link-{}.db", std::process::id()));
+        let link = StoreLink::open(&format!("sqlite://{}", path.display()), "tester").unwrap();
+        let (go, wait) = tokio::sync::oneshot::channel::<()>();
+        let (said, heard) = std::sync::mpsc::channel();
+        let mut pending = link.spawn("approving #3…", move |gov, progress| async move {
+            progress.say("approving #3 · 1 of 2…");
+            let _ = said.send(());
+            let _ = wait.await;
+            gov.actor().to_string()
+        });
+        heard.recv().unwrap();
+        assert_eq!(link.running(), ["approving #3 · 1 of 2…"]);
+        assert!(pending.running());
+        assert_eq!(pending.poll(), None);
+        go.send(()).unwrap();
+        let end = Instant::now() + Duration::from_secs(10);
+        let got = loop {
+            if let Some(v) = pending.poll() {
+                break v;
+            }
+            assert!(Instant::now() < end, "the work did not end");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert_eq!(got, "tester");
+        // the label is gone before the result can be polled
+        assert!(link.running().is_empty());
+        assert!(!pending.running());
+        drop(link);
+        for s in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{s}", path.display()));
+        }
     }
 }

@@ -19,6 +19,7 @@
 //!   watermark fires the window) until the sink receives the row. The watermark bound
 //!   itself is thus not counted; windows flushed at the end of input are not sampled.
 
+pub mod generate;
 pub mod one;
 
 use std::io::{BufRead, BufReader};
@@ -31,7 +32,7 @@ use weir_engine::nexmark::{Config, FileFormat, Generator};
 
 pub use one::{Latency, OneResult, OneSpec, Source, run_one};
 
-use crate::app::AppError;
+use weir_app::AppError;
 
 /// Records per partition of the embedded broker's topic: the mock broker keeps at most
 /// 5 MiB per partition (ARCHITECTURE), a bid is ~250 bytes of JSON.

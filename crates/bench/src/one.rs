@@ -24,9 +24,9 @@ use weir_engine::metrics::NodeMetrics;
 use weir_engine::nexmark::{BidBatches, Config, Generator, bid_schema};
 use weir_engine::operator::Operator;
 use weir_engine::sql::InputTable;
-use weir_model::model::{Job, Operator as Node};
+use weir_model::model::{Job, Node};
 
-use crate::app::AppError;
+use weir_app::AppError;
 
 /// The watermark bound of the Nexmark jobs (`watermark_ms` of bench/nexmark/*.ron).
 pub const WATERMARK_MS: i64 = 4000;
@@ -165,7 +165,7 @@ fn operator(job: &Job) -> Result<Box<dyn Operator>, AppError> {
 
 /// Runs one measurement in this process.
 pub fn run_one(spec: &OneSpec) -> Result<OneResult, AppError> {
-    let job = crate::app::engine::load_job(&spec.job)?;
+    let job = weir_app::engine::load_job(&spec.job)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

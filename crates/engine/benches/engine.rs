@@ -6,6 +6,8 @@
 //!
 //! Run: `cargo bench -p weir-engine --bench engine` (add `--profile dev` for a quick run on
 //! the dev profile, whose dependencies are built with opt-level 2).
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::fmt::Write as _;
 use std::sync::Arc;

@@ -3,7 +3,11 @@
 //! through a small TCP forwarder (the mock listens on a random port; its advertised
 //! listener is moved to the fixed port with `rd_kafka_mock_broker_set_host_port`), and
 //! a control endpoint (one line per command, localhost) so that other weir processes can
-//! create topics: the mock ignores the CreateTopics API.
+//! create topics: the mock ignores the CreateTopics API. Creating a topic that exists
+//! already succeeds, as everywhere in weir (formats/governance.md).
+//!
+//! The one `ClientConfig` here creates the mock cluster itself; clients of a broker build
+//! theirs from a data source with [`crate::kafka_client::client_config`].
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -12,7 +16,9 @@ use std::sync::mpsc;
 use std::thread;
 
 use rdkafka::ClientConfig;
+use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, Producer};
+use rdkafka::types::RDKafkaErrorCode;
 
 use crate::error::{EngineError, Result};
 
@@ -33,9 +39,21 @@ pub struct Broker {
     info_file: Option<PathBuf>,
 }
 
-fn other(e: impl std::fmt::Display) -> EngineError {
-    EngineError::Other(format!("embedded broker: {e}"))
+/// The broker's own thread or cluster broke (a bug, or librdkafka without mock support).
+fn internal(e: impl std::fmt::Display) -> EngineError {
+    EngineError::Internal(format!("embedded broker: {e}"))
 }
+
+/// A thread or socket of the broker could not be set up; the fault follows the I/O error.
+fn io(what: &str, source: std::io::Error) -> EngineError {
+    EngineError::Io {
+        path: format!("embedded broker: {what}"),
+        source,
+    }
+}
+
+/// What the project's `weir broker` is called in messages.
+const CONTROL: &str = "the project's weir broker (its control endpoint)";
 
 impl Broker {
     /// Starts a one-broker mock cluster on a random port.
@@ -61,7 +79,8 @@ impl Broker {
                     }
                 };
                 let Some(cluster) = producer.client().mock_cluster() else {
-                    let _ = ready_tx.send(Err(other("librdkafka did not create a mock cluster")));
+                    let _ =
+                        ready_tx.send(Err(internal("librdkafka did not create a mock cluster")));
                     return;
                 };
                 let mut bootstrap = cluster.bootstrap_servers();
@@ -71,6 +90,7 @@ impl Broker {
                             let host = std::ffi::CString::new("127.0.0.1").unwrap_or_default();
                             // SAFETY: the mock cluster belongs to `producer`, alive on this
                             // thread; the call copies the host string under the cluster lock.
+                            #[allow(unsafe_code)]
                             unsafe {
                                 let mc = rdkafka::bindings::rd_kafka_handle_mock_cluster(
                                     producer.client().native_ptr(),
@@ -98,17 +118,22 @@ impl Broker {
                             partitions,
                             reply,
                         } => {
-                            let r = cluster
-                                .create_topic(&name, partitions, 1)
-                                .map_err(EngineError::from);
+                            let r = match cluster.create_topic(&name, partitions, 1) {
+                                Err(KafkaError::MockCluster(
+                                    RDKafkaErrorCode::TopicAlreadyExists,
+                                )) => Ok(()),
+                                r => r.map_err(EngineError::from),
+                            };
                             let _ = reply.send(r);
                         }
                         Command::Stop => break,
                     }
                 }
             })
-            .map_err(other)?;
-        let bootstrap = ready_rx.recv().map_err(other)??;
+            .map_err(|e| io("starting its thread", e))?;
+        let bootstrap = ready_rx
+            .recv()
+            .map_err(|_| internal("its thread ended while starting"))??;
         Ok(Broker {
             tx,
             bootstrap,
@@ -122,7 +147,8 @@ impl Broker {
         self.bootstrap.clone()
     }
 
-    /// Creates a topic (the mock does not take CreateTopics requests).
+    /// Creates a topic (the mock does not take CreateTopics requests); one that exists
+    /// already counts as created.
     pub fn create_topic(&self, name: &str, partitions: i32) -> Result<()> {
         let (reply, rx) = mpsc::channel();
         self.tx
@@ -131,15 +157,18 @@ impl Broker {
                 partitions,
                 reply,
             })
-            .map_err(|_| other("the broker has stopped"))?;
-        rx.recv().map_err(|_| other("the broker has stopped"))?
+            .map_err(|_| internal("the broker has stopped"))?;
+        rx.recv().map_err(|_| internal("the broker has stopped"))?
     }
 
     /// Starts the control endpoint and writes `<project>/.weir/broker.json`
     /// (`{bootstrap, control}`), removed again when the broker is dropped.
     pub fn serve_control(&mut self, project: &Path) -> Result<String> {
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(other)?;
-        let addr = listener.local_addr().map_err(other)?.to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| io("control endpoint", e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| io("control endpoint", e))?
+            .to_string();
         let tx = self.tx.clone();
         thread::Builder::new()
             .name("weir-broker-control".into())
@@ -149,7 +178,7 @@ impl Broker {
                     thread::spawn(move || serve_control_client(stream, tx));
                 }
             })
-            .map_err(other)?;
+            .map_err(|e| io("starting the control thread", e))?;
         let file = project.join(".weir").join("broker.json");
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
@@ -214,37 +243,61 @@ fn serve_control_client(stream: TcpStream, tx: mpsc::Sender<Command>) {
 pub fn running(project: &Path) -> Result<(String, String)> {
     let file = project.join(".weir").join("broker.json");
     let text = std::fs::read_to_string(&file).map_err(|_| {
-        EngineError::Other(format!("no embedded broker is running for this project ({} is missing); start one with `weir broker`", file.display()))
+        EngineError::Config(format!("no embedded broker is running for this project ({} is missing); start one with `weir broker`", file.display()))
     })?;
+    let broken = |problem: String| {
+        EngineError::Config(format!(
+            "{}: {problem}; remove it and start `weir broker` again",
+            file.display()
+        ))
+    };
     let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| other(format!("{}: {e}", file.display())))?;
+        serde_json::from_str(&text).map_err(|e| broken(format!("not JSON: {e}")))?;
     let get = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
     match (get("bootstrap"), get("control")) {
         (Some(b), Some(c)) => Ok((b, c)),
-        _ => Err(other(format!("{} lacks bootstrap/control", file.display()))),
+        _ => Err(broken("no bootstrap or control address".into())),
     }
 }
 
-/// Creates a topic on the embedded broker another weir process runs for `project`.
+/// Creates a topic on the embedded broker another weir process runs for `project`; one
+/// that exists already counts as created. A broker that does not answer is `Unavailable`,
+/// one that refuses is `Config`.
 pub fn create_topic_remote(project: &Path, topic: &str, partitions: i32) -> Result<()> {
     let (_, control) = running(project)?;
-    let mut s = TcpStream::connect(&control)
-        .map_err(|e| other(format!("control endpoint {control}: {e}")))?;
-    writeln!(s, "create {topic} {partitions}").map_err(other)?;
+    let unavailable = |e: std::io::Error| EngineError::Unavailable {
+        what: CONTROL.into(),
+        address: control.clone(),
+        reason: e.to_string(),
+    };
+    let mut s = TcpStream::connect(&control).map_err(unavailable)?;
+    writeln!(s, "create {topic} {partitions}").map_err(unavailable)?;
     let mut line = String::new();
-    BufReader::new(s).read_line(&mut line).map_err(other)?;
+    BufReader::new(s)
+        .read_line(&mut line)
+        .map_err(unavailable)?;
     match line.trim() {
         "ok" => Ok(()),
-        answer => Err(other(
-            answer.strip_prefix("error ").unwrap_or(answer).to_string(),
-        )),
+        "" => Err(EngineError::Unavailable {
+            what: CONTROL.into(),
+            address: control.clone(),
+            reason: "it closed the connection without an answer".into(),
+        }),
+        answer => Err(EngineError::Config(format!(
+            "{CONTROL} at {control} refused to create topic {topic}: {}",
+            answer.strip_prefix("error ").unwrap_or(answer)
+        ))),
     }
 }
 
 /// Listens on 127.0.0.1:`port` and pipes every connection to `target`.
 fn forward(port: u16, target: &str) -> Result<()> {
-    let listener =
-        TcpListener::bind(("127.0.0.1", port)).map_err(|e| other(format!("port {port}: {e}")))?;
+    let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+        EngineError::Config(format!(
+            "the embedded broker cannot listen on 127.0.0.1:{port}: {e}; is another broker \
+             running there? choose another port"
+        ))
+    })?;
     let target = target.split(',').next().unwrap_or(target).to_string();
     thread::Builder::new()
         .name("weir-broker-forward".into())
@@ -262,7 +315,7 @@ fn forward(port: u16, target: &str) -> Result<()> {
                 thread::spawn(move || pipe(s2, c2));
             }
         })
-        .map_err(other)?;
+        .map_err(|e| io("starting the port forwarder", e))?;
     Ok(())
 }
 

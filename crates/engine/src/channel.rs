@@ -39,7 +39,7 @@ pub struct Output {
 pub struct Outputs(pub Vec<Output>);
 
 fn closed() -> EngineError {
-    EngineError::Other("a downstream operator stopped".into())
+    EngineError::DownstreamStopped
 }
 
 impl Outputs {

@@ -7,10 +7,11 @@
 use std::collections::BTreeMap;
 
 use arrow::datatypes::SchemaRef;
-use weir_model::model::{Job, Operator as Node, TimeCharacteristic};
+use weir_model::model::{Job, Node};
 
-use crate::pipeline::topo_order;
-use crate::sql::{self, InputTable};
+use crate::operator::InputTable;
+use crate::pipeline::{input_table, topo_order};
+use crate::sql;
 
 /// One Sql node the engine would refuse, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,22 +39,7 @@ pub fn check_job(job: &Job) -> Vec<SqlProblem> {
             Node::Sql(s) => {
                 let inputs: Option<Vec<InputTable>> = job
                     .inputs(id)
-                    .map(|up| {
-                        let up_node = job.node(up)?;
-                        let event_time = match up_node {
-                            Node::KafkaSource(k)
-                                if job.config.time == TimeCharacteristic::Event =>
-                            {
-                                k.event_time.clone()
-                            }
-                            _ => None,
-                        };
-                        Some(InputTable {
-                            name: up_node.table_name().unwrap_or(up).to_string(),
-                            schema: schemas.get(up)?.clone(),
-                            event_time,
-                        })
-                    })
+                    .map(|up| input_table(job, up, schemas.get(up)?.clone()))
                     .collect();
                 let Some(inputs) = inputs else { continue };
                 match sql::check(&s.query, &inputs) {

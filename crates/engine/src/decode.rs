@@ -164,7 +164,7 @@ impl RecordDecoder {
                     .build_decoder()?;
                 let used = decoder.decode(bytes)?;
                 if used < bytes.len() {
-                    return Err(crate::EngineError::Other(format!(
+                    return Err(crate::EngineError::BadRecord(format!(
                         "more than {expected} records in the payload"
                     )));
                 }
@@ -210,7 +210,7 @@ impl RecordDecoder {
                         for v in text.iter() {
                             ints.push(match v {
                                 Some(s) => Some(s.parse::<i64>().map_err(|e| {
-                                    crate::EngineError::Other(format!("{}: {e}", field.name()))
+                                    crate::EngineError::BadRecord(format!("{}: {e}", field.name()))
                                 })?),
                                 None => None,
                             });

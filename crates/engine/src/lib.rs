@@ -10,6 +10,7 @@ pub mod channel;
 pub mod check;
 pub mod deadletter;
 pub mod decode;
+pub mod kafka_client;
 pub mod metrics;
 pub mod nexmark;
 pub mod pipeline;
@@ -25,4 +26,4 @@ pub mod transform;
 pub mod watermark;
 
 pub use error::EngineError;
-pub use operator::{Operator, Watermark};
+pub use operator::{InputTable, Operator, Watermark};

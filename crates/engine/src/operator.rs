@@ -19,6 +19,17 @@ use crate::error::Result;
 /// Event time in milliseconds since the Unix epoch (UTC). `i64::MAX` is end of input.
 pub type Watermark = i64;
 
+/// A table an operator reads: one input of a transform node, as its upstream emits it.
+#[derive(Debug, Clone)]
+pub struct InputTable {
+    /// The table name a query uses (the upstream's table name, or its node id).
+    pub name: String,
+    /// The input's columns (event time as `Timestamp(Millisecond, None)`).
+    pub schema: SchemaRef,
+    /// The event-time column, if the input has event time (`Timestamp(Millisecond)`).
+    pub event_time: Option<String>,
+}
+
 pub trait Operator: Send {
     /// A short name for metrics and errors (the node id).
     fn name(&self) -> &str;

@@ -20,7 +20,10 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| EngineError::Other(format!("cannot start the tokio runtime: {e}")))
+        .map_err(|source| EngineError::Io {
+            path: "starting the engine's tokio runtime".into(),
+            source,
+        })
 }
 
 /// Runs `job` until its sources end (bounded) or Ctrl-C; `on_stats` gets a snapshot
@@ -88,7 +91,7 @@ pub fn test_job(
             rows.entry(r.sink.clone()).or_default().push(r.row);
         }
         wait.await
-            .map_err(|e| EngineError::Other(format!("pipeline: {e}")))??;
+            .map_err(|e| EngineError::Internal(format!("the pipeline task failed: {e}")))??;
         for n in &job.nodes {
             if n.role() == weir_model::model::Role::Sink {
                 rows.entry(n.id().to_string()).or_default();
@@ -115,7 +118,10 @@ pub fn run_broker(
     runtime()?.block_on(async {
         tokio::signal::ctrl_c()
             .await
-            .map_err(|e| EngineError::Other(format!("waiting for Ctrl-C: {e}")))
+            .map_err(|source| EngineError::Io {
+                path: "waiting for Ctrl-C".into(),
+                source,
+            })
     })?;
     drop(broker);
     Ok(())

@@ -24,12 +24,12 @@ pub fn read_expected(path: &Path) -> Result<SinkRows> {
             continue;
         }
         let v: Value = serde_json::from_str(line)
-            .map_err(|e| EngineError::Other(format!("{}:{}: {e}", path.display(), n + 1)))?;
+            .map_err(|e| EngineError::Config(format!("{}:{}: {e}", path.display(), n + 1)))?;
         let (Some(sink), Some(row)) = (
             v.get("sink").and_then(Value::as_str),
             v.get("row").and_then(Value::as_object),
         ) else {
-            return Err(EngineError::Other(format!(
+            return Err(EngineError::Config(format!(
                 "{}:{}: expected {{\"sink\": ID, \"row\": {{...}}}}",
                 path.display(),
                 n + 1

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use weir_model::model::Operator as Node;
+use weir_model::model::Node;
 
 use crate::error::{EngineError, Result};
-use crate::operator::{Operator, Watermark};
-use crate::pipeline::{InputSpec, Planner};
+use crate::operator::{InputTable, Operator, Watermark};
+use crate::pipeline::Planner;
 
 /// Forwards every batch of its first input unchanged.
 pub struct Passthrough {
@@ -54,7 +54,7 @@ impl Operator for Passthrough {
 /// Every transform becomes a passthrough of its first input.
 pub fn passthrough_planner() -> Planner {
     Arc::new(
-        |node: &Node, inputs: &[InputSpec]| -> Result<Box<dyn Operator>> {
+        |node: &Node, inputs: &[InputTable]| -> Result<Box<dyn Operator>> {
             let first = inputs
                 .first()
                 .ok_or_else(|| EngineError::Plan(format!("{}: no input", node.id())))?;
@@ -66,9 +66,9 @@ pub fn passthrough_planner() -> Planner {
 /// The planner of real runs: `Sql` nodes by the SQL operator, other kinds unsupported.
 pub fn default_planner() -> Planner {
     Arc::new(
-        |node: &Node, inputs: &[InputSpec]| -> Result<Box<dyn Operator>> {
+        |node: &Node, inputs: &[InputTable]| -> Result<Box<dyn Operator>> {
             match node {
-                Node::Sql(s) => plan_sql(&s.id, &s.query, inputs),
+                Node::Sql(s) => crate::sql::plan(&s.id, &s.query, inputs),
                 other => Err(EngineError::unsupported(
                     format!("{} operator `{}`", other.kind(), other.id()),
                     Some("the engine runs Sql transforms so far"),
@@ -76,16 +76,4 @@ pub fn default_planner() -> Planner {
             }
         },
     )
-}
-
-fn plan_sql(id: &str, query: &str, inputs: &[InputSpec]) -> Result<Box<dyn Operator>> {
-    let tables: Vec<crate::sql::InputTable> = inputs
-        .iter()
-        .map(|i| crate::sql::InputTable {
-            name: i.name.clone(),
-            schema: i.schema.clone(),
-            event_time: i.event_time.clone(),
-        })
-        .collect();
-    crate::sql::plan(id, query, &tables)
 }

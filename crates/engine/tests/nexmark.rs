@@ -3,6 +3,9 @@
 //! through the SQL operator against independent batch computations over the same bids:
 //! q1 and q2 as the same statements in one DataFusion batch query, q5 and q7 by window
 //! arithmetic and a TopN computed here.
+// Helpers outside #[test] functions unwrap and panic too: that is a failed test, and
+// clippy's allow-*-in-tests settings cover only the test functions themselves.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -220,7 +223,7 @@ fn query(q: &str) -> String {
     job.nodes
         .iter()
         .find_map(|n| match n {
-            weir_model::model::Operator::Sql(s) => Some(s.query.clone()),
+            weir_model::model::Node::Sql(s) => Some(s.query.clone()),
             _ => None,
         })
         .unwrap()

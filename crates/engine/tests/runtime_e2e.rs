@@ -3,6 +3,8 @@
 //! PostgreSQL, MariaDB and Redis, and every table / topic / Redis key is read back and
 //! compared with the package's expected.jsonl (the job's `start` is set to Earliest,
 //! since the data is produced before the run).
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +19,10 @@ use weir_engine::broker::Broker;
 use weir_engine::pipeline::{Pipeline, RunOptions};
 use weir_engine::resolve::{DataSource, Resolver};
 use weir_engine::testing::{SinkDiff, SinkRows, compare, read_expected};
-use weir_model::model::{DataSourceKind, Job, Operator as Node, StartOffset};
+use weir_model::model::{DataSourceKind, Job, Node, StartOffset};
+use weir_testsupport::mariadb::MariaDatabase;
+use weir_testsupport::postgres::PgDatabase;
+use weir_testsupport::redis::RedisPrefix;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -183,27 +188,10 @@ async fn read_mysql(url: &str, table: &str, cols: &[String]) -> Vec<Map<String, 
         .collect()
 }
 
-async fn exec_pg(url: &str, sql: &str) {
-    let pool = sqlx::PgPool::connect(url).await.expect("pg");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&pool)
-        .await
-        .expect(sql);
-}
-
-async fn exec_mysql(url: &str, sql: &str) {
-    let pool = sqlx::MySqlPool::connect(url).await.expect("mysql");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&pool)
-        .await
-        .expect(sql);
-}
-
 struct Env {
     broker: Broker,
     resolver: Resolver,
     project: PathBuf,
-    name: String,
 }
 
 async fn setup(job: &Job, source_topic: &str, lines: &[String]) -> Env {
@@ -216,14 +204,12 @@ async fn setup(job: &Job, source_topic: &str, lines: &[String]) -> Env {
         }
     }
     produce(&bootstrap, source_topic, lines, 2).await;
-    let name = unique(&job.name);
-    let project = std::env::temp_dir().join(&name);
+    let project = std::env::temp_dir().join(unique(&job.name));
     std::fs::create_dir_all(&project).expect("project dir");
     Env {
         broker,
         resolver: Resolver::default(),
         project,
-        name,
     }
 }
 
@@ -277,14 +263,9 @@ async fn iot_alerts_to_kafka_and_mariadb() {
     let job = load("iot_alerts");
     let (lines, expected) = testdata("iot_alerts", "readings");
     let mut env = setup(&job, "sensor_readings", &lines).await;
-    let db = env.name.clone();
-    exec_mysql(
-        "mysql://root@127.0.0.1:3306/test",
-        &format!("CREATE DATABASE {db}"),
-    )
-    .await;
-    let url = format!("mysql://root@127.0.0.1:3306/{db}");
-    exec_mysql(&url, "CREATE TABLE alert_log (device_id VARCHAR(64), window_start DATETIME(3), window_end DATETIME(3), avg_temp DOUBLE, max_temp DOUBLE, readings BIGINT, level VARCHAR(16))").await;
+    let db = MariaDatabase::create("weir_rt").await;
+    let url = db.url();
+    db.execute("CREATE TABLE alert_log (device_id VARCHAR(64), window_start DATETIME(3), window_end DATETIME(3), avg_temp DOUBLE, max_temp DOUBLE, readings BIGINT, level VARCHAR(16))").await;
     env.resolver.insert(
         "kafka_iot",
         ds(DataSourceKind::Kafka, &env.broker.bootstrap_servers()),
@@ -306,11 +287,7 @@ async fn iot_alerts_to_kafka_and_mariadb() {
         ),
     );
     assert_ok(compare(&expected, &actual));
-    exec_mysql(
-        "mysql://root@127.0.0.1:3306/test",
-        &format!("DROP DATABASE {db}"),
-    )
-    .await;
+    db.remove().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -318,14 +295,9 @@ async fn clickstream_pv_to_mariadb() {
     let job = load("clickstream_pv");
     let (lines, expected) = testdata("clickstream_pv", "clicks");
     let mut env = setup(&job, "clicks", &lines).await;
-    let db = env.name.clone();
-    exec_mysql(
-        "mysql://root@127.0.0.1:3306/test",
-        &format!("CREATE DATABASE {db}"),
-    )
-    .await;
-    let url = format!("mysql://root@127.0.0.1:3306/{db}");
-    exec_mysql(&url, "CREATE TABLE pv_minute (window_start DATETIME(3), window_end DATETIME(3), url VARCHAR(255), pv BIGINT, uv BIGINT)").await;
+    let db = MariaDatabase::create("weir_rt").await;
+    let url = db.url();
+    db.execute("CREATE TABLE pv_minute (window_start DATETIME(3), window_end DATETIME(3), url VARCHAR(255), pv BIGINT, uv BIGINT)").await;
     env.resolver.insert(
         "kafka_main",
         ds(DataSourceKind::Kafka, &env.broker.bootstrap_servers()),
@@ -339,11 +311,7 @@ async fn clickstream_pv_to_mariadb() {
         read_mysql(&url, "pv_minute", &columns(&expected, "out")).await,
     );
     assert_ok(compare(&expected, &actual));
-    exec_mysql(
-        "mysql://root@127.0.0.1:3306/test",
-        &format!("DROP DATABASE {db}"),
-    )
-    .await;
+    db.remove().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -351,14 +319,9 @@ async fn risk_control_to_kafka_and_postgres_upsert() {
     let job = load("risk_control");
     let (lines, expected) = testdata("risk_control", "txns");
     let mut env = setup(&job, "card_txns", &lines).await;
-    let db = env.name.clone();
-    exec_pg(
-        "postgres://postgres@127.0.0.1:5432/test",
-        &format!("CREATE DATABASE {db}"),
-    )
-    .await;
-    let url = format!("postgres://postgres@127.0.0.1:5432/{db}");
-    exec_pg(&url, "CREATE TABLE risk_alerts (card_id TEXT, window_start TIMESTAMP(3), window_end TIMESTAMP(3), cities BIGINT, txns BIGINT, total DOUBLE PRECISION, max_amount DOUBLE PRECISION, reason TEXT, PRIMARY KEY (card_id, window_start))").await;
+    let db = PgDatabase::create("weir_rt").await;
+    let url = db.url();
+    db.execute("CREATE TABLE risk_alerts (card_id TEXT, window_start TIMESTAMP(3), window_end TIMESTAMP(3), cities BIGINT, txns BIGINT, total DOUBLE PRECISION, max_amount DOUBLE PRECISION, reason TEXT, PRIMARY KEY (card_id, window_start))").await;
     env.resolver.insert(
         "kafka_main",
         ds(DataSourceKind::Kafka, &env.broker.bootstrap_servers()),
@@ -380,11 +343,7 @@ async fn risk_control_to_kafka_and_postgres_upsert() {
         ),
     );
     assert_ok(compare(&expected, &actual));
-    exec_pg(
-        "postgres://postgres@127.0.0.1:5432/test",
-        &format!("DROP DATABASE {db} WITH (FORCE)"),
-    )
-    .await;
+    db.remove().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -392,20 +351,16 @@ async fn ecommerce_features_to_redis_and_postgres() {
     let mut job = load("ecommerce_features");
     let (lines, expected) = testdata("ecommerce_features", "events");
     let mut env = setup(&job, "user_events", &lines).await;
-    let prefix = format!("{}:interest", env.name);
+    let keys = RedisPrefix::new("weir_rt");
+    let prefix = keys.key("interest");
     for n in &mut job.nodes {
         if let Node::RedisSink(r) = n {
             r.key_prefix = Some(prefix.clone());
         }
     }
-    let db = env.name.clone();
-    exec_pg(
-        "postgres://postgres@127.0.0.1:5432/test",
-        &format!("CREATE DATABASE {db}"),
-    )
-    .await;
-    let url = format!("postgres://postgres@127.0.0.1:5432/{db}");
-    exec_pg(&url, "CREATE TABLE user_interest (window_start TIMESTAMP(3), window_end TIMESTAMP(3), user_id TEXT, category TEXT, score BIGINT, events BIGINT, interest_rank BIGINT, PRIMARY KEY (user_id, window_start, category))").await;
+    let db = PgDatabase::create("weir_rt").await;
+    let url = db.url();
+    db.execute("CREATE TABLE user_interest (window_start TIMESTAMP(3), window_end TIMESTAMP(3), user_id TEXT, category TEXT, score BIGINT, events BIGINT, interest_rank BIGINT, PRIMARY KEY (user_id, window_start, category))").await;
     env.resolver.insert(
         "kafka_main",
         ds(DataSourceKind::Kafka, &env.broker.bootstrap_servers()),
@@ -441,11 +396,7 @@ async fn ecommerce_features_to_redis_and_postgres() {
             *e = (ws, score);
         }
     }
-    let client = redis::Client::open("redis://127.0.0.1:6379").expect("redis");
-    let mut con = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis connection");
+    let mut con = keys.connection().await;
     for (user, cats) in &want {
         let key = format!("{prefix}:{user}");
         let got: Vec<(String, f64)> = redis::cmd("ZRANGE")
@@ -465,15 +416,7 @@ async fn ecommerce_features_to_redis_and_postgres() {
             .await
             .expect("pttl");
         assert!(ttl > 7_000_000 && ttl <= 7_200_000, "{key} ttl {ttl}");
-        let _: () = redis::cmd("DEL")
-            .arg(&key)
-            .query_async(&mut con)
-            .await
-            .expect("del");
     }
-    exec_pg(
-        "postgres://postgres@127.0.0.1:5432/test",
-        &format!("DROP DATABASE {db} WITH (FORCE)"),
-    )
-    .await;
+    keys.remove().await;
+    db.remove().await;
 }

@@ -1,6 +1,8 @@
 //! JdbcSink failure handling on PostgreSQL: with `on_error: Skip`, rows the database
 //! rejects go to the dead-letter file one by one and every other row is written; with
 //! batches larger than one, flush on close writes the remainder.
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::time::Duration;
 
@@ -8,23 +10,13 @@ use weir_engine::pipeline::{Pipeline, RunOptions, TestData};
 use weir_engine::resolve::{DataSource, Resolver};
 use weir_engine::source::file::Replay;
 use weir_model::model::DataSourceKind;
+use weir_testsupport::postgres::PgDatabase;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_rows_are_dead_lettered_and_the_rest_written() {
-    let name = format!("weir_rt_jdbc_{}", std::process::id());
-    let admin = sqlx::PgPool::connect("postgres://postgres@127.0.0.1:5432/test")
-        .await
-        .expect("pg");
-    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create db");
-    let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+    let db = PgDatabase::create("weir_rt_jdbc").await;
+    let name = db.name().to_string();
+    let url = db.url();
     let pool = sqlx::PgPool::connect(&url).await.expect("pg");
     sqlx::raw_sql("CREATE TABLE t (id BIGINT PRIMARY KEY, v DOUBLE PRECISION CHECK (v < 100), ts TIMESTAMP(3))")
         .execute(&pool)
@@ -103,9 +95,5 @@ async fn rejected_rows_are_dead_lettered_and_the_rest_written() {
         .map(|m| m.errors.load(std::sync::atomic::Ordering::Relaxed));
     assert_eq!(errors, Some(5));
     pool.close().await;
-    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE {name} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await;
+    db.remove().await;
 }

@@ -1,6 +1,8 @@
 //! Record-level behaviour of sources: malformed records on Kafka go to the dead-letter
 //! file and are counted while the job keeps running; records displaced beyond the
 //! watermark are counted late, exactly those, and never forwarded.
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

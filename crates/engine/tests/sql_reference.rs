@@ -3,6 +3,9 @@
 //! milliseconds (and UNNEST of a series for HOP and CUMULATE). Records arrive shuffled,
 //! each less than the watermark bound behind the newest: the results must be identical;
 //! records displaced further must be exactly the ones counted late.
+// Helpers outside #[test] functions unwrap and panic too: that is a failed test, and
+// clippy's allow-*-in-tests settings cover only the test functions themselves.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::sync::Arc;
 

@@ -2,6 +2,9 @@
 //! Pure code: no I/O beyond reading a job file, no async, no store or engine. The engine,
 //! the store and the workbench all depend on it; it depends on none of them.
 
+pub mod fault;
 pub mod graph;
 pub mod jobfile;
 pub mod model;
+
+pub use fault::Fault;

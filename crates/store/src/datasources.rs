@@ -1,3 +1,5 @@
+// Long because of its unit tests (the last ~75 lines): the statements themselves fit in
+// about 550 lines.
 //! Data sources: where jobs read and write, per environment; credentials only as references.
 //!
 //! A password is never stored: the data source holds `env:NAME` (read from the environment
@@ -6,7 +8,8 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use weir_model::model::DataSourceKind;
+use weir_model::model::secret::SecretRef;
+use weir_model::model::{Connection, DataSourceKind};
 
 use crate::Session;
 use crate::audit::{self, NONE};
@@ -69,54 +72,6 @@ pub struct Endpoint {
     pub address: String,
     /// Kind-specific options (a JSON object).
     pub options: Value,
-}
-
-/// Where a secret is read from; the secret itself never enters the store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum SecretRef {
-    /// `env:NAME`: an environment variable.
-    Env(String),
-    /// `file:PATH`: a file holding the secret.
-    File(String),
-}
-
-impl SecretRef {
-    /// Parses `env:NAME` or `file:PATH`; refuses anything else without repeating it.
-    pub fn parse(s: &str) -> Result<SecretRef> {
-        let fix = "write env:NAME (an environment variable holding the password) or \
-                   file:PATH (a file holding it); plain-text passwords are never stored";
-        if let Some(name) = s.strip_prefix("env:") {
-            let ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if ok {
-                return Ok(SecretRef::Env(name.to_string()));
-            }
-            return Err(StoreError::invalid(
-                "password",
-                format!("`env:{name}` is not an environment variable name"),
-                "use letters, digits and `_`, not starting with a digit",
-            ));
-        }
-        if let Some(path) = s.strip_prefix("file:") {
-            if !path.trim().is_empty() {
-                return Ok(SecretRef::File(path.to_string()));
-            }
-            return Err(StoreError::invalid("password", "`file:` has no path", fix));
-        }
-        Err(StoreError::invalid(
-            "password",
-            "the value is neither an env: nor a file: reference (not shown)",
-            fix,
-        ))
-    }
-
-    /// The stored text (`env:NAME`).
-    pub fn as_reference(&self) -> String {
-        match self {
-            SecretRef::Env(n) => format!("env:{n}"),
-            SecretRef::File(p) => format!("file:{p}"),
-        }
-    }
 }
 
 /// What a data admin types to add or update a data source.
@@ -186,6 +141,54 @@ impl DataSource {
             Env::Both => self.test.as_ref().or(self.prod.as_ref()),
         }
     }
+
+    /// How to reach this data source in `env`: its endpoint there, its user and its
+    /// password reference; options as text (JSON strings as they are, other values as
+    /// JSON, nulls left out). Refused when the data source has no address in `env`.
+    pub fn connection(&self, env: Env) -> Result<Connection> {
+        let Some(ep) = self.endpoint(env) else {
+            let env_name = env.as_str();
+            return Err(StoreError::invalid(
+                "env",
+                format!(
+                    "data source `{}` has no {env_name} address (it serves {})",
+                    self.name,
+                    self.env.as_str()
+                ),
+                format!(
+                    "give it a {env_name} address (and set env to both), or use the {} environment",
+                    self.env.as_str()
+                ),
+            ));
+        };
+        let options = match &ep.options {
+            Value::Object(map) => map
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+            _ => Default::default(),
+        };
+        Ok(Connection {
+            kind: self.kind,
+            address: ep.address.clone(),
+            user: self.user.clone(),
+            password: self.password.as_ref().map(SecretRef::as_reference),
+            options,
+        })
+    }
+}
+
+/// A password reference, parsed by the model's one rule; the error never repeats the
+/// value and says how to write a reference.
+fn parse_password(text: &str) -> Result<SecretRef> {
+    SecretRef::parse(text).map_err(|e| StoreError::invalid("password", e.to_string(), e.fix()))
 }
 
 /// Stored kind name (`mysql`).
@@ -252,7 +255,7 @@ async fn to_ds(tx: &mut Tx, r: DsRow) -> Result<DataSource> {
         test: endpoint(r.4, r.5),
         prod: endpoint(r.6, r.7),
         user: r.8,
-        password: r.9.as_deref().map(SecretRef::parse).transpose()?,
+        password: r.9.as_deref().map(parse_password).transpose()?,
         managed: r.10,
         owner_project: owner,
         description: r.12,
@@ -307,7 +310,7 @@ async fn check_spec(tx: &mut Tx, spec: &DataSourceSpec) -> Result<Checked> {
         .password
         .as_deref()
         .filter(|p| !p.is_empty())
-        .map(|p| SecretRef::parse(p).map(|r| r.as_reference()))
+        .map(|p| parse_password(p).map(|r| r.as_reference()))
         .transpose()?;
     let endpoint = |field: &'static str,
                     wanted: bool,
@@ -552,4 +555,81 @@ async fn in_use(tx: &mut Tx, id: i64) -> Result<i64> {
         )
         .await?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kafka_both() -> DataSource {
+        let ep = |address: &str, options: Value| {
+            Some(Endpoint {
+                address: address.into(),
+                options,
+            })
+        };
+        DataSource {
+            id: 1,
+            name: "kafka_main".into(),
+            kind: DataSourceKind::Kafka,
+            env: Env::Both,
+            test: ep(
+                "kt:9092",
+                serde_json::json!({"security.protocol": "SASL_SSL", "retries": 3, "gone": null}),
+            ),
+            prod: ep("kp:9092", serde_json::json!({})),
+            user: Some("svc".into()),
+            password: Some(SecretRef::Env("KAFKA_PW".into())),
+            managed: true,
+            owner_project: None,
+            description: String::new(),
+            created_by: "dan".into(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_connection_per_environment_keeps_the_password_a_reference() {
+        let ds = kafka_both();
+        let test = ds.connection(Env::Test).unwrap();
+        assert_eq!(test.kind, DataSourceKind::Kafka);
+        assert_eq!(test.address, "kt:9092");
+        assert_eq!(test.user.as_deref(), Some("svc"));
+        assert_eq!(test.password.as_deref(), Some("env:KAFKA_PW"));
+        assert_eq!(test.options["security.protocol"], "SASL_SSL");
+        assert_eq!(test.options["retries"], "3");
+        assert!(!test.options.contains_key("gone"));
+        let prod = ds.connection(Env::Prod).unwrap();
+        assert_eq!(prod.address, "kp:9092");
+        assert!(prod.options.is_empty());
+    }
+
+    #[test]
+    fn an_environment_without_an_address_is_refused_in_words() {
+        let mut ds = kafka_both();
+        ds.env = Env::Test;
+        ds.prod = None;
+        let e = ds.connection(Env::Prod).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "env: data source `kafka_main` has no prod address (it serves test); give it a \
+             prod address (and set env to both), or use the test environment"
+        );
+        assert_eq!(e.fault(), weir_model::Fault::User);
+    }
+
+    #[test]
+    fn passwords_follow_the_models_rule_without_echoing_them() {
+        let e = parse_password("hunter2").unwrap_err().to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(e.starts_with("password: the value is neither"), "{e}");
+        let e = parse_password("env:9hunter").unwrap_err().to_string();
+        assert!(e.contains("not an environment variable name"), "{e}");
+        assert!(!e.contains("9hunter"), "{e}");
+        assert_eq!(
+            parse_password("file:/run/pw").unwrap(),
+            SecretRef::File("/run/pw".into())
+        );
+    }
 }

@@ -2,9 +2,13 @@
 //!
 //! Who is at fault: `NotFound`, `Forbidden`, `Invalid`, `Archived` and `Conflict` are the
 //! user's (fix the input or ask someone with the role); `Db` is external (the database
-//! failed; a retry may help when the connection dropped).
+//! failed; a retry may help when the connection dropped), except for decoding failures,
+//! which are bugs; `Effect` carries the fault of the app's failed effect.
+//! [`StoreError::fault`] says which.
 
 use std::fmt;
+
+use weir_model::Fault;
 
 /// Result of every store call.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -57,6 +61,42 @@ pub enum StoreError {
     /// The database failed (external): connection lost, disk full, constraint we did not expect.
     #[error("metadata store failed: {0} (a retry may help if the connection dropped)")]
     Db(#[from] sqlx::Error),
+    /// A decision's effect outside the store failed (the app's [`crate::EffectFailed`]);
+    /// the decision was rolled back and the request stays pending.
+    #[error("request #{request} stays pending: {failed}")]
+    Effect {
+        /// The request whose decision was rolled back.
+        request: i64,
+        /// What failed, and whose fault it is.
+        failed: EffectFailed,
+    },
+}
+
+/// Why the app could not carry out a decision's effect (e.g. create the topic on Kafka).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct EffectFailed {
+    /// Full sentence: what failed, where, and what to do.
+    pub message: String,
+    /// Whose fault it is (usually external: the cluster did not answer).
+    pub fault: Fault,
+}
+
+impl StoreError {
+    /// Whose fault this error is: the database's failures and failed effects are
+    /// external (or what the effect says); everything else is the user's input or role.
+    pub fn fault(&self) -> Fault {
+        match self {
+            StoreError::Db(sqlx::Error::Protocol(_) | sqlx::Error::Decode(_))
+            | StoreError::Db(sqlx::Error::ColumnDecode { .. })
+            | StoreError::Db(sqlx::Error::TypeNotFound { .. })
+            | StoreError::Db(sqlx::Error::ColumnNotFound(_))
+            | StoreError::Db(sqlx::Error::ColumnIndexOutOfBounds { .. }) => Fault::Internal,
+            StoreError::Db(_) => Fault::External,
+            StoreError::Effect { failed, .. } => failed.fault,
+            _ => Fault::User,
+        }
+    }
 }
 
 /// Collisions with the current state.

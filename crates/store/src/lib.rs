@@ -17,6 +17,7 @@ mod audit;
 mod changes;
 mod datasources;
 mod db;
+mod deploy;
 mod error;
 mod identity;
 mod migrate;
@@ -27,9 +28,12 @@ mod topics;
 
 pub use audit::AuditEntry;
 pub use changes::Changes;
-pub use datasources::{DataSource, DataSourceSpec, Endpoint, Env, SecretRef, parse_kind};
+pub use datasources::{DataSource, DataSourceSpec, Endpoint, Env, parse_kind};
 pub use db::Backend;
-pub use error::{Conflict, Result, StoreError};
+pub use deploy::{
+    AppliedMigration, LoginGranted, LoginRevoked, LoginStatements, SchemaInit, login_statements,
+};
+pub use error::{Conflict, EffectFailed, Result, StoreError};
 pub use identity::{GlobalRole, ProjectRole, Roles, User};
 pub use migrate::SCHEMA_VERSION;
 pub use permissions::{
@@ -43,7 +47,8 @@ pub use requests::{
 pub use topics::{
     Topic, TopicCreation, TopicField, TopicFormat, TopicSpec, TopicState, check_topic_name,
 };
-pub use weir_model::model::DataSourceKind;
+pub use weir_model::model::secret::SecretRef;
+pub use weir_model::model::{Connection, DataSourceKind};
 
 use db::Pool;
 

@@ -75,7 +75,8 @@ async fn apply(tx: &mut Tx, m: &Migration) -> Result<()> {
     Ok(())
 }
 
-async fn applied(pool: &Pool) -> Result<i64> {
+/// The newest applied schema version (0: none yet).
+pub(crate) async fn applied(pool: &Pool) -> Result<i64> {
     let mut tx = pool.read().await?;
     let exists_sql = match tx.backend() {
         Backend::Sqlite => {

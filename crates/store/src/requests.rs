@@ -20,7 +20,9 @@ use crate::Session;
 use crate::audit;
 use crate::datasources::{self, Env};
 use crate::db::{Tx, args, now};
-use crate::error::{Conflict, Result, StoreError};
+use std::future::Future;
+
+use crate::error::{Conflict, EffectFailed, Result, StoreError};
 use crate::identity::{GlobalRole, roles};
 use crate::permissions::{self, Grant, Grantee, Perm};
 use crate::projects;
@@ -368,9 +370,29 @@ impl Session {
         list(&mut tx, ids).await
     }
 
-    /// Approves request `id` (opinion optional).
+    /// Approves request `id` (opinion optional). The decision's effect is left to the
+    /// caller; [`Session::approve_with`] carries it out inside the decision.
     pub async fn approve(&self, id: i64, opinion: &str) -> Result<Decided> {
-        self.decide(id, true, opinion).await
+        self.decide(id, true, opinion, no_effect).await
+    }
+
+    /// Approves request `id` and carries out its effect with `carry_out` while the
+    /// decision's transaction is still open: the roles, the request's state and the effect
+    /// are decided once, inside the transaction, and the decision is committed only when
+    /// `carry_out` succeeds. If it fails, nothing is recorded (no state change, no audit
+    /// row) and the error says the request stays pending. Of two approvers at once, only
+    /// the one whose conditional update wins runs the effect.
+    pub async fn approve_with<F, Fut>(
+        &self,
+        id: i64,
+        opinion: &str,
+        carry_out: F,
+    ) -> Result<Decided>
+    where
+        F: FnOnce(Effect) -> Fut,
+        Fut: Future<Output = std::result::Result<(), EffectFailed>>,
+    {
+        self.decide(id, true, opinion, carry_out).await
     }
 
     /// Rejects request `id`; the opinion goes back to the requester and is required.
@@ -382,10 +404,20 @@ impl Session {
                 "say what the requester should change",
             ));
         }
-        self.decide(id, false, opinion).await
+        self.decide(id, false, opinion, no_effect).await
     }
 
-    async fn decide(&self, id: i64, approve: bool, opinion: &str) -> Result<Decided> {
+    async fn decide<F, Fut>(
+        &self,
+        id: i64,
+        approve: bool,
+        opinion: &str,
+        carry_out: F,
+    ) -> Result<Decided>
+    where
+        F: FnOnce(Effect) -> Fut,
+        Fut: Future<Output = std::result::Result<(), EffectFailed>>,
+    {
         let verb = if approve { "approve" } else { "reject" };
         let mut tx = self.pool.write().await?;
         let before = load(&mut tx, id).await?;
@@ -444,6 +476,14 @@ impl Session {
             Some(&after),
         )
         .await?;
+        if let Err(failed) = carry_out(effect.clone()).await {
+            // Dropping the open transaction rolls the decision and its audit row back.
+            drop(tx);
+            return Err(StoreError::Effect {
+                request: id,
+                failed,
+            });
+        }
         tx.commit().await?;
         Ok(Decided {
             request: after,
@@ -491,6 +531,11 @@ impl Session {
         tx.commit().await?;
         Ok(after)
     }
+}
+
+/// The effect runner of a decision whose effect the caller carries out itself.
+async fn no_effect(_: Effect) -> std::result::Result<(), EffectFailed> {
+    Ok(())
 }
 
 /// The error for a request that is no longer pending: who decided it and when.

@@ -1,6 +1,8 @@
 //! Change notifications and request history, on SQLite (polling) and PostgreSQL
 //! (LISTEN/NOTIFY): a workbench waiting on `Store::changes` learns of another session's
 //! write, a rolled-back write wakes nobody, and the history of a request lists its steps.
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! Identity, roles, projects, data sources and topics, on SQLite and PostgreSQL.
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 

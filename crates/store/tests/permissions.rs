@@ -1,5 +1,7 @@
 //! Permission requests, authorization, the effective right, the inbox, concurrency,
 //! atomicity and the audit log, on SQLite and PostgreSQL.
+// Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Actions are data: input handlers return them, and one place (`App::apply`) carries
+//! Actions are data: input handlers return them, and one place (`Workbench::apply`) carries
 //! them out by calling the app use cases.
 
 /// How loud a status message is.

@@ -6,9 +6,9 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use super::app::Env;
 use super::keymap::Keymap;
 use super::theme::Theme;
+use super::workbench::Env;
 use super::{keymap_file, theme_file};
 use crate::jobfile::de::Problem;
 use crate::jobfile::syntax::{LineIndex, SyntaxError};

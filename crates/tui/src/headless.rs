@@ -3,6 +3,7 @@
 //! `<C-s>`, plain characters typed as they are), `expect "text"` (the run fails unless
 //! the current frame shows the text), `wait MS`, `resize WxH`, `# comment`.
 
+use crate::refused::Refused;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,9 +11,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
-use super::app::App;
 use super::keys::{Key, parse_keys};
 use super::view;
+use super::workbench::Workbench;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -29,7 +30,7 @@ pub struct Script {
 }
 
 /// Parse a size such as `80x24`.
-pub fn parse_size(s: &str) -> Result<(u16, u16), String> {
+pub fn parse_size(s: &str) -> Result<(u16, u16), Refused> {
     let (w, h) = s
         .split_once(['x', 'X'])
         .ok_or_else(|| format!("size `{s}` is not WIDTHxHEIGHT, e.g. 80x24"))?;
@@ -42,12 +43,12 @@ pub fn parse_size(s: &str) -> Result<(u16, u16), String> {
         .parse()
         .map_err(|_| format!("height `{h}` is not a number"))?;
     if !(20..=1000).contains(&w) || !(5..=1000).contains(&h) {
-        return Err(format!("size {w}x{h} is out of range (20x5 to 1000x1000)"));
+        return Err(format!("size {w}x{h} is out of range (20x5 to 1000x1000)").into());
     }
     Ok((w, h))
 }
 
-fn quoted(arg: &str) -> Result<String, String> {
+fn quoted(arg: &str) -> Result<String, Refused> {
     let arg = arg.trim();
     let inner = arg
         .strip_prefix('"')
@@ -60,7 +61,9 @@ fn quoted(arg: &str) -> Result<String, String> {
             match chars.next() {
                 Some('"') => out.push('"'),
                 Some('\\') => out.push('\\'),
-                Some(other) => return Err(format!("unknown escape `\\{other}` in expect text")),
+                Some(other) => {
+                    return Err(format!("unknown escape `\\{other}` in expect text").into());
+                }
                 None => return Err("expect text ends with `\\`".into()),
             }
         } else {
@@ -87,7 +90,7 @@ pub fn parse_script(text: &str) -> Result<Script, Vec<String>> {
             arg.trim()
                 .parse::<u64>()
                 .map(Step::Wait)
-                .map_err(|_| format!("wait takes milliseconds: `wait 100`, not `{line}`"))
+                .map_err(|_| Refused(format!("wait takes milliseconds: `wait 100`, not `{line}`")))
         } else if let Some(arg) = trimmed.strip_prefix("resize ") {
             parse_size(arg).map(|(w, h)| Step::Resize(w, h))
         } else {
@@ -152,7 +155,7 @@ impl Headless {
 
     /// Draw one frame (after a turn of the event loop, as the terminal does), keep its
     /// text and write it to the dump directory.
-    pub fn draw(&mut self, app: &mut App) -> std::io::Result<&str> {
+    pub fn draw(&mut self, app: &mut Workbench) -> std::io::Result<&str> {
         app.tick();
         self.terminal
             .draw(|f| view::draw(app, f))
@@ -170,7 +173,7 @@ impl Headless {
     }
 
     /// Run a script: a first frame, then a frame after every key and resize.
-    pub fn run(&mut self, app: &mut App, script: &Script) -> Result<(), Failure> {
+    pub fn run(&mut self, app: &mut Workbench, script: &Script) -> Result<(), Failure> {
         let io = |line: usize| {
             move |e: std::io::Error| Failure {
                 line,

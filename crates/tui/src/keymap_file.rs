@@ -277,7 +277,7 @@ fn string(v: &Value, problems: &mut Vec<Problem>) -> Option<String> {
 fn one_key(text: &str) -> Result<Key, (String, Option<String>)> {
     let keys = match parse_keys(text) {
         Ok(keys) => keys,
-        Err(e) => return Err((e, Some(named_key_hint(text)))),
+        Err(e) => return Err((e.to_string(), Some(named_key_hint(text)))),
     };
     match keys.as_slice() {
         [key] => Ok(*key),

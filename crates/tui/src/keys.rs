@@ -1,6 +1,7 @@
 //! Keys and their vim-style notation (`a`, `<Enter>`, `<C-s>`, `<S-Tab>`, `<lt>`), shared
 //! by headless scripts, keymap files and the help screen.
 
+use crate::refused::Refused;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
 
 /// A key press: a code and its modifiers. Shift is kept only where it is not already in
@@ -109,7 +110,7 @@ impl Key {
 }
 
 /// Parse one `<...>` key name (without the brackets).
-fn parse_named(inner: &str) -> Result<Key, String> {
+fn parse_named(inner: &str) -> Result<Key, Refused> {
     let mut mods = KeyModifiers::NONE;
     let mut rest = inner;
     loop {
@@ -159,14 +160,14 @@ fn parse_named(inner: &str) -> Result<Key, String> {
             KeyCode::F(f[1..].parse().unwrap_or(1))
         }
         _ if rest.chars().count() == 1 => KeyCode::Char(rest.chars().next().unwrap_or(' ')),
-        _ => return Err(format!("unknown key `<{inner}>`")),
+        _ => return Err(format!("unknown key `<{inner}>`").into()),
     };
     Ok(Key::new(code, mods))
 }
 
 /// Parse a key sequence such as `:inbox<Enter>` or `<C-s>`. A `<` that does not start a
 /// key name is typed as itself.
-pub fn parse_keys(s: &str) -> Result<Vec<Key>, String> {
+pub fn parse_keys(s: &str) -> Result<Vec<Key>, Refused> {
     let mut keys = Vec::new();
     let mut rest = s;
     while let Some(c) = rest.chars().next() {
@@ -200,7 +201,7 @@ mod tests {
         );
         assert_eq!(parse_keys("<C-S>").unwrap(), vec![Key::ctrl('S')]);
         assert_eq!(parse_keys("<S-j>").unwrap(), vec![Key::char('J')]);
-        assert!(parse_keys("<Nope>").unwrap_err().contains("unknown key"));
+        assert!(parse_keys("<Nope>").unwrap_err().0.contains("unknown key"));
         assert_eq!(parse_keys("a < b").unwrap().len(), 5);
     }
 }

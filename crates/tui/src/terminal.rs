@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use crossterm::event::{self, Event, KeyEventKind};
 
-use super::app::App;
 use super::keys::Key;
 use super::view;
+use super::workbench::Workbench;
 
 /// Run until the user quits. The terminal is restored whatever happens.
-pub fn run(mut app: App) -> std::io::Result<()> {
+pub fn run(mut app: Workbench) -> std::io::Result<()> {
     let mut terminal = ratatui::try_init()?;
     let result = (|| -> std::io::Result<()> {
         loop {

@@ -2,7 +2,9 @@
 //! is used whenever the environment is production. Loading and its diagnostics are in
 //! `theme_file.rs`.
 
-use ratatui::style::{Color, Modifier, Style};
+/// The colour type of a theme's slots, for code that builds or checks themes.
+pub use ratatui::style::Color;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders};
 

@@ -16,12 +16,12 @@ use crate::jobfile::syntax::{self, Kind, LineIndex};
 
 /// The themes compiled into the binary, so that it works anywhere.
 pub const SHIPPED: [(&str, &str); 3] = [
-    ("default", include_str!("../../themes/default.ron")),
+    ("default", include_str!("../../../themes/default.ron")),
     (
         "high-contrast",
-        include_str!("../../themes/high-contrast.ron"),
+        include_str!("../../../themes/high-contrast.ron"),
     ),
-    ("prod", include_str!("../../themes/prod.ron")),
+    ("prod", include_str!("../../../themes/prod.ron")),
 ];
 
 /// Colour names as theme files write them.

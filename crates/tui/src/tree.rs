@@ -11,7 +11,7 @@ use ratatui::widgets::Paragraph;
 use super::action::{Action, Level, Outcome};
 use super::overlay::{Overlay, PromptKind};
 use super::theme::Theme;
-use crate::app::project::{Project, TreeEntry};
+use weir_app::project::{Project, TreeEntry};
 
 #[derive(Default)]
 pub struct TreePane {

@@ -1,5 +1,8 @@
 //! Drawing the workbench from its state: breadcrumbs, the project tree, the main pane,
-//! the status bar and any overlay. Nothing here changes state.
+//! the status bar (with a spinner and what runs while background work runs) and any
+//! overlay. Nothing here changes the workbench's state; the only writes are the scroll
+//! offsets that follow the drawn area (graph canvas, SQL editor, forms, help), which is
+//! why drawing takes `&mut`.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,23 +11,18 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::action::Level;
-use super::app::{App, Env, Focus};
 use super::screens::Context;
+use super::workbench::{Env, Focus, Workbench};
 
 /// Width of the project tree at a given terminal width.
 fn tree_width(total: u16) -> u16 {
     (total / 4).clamp(18, 32)
 }
 
-pub fn draw(app: &mut App, frame: &mut Frame) {
+pub fn draw(app: &mut Workbench, frame: &mut Frame) {
     let area = frame.area();
     frame.render_widget(Paragraph::new("").style(app.theme.base()), area);
-    // a message too long for one line gets a second one rather than being cut
-    let status_h = if status_width(app) > area.width as usize && area.height >= 12 {
-        2
-    } else {
-        1
-    };
+    let status_h = status_height(app, area);
     let [crumbs, body, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -61,7 +59,7 @@ pub fn draw(app: &mut App, frame: &mut Frame) {
     }
 }
 
-fn draw_crumbs(app: &App, frame: &mut Frame, area: Rect) {
+fn draw_crumbs(app: &Workbench, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
     let mut spans = vec![Span::styled(
         format!(" {} ", app.project.name()),
@@ -89,7 +87,7 @@ fn draw_crumbs(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn status_left(app: &App) -> String {
+fn status_left(app: &Workbench) -> String {
     // counters of the store: requests waiting for me, my own still pending
     let counters = app.store.as_ref().map_or(String::new(), |s| {
         let c = s.counters();
@@ -104,33 +102,103 @@ fn status_left(app: &App) -> String {
     )
 }
 
-/// Width of the status bar's text on one line.
-fn status_width(app: &App) -> usize {
-    let msg = app
-        .status
-        .as_ref()
-        .map_or(0, |(_, m)| Span::raw(m.as_str()).width() + 1);
-    Span::raw(status_left(app)).width() + msg
+/// The frames of the spinner shown while background work runs.
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// `⠋ approving #3… · testing kafka_main (test)…` while background work runs.
+fn status_work(app: &Workbench) -> Option<String> {
+    let running = app.store.as_ref()?.running();
+    if running.is_empty() {
+        return None;
+    }
+    let frame = SPINNER[app.spin % SPINNER.len()];
+    Some(format!("{frame} {}", running.join(" · ")))
 }
 
-fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
+/// The key hints shown when nothing else is to be said.
+const HINTS: &str = " : commands  ? keys  Tab focus  C-q quit";
+
+/// The status bar after its left part: what runs, then the message (or the key hints
+/// when neither is there), each with its level.
+fn status_right(app: &Workbench) -> Vec<(String, Option<Level>)> {
+    let work = status_work(app);
+    let mut parts = Vec::new();
+    match (&work, &app.status) {
+        (None, None) => parts.push((HINTS.to_string(), Some(Level::Info))),
+        (Some(w), None) => parts.push((w.clone(), None)),
+        (Some(w), Some((level, msg))) => {
+            parts.push((w.clone(), None));
+            parts.push((format!(" │ {msg}"), Some(*level)));
+        }
+        (None, Some((level, msg))) => parts.push((format!(" {msg}"), Some(*level))),
+    }
+    parts
+}
+
+/// The status bar's text on one line (the key hints left out: they may be cut).
+fn status_text(app: &Workbench) -> String {
+    let mut text = status_left(app);
+    for (part, _) in status_right(app) {
+        if part != HINTS {
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
+/// Rows of the status bar: a message too long for one row gets more rather than being
+/// cut (an error that says what to do must be read to the end): two on a terminal of 12
+/// rows or more, up to a row in six of a taller one (at most four).
+fn status_height(app: &Workbench, area: Rect) -> u16 {
+    if area.height < 12 {
+        return 1;
+    }
+    let text = status_text(app);
+    let width = area.width as usize;
+    if Span::raw(text.as_str()).width() <= width {
+        return 1;
+    }
+    let most = (area.height / 6).clamp(2, 4);
+    (wrapped_rows(&text, width) as u16).clamp(2, most)
+}
+
+/// How many rows `text` takes when wrapped at blanks to `width` columns.
+fn wrapped_rows(text: &str, width: usize) -> usize {
+    let width = width.max(1);
+    let (mut rows, mut used) = (1, 0);
+    for word in text.split(' ') {
+        let w = Span::raw(word).width();
+        if used > 0 && used + 1 + w <= width {
+            used += 1 + w;
+        } else if used == 0 && w <= width {
+            used = w;
+        } else {
+            // a new row, and more for a word longer than a row
+            rows += usize::from(used > 0) + w.saturating_sub(1) / width;
+            used = match w % width {
+                0 if w > 0 => width,
+                rest => rest,
+            };
+        }
+    }
+    rows
+}
+
+fn draw_status(app: &Workbench, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
     let base = theme.status();
     let left = status_left(app);
     let mut spans = vec![Span::styled(left, base.add_modifier(Modifier::BOLD))];
-    if let Some((level, msg)) = &app.status {
+    for (part, level) in status_right(app) {
         let style = match level {
-            Level::Error => base.fg(theme.error),
-            Level::Warning => base.fg(theme.warning),
-            Level::Ok => base.fg(theme.ok),
-            Level::Info => base,
+            // what runs in the background
+            None => base.fg(theme.warning),
+            Some(Level::Error) => base.fg(theme.error),
+            Some(Level::Warning) => base.fg(theme.warning),
+            Some(Level::Ok) => base.fg(theme.ok),
+            Some(Level::Info) => base,
         };
-        spans.push(Span::styled(format!(" {msg}"), style));
-    } else {
-        spans.push(Span::styled(
-            " : commands  ? keys  Tab focus  C-q quit",
-            base,
-        ));
+        spans.push(Span::styled(part, style));
     }
     frame.render_widget(
         Paragraph::new(Line::from(spans))
@@ -138,4 +206,17 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrapped_rows;
+
+    #[test]
+    fn long_messages_count_their_rows() {
+        assert_eq!(wrapped_rows("a b c", 5), 1);
+        assert_eq!(wrapped_rows("aaa bbb", 5), 2);
+        assert_eq!(wrapped_rows("aaaaaaaaaaaa", 5), 3);
+        assert_eq!(wrapped_rows("", 5), 1);
+    }
 }

@@ -1,7 +1,7 @@
 //! `weir inbox`, `weir approve ID`, `weir reject ID`, `weir audit`.
 
 use clap::Args;
-use weir_store::Effect;
+use weir_app::governance::describe_effect;
 
 use super::{emit, with_store};
 use crate::cli::{Global, exit, table};
@@ -32,9 +32,9 @@ pub struct AuditArgs {
 pub fn inbox(global: &Global, args: &InboxArgs) -> i32 {
     with_store(global, |gov| async move {
         let items = if args.decided {
-            gov.session.decided_by_me().await?
+            gov.decided_by_me().await?
         } else {
-            gov.session.inbox().await?
+            gov.inbox().await?
         };
         emit(global, &items, || {
             if items.is_empty() {
@@ -62,7 +62,7 @@ pub fn decide(global: &Global, args: &DecideArgs, approve: bool) -> i32 {
         let d = if approve {
             gov.approve(args.id, &args.opinion).await?
         } else {
-            gov.session.reject(args.id, &args.opinion).await?
+            gov.reject(args.id, &args.opinion).await?
         };
         emit(global, &d, || {
             let mut out = format!(
@@ -71,26 +71,9 @@ pub fn decide(global: &Global, args: &DecideArgs, approve: bool) -> i32 {
                 d.request.state.as_str(),
                 d.request.summary
             );
-            match &d.effect {
-                Effect::CreateTopic(c) => out.push_str(&format!(
-                    "created topic {} with {} partition(s) on {} ({})\n",
-                    c.topic.name,
-                    c.partitions,
-                    c.datasource.name,
-                    c.env.as_str()
-                )),
-                Effect::Granted(g) => out.push_str(&format!(
-                    "granted {} on {}.{} to {}\n",
-                    g.perms
-                        .iter()
-                        .map(|p| p.as_str())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    g.target.datasource,
-                    g.target.table,
-                    g.grantee.describe()
-                )),
-                Effect::None => {}
+            if let Some(effect) = describe_effect(&d.effect) {
+                out.push_str(&effect);
+                out.push('\n');
             }
             out
         });
@@ -100,7 +83,7 @@ pub fn decide(global: &Global, args: &DecideArgs, approve: bool) -> i32 {
 
 pub fn audit(global: &Global, args: &AuditArgs) -> i32 {
     with_store(global, |gov| async move {
-        let entries = gov.session.audit(args.after).await?;
+        let entries = gov.audit(args.after).await?;
         emit(global, &entries, || {
             let rows: Vec<Vec<String>> = entries
                 .iter()

@@ -2,12 +2,12 @@
 
 use clap::{Args, Subcommand};
 use serde_json::json;
+use weir_app::governance::{DataSource, DataSourceSpec, Endpoint, Env};
 use weir_model::model::secret::masked;
-use weir_store::{DataSource, DataSourceSpec, Endpoint, Env};
 
 use super::{emit, with_store};
-use crate::app::AppError;
 use crate::cli::{Global, exit, table};
+use weir_app::AppError;
 
 #[derive(Debug, Args)]
 pub struct DataSourceArgs {
@@ -99,7 +99,7 @@ fn spec(a: &AddArgs) -> Result<DataSourceSpec, AppError> {
     };
     Ok(DataSourceSpec {
         name: a.name.clone(),
-        kind: weir_store::parse_kind(&a.kind)?,
+        kind: weir_app::governance::parse_kind(&a.kind)?,
         env: Env::parse(&a.env)?,
         test: endpoint(&a.test_address, &a.test_options)?,
         prod: endpoint(&a.prod_address, &a.prod_options)?,
@@ -152,7 +152,7 @@ fn describe(ds: &DataSource) -> String {
 
 pub fn run(global: &Global, args: &DataSourceArgs) -> i32 {
     with_store(global, |gov| async move {
-        let s = &gov.session;
+        let s = &gov;
         match &args.command {
             DataSourceCommand::Add(a) => {
                 let spec = spec(a)?;

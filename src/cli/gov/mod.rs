@@ -12,41 +12,32 @@ use std::future::Future;
 
 use serde::Serialize;
 
-use super::{Global, exit, print_json};
-use crate::app::AppError;
-use crate::app::governance::Governance;
+use super::{Global, fail, print_json};
+use weir_app::AppError;
+use weir_app::governance::Governance;
 
 /// Open the store as the acting user, run `body`, and turn its outcome into an exit
-/// code: errors go to stderr as `error: …` (the message says what to do) and exit 2.
+/// code: errors go to stderr as `error: …` (the message says what to do), with the exit
+/// code of their fault (`cli::exit::of`).
 pub(crate) fn with_store<F, Fut>(global: &Global, body: F) -> i32
 where
     F: FnOnce(Governance) -> Fut,
     Fut: Future<Output = Result<i32, AppError>>,
 {
-    let runtime = match crate::app::runtime() {
+    let runtime = match weir_app::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::INVALID;
-        }
+        Err(e) => return fail(global, &e),
     };
     let outcome = runtime.block_on(async {
         let gov = Governance::open_default(global.store.as_ref()).await?;
-        let store = gov.store.clone();
+        let closer = gov.closer();
         let code = body(gov).await;
-        store.close().await;
+        closer.close().await;
         code
     });
     match outcome {
         Ok(code) => code,
-        Err(e) => {
-            if global.json {
-                print_json(&serde_json::json!({ "error": e.to_string() }));
-            } else {
-                eprintln!("error: {e}");
-            }
-            exit::INVALID
-        }
+        Err(e) => fail(global, &e),
     }
 }
 
@@ -55,7 +46,7 @@ pub(crate) fn emit<T: Serialize>(global: &Global, value: &T, text: impl FnOnce()
     if global.json {
         print_json(&serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
     } else {
-        print!("{}", text());
+        outp!("{}", text());
     }
 }
 
@@ -68,16 +59,14 @@ pub(crate) fn split_list(s: &str) -> Vec<String> {
         .collect()
 }
 
-pub(crate) use crate::app::tables::table_ref;
-
 /// Every table of `--table` arguments (repeated or comma-separated).
 pub(crate) async fn table_refs(
-    session: &weir_store::Session,
+    gov: &Governance,
     args: &[String],
-) -> Result<Vec<weir_store::TableRef>, AppError> {
+) -> Result<Vec<weir_app::governance::TableRef>, AppError> {
     let mut out = Vec::new();
     for t in args.iter().flat_map(|t| split_list(t)) {
-        out.push(table_ref(session, &t).await?);
+        out.push(gov.table_ref(&t).await?);
     }
     Ok(out)
 }

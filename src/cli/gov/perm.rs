@@ -2,13 +2,13 @@
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use weir_store::{
+use weir_app::governance::{
     GrantList, GrantSpec, Grantee, Perm, PermissionRequestSpec, RequestFilter, RequestFor,
 };
 
-use super::{emit, split_list, table_ref, table_refs, with_store};
-use crate::app::AppError;
+use super::{emit, split_list, table_refs, with_store};
 use crate::cli::{Global, exit, table};
+use weir_app::AppError;
 
 #[derive(Debug, Args)]
 pub struct PermArgs {
@@ -141,11 +141,11 @@ fn for_whom(s: &str, actor: &str) -> Result<RequestFor, AppError> {
 }
 
 async fn grant_spec(
-    session: &weir_store::Session,
+    gov: &weir_app::governance::Governance,
     list: GrantList,
     a: &GrantArgs,
 ) -> Result<GrantSpec, AppError> {
-    let tables = table_refs(session, &a.tables).await?;
+    let tables = table_refs(gov, &a.tables).await?;
     let mut grantees: Vec<Grantee> = a
         .projects
         .iter()
@@ -166,7 +166,7 @@ async fn grant_spec(
     })
 }
 
-fn print_requests(global: &Global, rs: &[weir_store::Request]) {
+fn print_requests(global: &Global, rs: &[weir_app::governance::Request]) {
     emit(global, &rs, || {
         let rows: Vec<Vec<String>> = rs
             .iter()
@@ -190,7 +190,7 @@ fn print_requests(global: &Global, rs: &[weir_store::Request]) {
 
 pub fn run(global: &Global, args: &PermArgs) -> i32 {
     with_store(global, |gov| async move {
-        let s = &gov.session;
+        let s = &gov;
         match &args.command {
             PermCommand::Request {
                 table,
@@ -200,7 +200,7 @@ pub fn run(global: &Global, args: &PermArgs) -> i32 {
                 reason,
             } => {
                 let spec = PermissionRequestSpec {
-                    target: table_ref(s, table).await?,
+                    target: s.table_ref(table).await?,
                     for_whom: for_whom(f, s.actor())?,
                     perms: perms(p)?,
                     columns: columns.as_deref().map(split_list).unwrap_or_default(),
@@ -252,7 +252,7 @@ pub fn run(global: &Global, args: &PermArgs) -> i32 {
                 });
             }
             PermCommand::List { table } => {
-                let gs = s.grants(&table_ref(s, table).await?).await?;
+                let gs = s.grants(&s.table_ref(table).await?).await?;
                 emit(global, &gs, || {
                     let rows: Vec<Vec<String>> = gs
                         .iter()
@@ -301,7 +301,7 @@ pub fn run(global: &Global, args: &PermArgs) -> i32 {
                     .check(
                         user,
                         project.as_deref(),
-                        &table_ref(s, table).await?,
+                        &s.table_ref(table).await?,
                         op,
                         &cols,
                     )

@@ -31,7 +31,7 @@ pub enum ProjectCommand {
 
 pub fn run(global: &Global, args: &ProjectArgs) -> i32 {
     with_store(global, |gov| async move {
-        let s = &gov.session;
+        let s = &gov;
         match &args.command {
             ProjectCommand::Create { name, description } => {
                 let p = s.create_project(name, description).await?;

@@ -1,11 +1,11 @@
 //! `weir topic create|list|show|publish`.
 
 use clap::{Args, Subcommand};
-use weir_store::{Env, TopicField, TopicFormat, TopicSpec};
+use weir_app::governance::{Env, TopicField, TopicFormat, TopicSpec};
 
 use super::{emit, with_store};
-use crate::app::AppError;
 use crate::cli::{Global, exit, table};
+use weir_app::AppError;
 
 #[derive(Debug, Args)]
 pub struct TopicArgs {
@@ -74,7 +74,7 @@ fn field(s: &str) -> Result<TopicField, AppError> {
 
 pub fn run(global: &Global, args: &TopicArgs) -> i32 {
     with_store(global, |gov| async move {
-        let s = &gov.session;
+        let s = &gov;
         match &args.command {
             TopicCommand::Create {
                 name,

@@ -3,9 +3,9 @@
 use clap::{Args, Subcommand};
 
 use super::{emit, with_store};
-use crate::app::AppError;
 use crate::cli::{Global, exit, table};
-use weir_store::{GlobalRole, ProjectRole};
+use weir_app::AppError;
+use weir_app::governance::{GlobalRole, ProjectRole};
 
 #[derive(Debug, Args)]
 pub struct UserArgs {
@@ -35,7 +35,7 @@ pub enum UserCommand {
 
 pub fn run(global: &Global, args: &UserArgs) -> i32 {
     with_store(global, |gov| async move {
-        let s = &gov.session;
+        let s = &gov;
         match &args.command {
             UserCommand::Add {
                 login,
@@ -113,7 +113,7 @@ pub fn run(global: &Global, args: &UserArgs) -> i32 {
 /// `weir whoami`: the acting user and their roles.
 pub fn whoami(global: &Global) -> i32 {
     with_store(global, |gov| async move {
-        let roles = gov.session.whoami().await?;
+        let roles = gov.whoami().await?;
         emit(global, &roles, || {
             format!("{}: {}\n", roles.login, roles.describe())
         });

@@ -1,18 +1,40 @@
 //! Governance use cases shared by the CLI and the TUI (SPEC R-roles, R-proj, R-ds,
-//! R-topic, R-perm): opening the store as the right actor, testing a data source's
-//! connectivity, and approving requests whose effect reaches outside the store (a topic
-//! publication creates the topic on the Kafka cluster). Everything else is a direct call
-//! of `weir_store::Session`; the store checks roles and writes the audit log.
+//! R-topic, R-perm). [`Governance`] is the store seen by one actor, and the only way the
+//! CLI and the workbench reach it: one method per use case, in one file per subject —
+//! `people.rs` (users, roles, projects, members, audit), `datasources.rs`, `topics.rs`,
+//! `requests.rs` (inbox, my requests, permission requests, history), `decide.rs`
+//! (approve, reject, withdraw; an approval carries out its effect inside the store's
+//! transaction), `grants.rs` (authorization, effective rights, the tables the store
+//! knows). The store checks roles and writes the audit log inside each write; the app
+//! adds what crosses systems (Kafka, connectivity tests) and never checks roles itself.
+//!
+//! The data types that screens and commands show are re-exported here, so that neither
+//! needs (nor may have) a dependency on `weir-store`.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use weir_store::{
-    Backend, DataSource, Decided, Env, RequestDetail, RequestState, Session, Store, StoreError,
+pub use weir_store::{
+    ArchiveEffects, AuditEntry, Backend, Changes, Conflict, Connection, DataSource, DataSourceKind,
+    DataSourceSpec, Decided, Decision, Effect, Endpoint, Env, GlobalRole, Grant, GrantList,
+    GrantSpec, Grantee, Member, Perm, PermissionRequestSpec, Project, ProjectRole, Request,
+    RequestDetail, RequestFilter, RequestFor, RequestKind, RequestState, Roles, StoreError,
+    TableRef, Topic, TopicCreation, TopicField, TopicFormat, TopicSpec, TopicState, User,
+    check_topic_name, parse_kind,
 };
+use weir_store::{Session, Store};
 
 use super::AppError;
-use super::connectivity::{self, Connectivity, Endpoint};
-use super::kafka_topics;
+
+mod datasources;
+mod decide;
+mod grants;
+mod people;
+mod requests;
+mod topics;
+
+pub use decide::describe_effect;
+pub use grants::KnownTable;
 
 /// Where the metadata store is, in the order weir looks: `WEIR_DATABASE_URL`
 /// (PostgreSQL for teams), then `--store`/`WEIR_STORE` (a SQLite file or a URL), then
@@ -34,9 +56,7 @@ pub fn store_url(store_flag: Option<&Path>, cwd: &Path) -> Result<String, AppErr
             }
             p.to_path_buf()
         }
-        None => crate::logging::project_root(cwd)
-            .join(".weir")
-            .join("weir.db"),
+        None => crate::project_root(cwd).join(".weir").join("weir.db"),
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -70,18 +90,29 @@ fn login_from_passwd() -> Option<String> {
     })
 }
 
-/// An open store and the session of the acting user.
+/// The metadata store as seen by the acting user. The store and the session stay
+/// private: every use is one of the methods of this type.
 pub struct Governance {
-    pub store: Store,
-    pub session: Session,
+    store: Store,
+    session: Session,
+}
+
+/// Closes the store's connections when a command is done with it.
+pub struct Closer(Store);
+
+impl Closer {
+    /// Close every connection of the pool (waits for those in use).
+    pub async fn close(self) {
+        self.0.close().await;
+    }
 }
 
 impl Governance {
     /// Open the store at `url` as `login` (ignored on PostgreSQL, where the database
     /// session user is the actor).
     pub async fn open(url: &str, login: &str) -> Result<Governance, AppError> {
-        let store = Store::open(url).await.map_err(store_error)?;
-        let session = store.session(login).await.map_err(store_error)?;
+        let store = Store::open(url).await?;
+        let session = store.session(login).await?;
         Ok(Governance { store, session })
     }
 
@@ -92,103 +123,29 @@ impl Governance {
         Governance::open(&url, &os_login()).await
     }
 
+    /// SQLite or PostgreSQL.
     pub fn backend(&self) -> Backend {
         self.store.backend()
     }
 
-    /// Test the connectivity of data source `name` in `env` (test or prod).
-    pub async fn test_data_source(
-        &self,
-        name: &str,
-        env: Env,
-    ) -> Result<(DataSource, Connectivity), AppError> {
-        let ds = self.session.data_source(name).await.map_err(store_error)?;
-        let endpoint = endpoint_of(&ds, env)?;
-        let result = connectivity::test(&endpoint).await;
-        Ok((ds, result))
+    /// Who acts: the login on SQLite, the session user on PostgreSQL.
+    pub fn actor(&self) -> &str {
+        self.session.actor()
     }
 
-    /// Approve request `id`. A topic publication first creates the topic on the chosen
-    /// Kafka cluster (creating an existing topic is not an error), so that an approval
-    /// is only recorded once the topic really exists; if the cluster refuses, the request
-    /// stays pending and the error says why.
-    pub async fn approve(&self, id: i64, opinion: &str) -> Result<Decided, AppError> {
-        let (request, detail) = self.session.request(id).await.map_err(store_error)?;
-        if let RequestDetail::TopicPublish {
-            topic,
-            env,
-            datasource,
-        } = &detail
-            && request.state == RequestState::Pending
-        {
-            // Role and self-approval are checked by the store again inside the
-            // transaction; checking first avoids touching Kafka for a refused approval.
-            let me = self.session.whoami().await.map_err(store_error)?;
-            if !me.has(weir_store::GlobalRole::DataAdmin) {
-                return Err(AppError::User(format!(
-                    "only a data admin can approve; you are {}",
-                    me.describe()
-                )));
-            }
-            if request.requester == self.session.actor() {
-                return Err(AppError::User(format!(
-                    "request #{id} is your own; nobody approves or rejects their own request"
-                )));
-            }
-            let t = self.session.topic(topic).await.map_err(store_error)?;
-            let ds = self
-                .session
-                .data_source(datasource)
-                .await
-                .map_err(store_error)?;
-            let ep = endpoint_of(&ds, *env)?;
-            kafka_topics::create(&ep, &t.name, t.partitions, t.lifecycle_days)
-                .await
-                .map_err(|e| {
-                    AppError::User(format!(
-                        "request #{id} stays pending: cannot create topic `{}` on {} ({}): {e}",
-                        t.name, ds.name, ep.address
-                    ))
-                })?;
-        }
-        self.session.approve(id, opinion).await.map_err(store_error)
+    /// A handle that closes the store's connections once the caller is done.
+    pub fn closer(&self) -> Closer {
+        Closer(self.store.clone())
     }
-}
 
-/// The connectivity endpoint of a stored data source in one environment.
-pub fn endpoint_of(ds: &DataSource, env: Env) -> Result<Endpoint, AppError> {
-    let env_name = env.as_str();
-    let Some(ep) = ds.endpoint(env) else {
-        return Err(AppError::User(format!(
-            "data source `{}` has no {env_name} address (it serves {}); give one with `weir datasource add {} ... --{env_name}-address A`",
-            ds.name,
-            ds.env.as_str(),
-            ds.name
-        )));
-    };
-    let options = match &ep.options {
-        serde_json::Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                (k.clone(), v)
-            })
-            .collect(),
-        _ => Default::default(),
-    };
-    Ok(Endpoint {
-        kind: ds.kind,
-        address: ep.address.clone(),
-        user: ds.user.clone(),
-        password: ds.password.as_ref().map(|p| p.as_reference()),
-        options,
-    })
-}
+    /// Notifications of every write to the store from now on (by anyone): LISTEN/NOTIFY
+    /// on PostgreSQL, polling every `poll_every` on SQLite.
+    pub async fn changes(&self, poll_every: Duration) -> Result<Changes, AppError> {
+        Ok(self.store.changes(poll_every).await?)
+    }
 
-/// A store error as an app error (its message already says what to do).
-pub fn store_error(e: StoreError) -> AppError {
-    AppError::Store(e)
+    /// The newest change id (grows with every write).
+    pub async fn last_change(&self) -> Result<i64, AppError> {
+        Ok(self.session.last_change().await?)
+    }
 }

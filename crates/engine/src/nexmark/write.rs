@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::generator::{EventKind, Generator, event_kind};
 use super::model::{Auction, Bid, Event, Person};
 use crate::error::{EngineError, Result};
+use weir_model::model::DataSourceKind;
 
 /// The text format of generated files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +38,11 @@ pub struct Written {
     pub files: Vec<PathBuf>,
 }
 
-fn io(path: &Path, e: std::io::Error) -> EngineError {
-    EngineError::Other(format!("{}: {e}", path.display()))
+fn io(path: &Path, source: std::io::Error) -> EngineError {
+    EngineError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 struct Out {
@@ -136,8 +140,8 @@ pub fn produce_bids(
     mut progress: impl FnMut(u64),
 ) -> Result<u64> {
     use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-    let producer: BaseProducer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
+    let target = weir_model::model::Connection::new(DataSourceKind::Kafka, bootstrap);
+    let producer: BaseProducer = crate::kafka_client::client_config("nexmark", &target)?
         .set("queue.buffering.max.messages", "1000000")
         .set("linger.ms", "5")
         .create()?;
@@ -162,9 +166,11 @@ pub fn produce_bids(
                         e.rdkafka_error_code(),
                         Some(rdkafka::types::RDKafkaErrorCode::QueueFull)
                     ) {
-                        return Err(EngineError::Other(format!(
-                            "producing to {topic} at {bootstrap}: {e}"
-                        )));
+                        return Err(EngineError::at(
+                            format!("Kafka (producing to topic {topic})"),
+                            bootstrap,
+                            e,
+                        ));
                     }
                     producer.poll(Duration::from_millis(5));
                     rec = back;
@@ -179,7 +185,7 @@ pub fn produce_bids(
     }
     producer
         .flush(Duration::from_secs(120))
-        .map_err(|e| EngineError::Other(format!("flushing to {topic} at {bootstrap}: {e}")))?;
+        .map_err(|e| EngineError::at(format!("Kafka (flushing to topic {topic})"), bootstrap, e))?;
     progress(events);
     Ok(bids)
 }

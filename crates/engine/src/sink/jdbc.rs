@@ -1,7 +1,9 @@
 //! JdbcSink over sqlx: MySQL/MariaDB and PostgreSQL, INSERT or upsert (`ON DUPLICATE KEY
-//! UPDATE` / `ON CONFLICT (key) DO UPDATE`). Rows are buffered up to `batch_size`, written
-//! in one multi-row statement, retried per `on_error`, and rows that still fail are
-//! written one by one so that only the bad ones go to the dead-letter file. Timestamps
+//! UPDATE` / `ON CONFLICT (key) DO UPDATE`). Rows are buffered up to `batch_size` (or
+//! until `flush_interval_ms` or the end of the input), keeping only the last row per key
+//! for an upsert, written in multi-row statements of at most 60 000 bound values, retried
+//! per `on_error`, and rows that still fail are written one by one so that only the bad
+//! ones go to the dead-letter file. Timestamps
 //! are bound as text and cast to SQL timestamps (sqlx is built without chrono).
 
 use std::str::FromStr;
@@ -21,7 +23,7 @@ use super::Sink;
 use crate::deadletter::DeadLetter;
 use crate::error::{EngineError, Result};
 use crate::metrics::NodeMetrics;
-use crate::resolve::DataSource;
+use crate::resolve::Connection;
 use crate::rows::format_ts_ms;
 
 /// One value to bind, typed so that NULLs carry the right SQL type.
@@ -45,12 +47,39 @@ pub struct JdbcSink {
     node: Node,
     pool: Pool,
     columns: Vec<String>,
-    /// Statement text per row count (the last built).
+    /// Rows not yet written, as bound values in `columns` order; `write` flushes them
+    /// once there are `batch_size`, and `flush` (on the node's interval, and at the end)
+    /// writes the rest.
     buffer: Vec<Vec<SqlValue>>,
     key_index: Vec<usize>,
     deadletter: Arc<DeadLetter>,
     metrics: Arc<NodeMetrics>,
     ts_columns: Vec<bool>,
+    /// "database data source `x` of sink `y`", for errors.
+    what: String,
+    /// The data source's address, for errors.
+    address: String,
+}
+
+/// How long the first connection may take before the database counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens and closes one connection, so that a database that is down fails the start at
+/// once with its reason (the pool would retry a refused connection for 30 s and then
+/// report only its own timeout).
+async fn probe<O>(options: &O) -> std::result::Result<(), sqlx::Error>
+where
+    O: sqlx::ConnectOptions,
+    O::Connection: Sized,
+{
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Ok(Ok(connection)) => sqlx::Connection::close(connection).await,
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        ))),
+    }
 }
 
 impl JdbcSink {
@@ -58,7 +87,7 @@ impl JdbcSink {
     pub async fn connect(
         node: &Node,
         ds_name: &str,
-        ds: &DataSource,
+        ds: &Connection,
         schema: &Schema,
         deadletter: Arc<DeadLetter>,
         metrics: Arc<NodeMetrics>,
@@ -104,7 +133,7 @@ impl JdbcSink {
                     .unwrap_or(false)
             })
             .collect();
-        let password = ds.password(ds_name)?;
+        let password = crate::resolve::password(ds_name, ds)?;
         let url = if ds.address.contains("://") {
             ds.address.clone()
         } else {
@@ -116,12 +145,8 @@ impl JdbcSink {
             let db = ds.options.get("database").map(String::as_str).unwrap_or("");
             format!("{scheme}://{}/{db}", ds.address)
         };
-        let connect_err = |e: sqlx::Error| {
-            EngineError::Other(format!(
-                "{}: cannot connect to data source `{ds_name}` ({}): {e}",
-                node.id, ds.address
-            ))
-        };
+        let what = format!("database data source `{ds_name}` of sink `{}`", node.id);
+        let connect_err = |e: sqlx::Error| EngineError::at(what.clone(), &ds.address, e);
         let pool = match ds.kind {
             DataSourceKind::Postgres => {
                 let mut o = PgConnectOptions::from_str(&url).map_err(connect_err)?;
@@ -131,6 +156,7 @@ impl JdbcSink {
                 if let Some(p) = &password {
                     o = o.password(p);
                 }
+                probe(&o).await.map_err(connect_err)?;
                 Pool::Pg(
                     PgPoolOptions::new()
                         .max_connections(2)
@@ -147,6 +173,7 @@ impl JdbcSink {
                 if let Some(p) = &password {
                     o = o.password(p);
                 }
+                probe(&o).await.map_err(connect_err)?;
                 Pool::My(
                     MySqlPoolOptions::new()
                         .max_connections(2)
@@ -165,6 +192,8 @@ impl JdbcSink {
         Ok(JdbcSink {
             node: node.clone(),
             pool,
+            what,
+            address: ds.address.clone(),
             columns,
             buffer: vec![],
             key_index,
@@ -298,10 +327,11 @@ impl JdbcSink {
             }
         };
         if self.node.on_error == ErrorPolicy::Fail {
-            return Err(EngineError::Other(format!(
-                "{}: writing to {}: {err}",
-                self.node.id, self.node.table
-            )));
+            return Err(EngineError::at(
+                format!("{} (writing to table {})", self.what, self.node.table),
+                &self.address,
+                err,
+            ));
         }
         // isolate the failing rows
         for row in rows {

@@ -6,35 +6,58 @@ use arrow::record_batch::RecordBatch;
 use futures::future::BoxFuture;
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
-use weir_model::model::{Format, KafkaSink as Node};
+use weir_model::model::{Connection, Format, KafkaSink as Node};
 
 use super::Sink;
 use crate::error::{EngineError, Result};
-use crate::resolve::DataSource;
+use crate::kafka_client::{client_config, set_default};
 use crate::rows::{batch_to_json, plain_text};
 
 /// Produces rows to a topic.
 pub struct KafkaSink {
     node: Node,
+    /// The data source's address, for messages.
+    address: String,
     producer: FutureProducer,
+}
+
+/// The producer configuration of a sink: the data source's client settings
+/// ([`client_config`], credentials included), `linger.ms` 5 unless the data source sets
+/// it, then the node's own properties.
+pub fn producer_config(node: &Node, ds: &Connection) -> Result<ClientConfig> {
+    let mut config = client_config(&node.datasource, ds)?;
+    set_default(&mut config, "linger.ms", "5");
+    for (k, v) in &node.properties {
+        config.set(k, v);
+    }
+    Ok(config)
 }
 
 impl KafkaSink {
     /// A producer for `ds` with the node's extra client properties.
-    pub fn connect(node: &Node, ds: &DataSource) -> Result<Self> {
-        let mut config = ClientConfig::new();
-        config
-            .set("bootstrap.servers", &ds.address)
-            .set("linger.ms", "5");
-        for (k, v) in ds.options.iter().chain(&node.properties) {
-            config.set(k, v);
-        }
-        let producer: FutureProducer = config.create()?;
+    pub fn connect(node: &Node, ds: &Connection) -> Result<Self> {
+        let producer: FutureProducer = producer_config(node, ds)?
+            .create()
+            .map_err(|e| failed(node, &ds.address, e))?;
         Ok(KafkaSink {
             node: node.clone(),
+            address: ds.address.clone(),
             producer,
         })
     }
+}
+
+/// A producer error of `node`, naming the sink, its topic, data source and address, with
+/// its fault kept (a cluster that does not answer is external).
+fn failed(node: &Node, address: &str, e: rdkafka::error::KafkaError) -> EngineError {
+    EngineError::at(
+        format!(
+            "Kafka data source `{}` (sink `{}`, topic {})",
+            node.datasource, node.id, node.topic
+        ),
+        address,
+        e,
+    )
 }
 
 fn is_queue_full(e: &rdkafka::error::KafkaError) -> bool {
@@ -46,6 +69,7 @@ fn is_queue_full(e: &rdkafka::error::KafkaError) -> bool {
 
 fn check(
     node: &Node,
+    address: &str,
     r: std::result::Result<
         rdkafka::producer::future_producer::OwnedDeliveryResult,
         futures::channel::oneshot::Canceled,
@@ -53,12 +77,9 @@ fn check(
 ) -> Result<()> {
     match r {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err((e, _))) => Err(EngineError::Other(format!(
-            "{}: producing to topic {}: {e}",
-            node.id, node.topic
-        ))),
-        Err(_) => Err(EngineError::Other(format!(
-            "{}: the producer went away",
+        Ok(Err((e, _))) => Err(failed(node, address, e)),
+        Err(_) => Err(EngineError::Internal(format!(
+            "{}: the producer went away before a delivery report",
             node.id
         ))),
     }
@@ -93,16 +114,16 @@ impl Sink for KafkaSink {
                         Err((e, _)) if is_queue_full(&e) => {
                             // the local queue is full: wait for what is in flight, then retry
                             for f in pending.drain(..) {
-                                check(&self.node, f.await)?;
+                                check(&self.node, &self.address, f.await)?;
                             }
                             tokio::time::sleep(Duration::from_millis(5)).await;
                         }
-                        Err((e, _)) => return Err(e.into()),
+                        Err((e, _)) => return Err(failed(&self.node, &self.address, e)),
                     }
                 }
             }
             for f in pending {
-                check(&self.node, f.await)?;
+                check(&self.node, &self.address, f.await)?;
             }
             Ok(())
         })
@@ -112,7 +133,8 @@ impl Sink for KafkaSink {
             let p = self.producer.clone();
             tokio::task::spawn_blocking(move || p.flush(Duration::from_secs(30)))
                 .await
-                .map_err(|e| EngineError::Other(format!("flush task: {e}")))??;
+                .map_err(|e| EngineError::Internal(format!("{}: flush task: {e}", self.node.id)))?
+                .map_err(|e| failed(&self.node, &self.address, e))?;
             Ok(())
         })
     }

@@ -75,13 +75,13 @@ pub async fn run_sink(
 
 /// Opens the sink of `node`, whose input has `schema`.
 pub async fn open(
-    node: &weir_model::model::Operator,
+    node: &weir_model::model::Node,
     resolver: &crate::resolve::Resolver,
     schema: &arrow::datatypes::Schema,
     deadletter: Arc<crate::deadletter::DeadLetter>,
     metrics: Arc<NodeMetrics>,
 ) -> Result<Box<dyn Sink>> {
-    use weir_model::model::Operator as N;
+    use weir_model::model::Node as N;
     Ok(match node {
         N::PrintSink(p) => Box::new(print::PrintSink::open(p.path.as_deref())?),
         N::JdbcSink(j) => {

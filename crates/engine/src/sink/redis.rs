@@ -10,35 +10,35 @@ use weir_model::model::{RedisCommand, RedisSink as Node};
 
 use super::Sink;
 use crate::error::{EngineError, Result};
-use crate::resolve::DataSource;
+use crate::resolve::Connection;
 use crate::rows::{batch_to_json, plain_text};
 
 /// Writes rows to Redis.
 pub struct RedisSink {
     node: Node,
     con: redis::aio::MultiplexedConnection,
+    /// "Redis data source `x` of sink `y`", for errors.
+    what: String,
+    /// The data source's address, for errors.
+    address: String,
 }
 
 impl RedisSink {
     /// Connects to `ds` (`host:port` or a `redis://` URL).
-    pub async fn connect(node: &Node, ds_name: &str, ds: &DataSource) -> Result<Self> {
+    pub async fn connect(node: &Node, ds_name: &str, ds: &Connection) -> Result<Self> {
         let mut url = if ds.address.contains("://") {
             ds.address.clone()
         } else {
             format!("redis://{}", ds.address)
         };
-        if let Some(p) = ds.password(ds_name)? {
+        if let Some(p) = crate::resolve::password(ds_name, ds)? {
             let user = ds.user.clone().unwrap_or_default();
             if let Some(rest) = url.strip_prefix("redis://") {
                 url = format!("redis://{user}:{p}@{rest}");
             }
         }
-        let err = |e: redis::RedisError| {
-            EngineError::Other(format!(
-                "{}: cannot connect to data source `{ds_name}` ({}): {e}",
-                node.id, ds.address
-            ))
-        };
+        let what = format!("Redis data source `{ds_name}` of sink `{}`", node.id);
+        let err = |e: redis::RedisError| EngineError::at(what.clone(), &ds.address, e);
         let client = redis::Client::open(url.as_str()).map_err(err)?;
         let con = client
             .get_multiplexed_async_connection()
@@ -47,6 +47,8 @@ impl RedisSink {
         Ok(RedisSink {
             node: node.clone(),
             con,
+            what,
+            address: ds.address.clone(),
         })
     }
 
@@ -105,9 +107,9 @@ impl Sink for RedisSink {
                     pipe.cmd("PEXPIRE").arg(&key).arg(ttl).ignore();
                 }
             }
-            pipe.query_async::<()>(&mut self.con).await.map_err(|e| {
-                EngineError::Other(format!("{}: redis write failed: {e}", self.node.id))
-            })
+            pipe.query_async::<()>(&mut self.con)
+                .await
+                .map_err(|e| EngineError::at(self.what.clone(), &self.address, e))
         })
     }
     fn flush(&mut self) -> BoxFuture<'_, Result<()>> {

@@ -35,7 +35,7 @@ pub fn data_file(dir: &Path, source: &str) -> Result<(PathBuf, Format)> {
     if csv.exists() {
         return Ok((csv, Format::Csv));
     }
-    Err(EngineError::Other(format!(
+    Err(EngineError::Config(format!(
         "no test data for source `{source}`: expected {} or {}",
         json.display(),
         csv.display()

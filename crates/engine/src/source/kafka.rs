@@ -21,12 +21,12 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use weir_model::model::{KafkaSource as Node, StartOffset};
+use weir_model::model::{Connection, KafkaSource as Node, StartOffset};
 
 use super::Emitter;
 use crate::decode::RawBatch;
 use crate::error::{EngineError, Result};
-use crate::resolve::DataSource;
+use crate::kafka_client::{client_config, set_default};
 
 /// Client properties weir sets before the data source's and the node's own.
 pub const DEFAULT_PROPERTIES: [(&str, &str); 4] = [
@@ -41,7 +41,7 @@ pub const DEFAULT_PROPERTIES: [(&str, &str); 4] = [
 pub struct KafkaTask {
     pub node: Node,
     pub job: String,
-    pub datasource: DataSource,
+    pub datasource: Connection,
     /// This task's index and the number of tasks of the source.
     pub task: usize,
     pub tasks: usize,
@@ -54,23 +54,23 @@ fn timeout() -> Duration {
     Duration::from_secs(10)
 }
 
-/// The consumer configuration of a source.
-pub fn consumer_config(node: &Node, job: &str, ds: &DataSource) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &ds.address);
-    c.set(
-        "group.id",
-        node.group
-            .clone()
-            .unwrap_or_else(|| format!("weir-{job}-{}", node.id)),
-    );
+/// The consumer configuration of a source: the data source's client settings
+/// ([`client_config`], credentials included), then weir's defaults and the group where the
+/// data source's options do not set them, then the node's own properties.
+pub fn consumer_config(node: &Node, job: &str, ds: &Connection) -> Result<ClientConfig> {
+    let mut c = client_config(&node.datasource, ds)?;
+    let group = node
+        .group
+        .clone()
+        .unwrap_or_else(|| format!("weir-{job}-{}", node.id));
+    set_default(&mut c, "group.id", &group);
     for (k, v) in DEFAULT_PROPERTIES {
+        set_default(&mut c, k, v);
+    }
+    for (k, v) in &node.properties {
         c.set(k, v);
     }
-    for (k, v) in ds.options.iter().chain(&node.properties) {
-        c.set(k, v);
-    }
-    c
+    Ok(c)
 }
 
 /// Partition ids of `topic`.
@@ -80,16 +80,20 @@ pub fn partitions(consumer: &BaseConsumer, topic: &str) -> Result<Vec<i32>> {
         .topics()
         .iter()
         .find(|t| t.name() == topic)
-        .ok_or_else(|| EngineError::Other(format!("topic {topic} not found")))?;
+        .ok_or_else(|| {
+            EngineError::Config(format!(
+                "topic {topic} not found; create it first (weir broker --topics {topic}:2)"
+            ))
+        })?;
     if let Some(e) = t.error() {
-        return Err(EngineError::Other(format!(
+        return Err(EngineError::Config(format!(
             "topic {topic}: {e:?}; create it first (weir broker --topics {topic}:2)"
         )));
     }
     let mut ids: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
     ids.sort();
     if ids.is_empty() {
-        return Err(EngineError::Other(format!(
+        return Err(EngineError::Config(format!(
             "topic {topic} has no partitions; create it first"
         )));
     }
@@ -99,13 +103,21 @@ pub fn partitions(consumer: &BaseConsumer, topic: &str) -> Result<Vec<i32>> {
 /// Runs one consumer task until its partitions are done (bounded) or `stop` is set.
 pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<()> {
     let node = &task.node;
-    let consumer: BaseConsumer = consumer_config(node, &task.job, &task.datasource).create()?;
-    let all = partitions(&consumer, &node.topic).map_err(|e| {
-        EngineError::Other(format!(
-            "{}: reading topic {} from Kafka data source `{}` at {}: {e}",
-            node.id, node.topic, node.datasource, task.datasource.address
-        ))
-    })?;
+    // failures while starting say which source, topic, data source and address
+    let at = |e: EngineError| {
+        EngineError::at(
+            format!(
+                "Kafka data source `{}` (source `{}`, topic {})",
+                node.datasource, node.id, node.topic
+            ),
+            &task.datasource.address,
+            e,
+        )
+    };
+    let consumer: BaseConsumer = consumer_config(node, &task.job, &task.datasource)?
+        .create()
+        .map_err(|e| at(e.into()))?;
+    let all = partitions(&consumer, &node.topic).map_err(at)?;
     let mine: Vec<i32> = all
         .iter()
         .copied()
@@ -125,7 +137,9 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
     let mut starts: Vec<i64> = Vec::with_capacity(mine.len());
     let mut ends: Vec<i64> = Vec::with_capacity(mine.len());
     for &p in &mine {
-        let (low, high) = consumer.fetch_watermarks(&node.topic, p, timeout())?;
+        let (low, high) = consumer
+            .fetch_watermarks(&node.topic, p, timeout())
+            .map_err(|e| at(e.into()))?;
         ends.push(high);
         starts.push(match node.start {
             StartOffset::Earliest => low,
@@ -138,7 +152,9 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
         for &p in &mine {
             q.add_partition_offset(&node.topic, p, Offset::Offset(ms as i64))?;
         }
-        let found = consumer.offsets_for_times(q, timeout())?;
+        let found = consumer
+            .offsets_for_times(q, timeout())
+            .map_err(|e| at(e.into()))?;
         for (i, &p) in mine.iter().enumerate() {
             if let Some(e) = found.find_partition(&node.topic, p) {
                 starts[i] = match e.offset() {

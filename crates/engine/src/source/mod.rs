@@ -4,6 +4,7 @@
 
 pub mod file;
 pub mod kafka;
+pub mod reachable;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;

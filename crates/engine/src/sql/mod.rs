@@ -24,6 +24,9 @@ mod window;
 
 use arrow::datatypes::SchemaRef;
 
+/// The tables a query reads (defined with the operator trait; re-exported here for callers
+/// that plan SQL directly).
+pub use crate::operator::InputTable;
 pub use operator::SqlOperator;
 pub use window::{WINDOW_COLUMNS, WindowKind, WindowSpec};
 
@@ -31,17 +34,6 @@ pub use window::{WINDOW_COLUMNS, WindowKind, WindowSpec};
 use crate::error::EngineError;
 use crate::error::Result;
 use crate::operator::Operator;
-
-/// A table the query can read: one input of the SQL node.
-#[derive(Debug, Clone)]
-pub struct InputTable {
-    /// The table name the query uses (the source's table name).
-    pub name: String,
-    /// The input's columns (event time as `Timestamp(Millisecond, None)`).
-    pub schema: SchemaRef,
-    /// The event-time column, if the input has event time (`Timestamp(Millisecond)`).
-    pub event_time: Option<String>,
-}
 
 /// Plan the node's query once; returns a ready operator (input index i = inputs[i]).
 pub fn plan(node_id: &str, query: &str, inputs: &[InputTable]) -> Result<Box<dyn Operator>> {

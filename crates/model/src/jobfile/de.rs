@@ -1,3 +1,5 @@
+// Long because serde's `Deserializer` trait has one method per data shape, each of which
+// must collect problems and keep spans; they belong together.
 //! Decoding a RON value tree (`syntax`) into serde types, collecting problems instead of
 //! stopping at the first: unknown and duplicate fields are reported and skipped, and every
 //! error carries the span of the value it is about, with a "did you mean" hint where a
@@ -167,16 +169,17 @@ pub fn decode<T: de::DeserializeOwned>(
     value: &Value,
     problems: &RefCell<Vec<Problem>>,
 ) -> Result<T, Problem> {
-    T::deserialize(Node { v: value, problems }).map_err(|e| e.at(value.head_span()).into_problem())
+    T::deserialize(ValueNode { v: value, problems })
+        .map_err(|e| e.at(value.head_span()).into_problem())
 }
 
 #[derive(Clone, Copy)]
-struct Node<'de> {
+struct ValueNode<'de> {
     v: &'de Value,
     problems: &'de RefCell<Vec<Problem>>,
 }
 
-impl<'de> Node<'de> {
+impl<'de> ValueNode<'de> {
     fn wrong(&self, exp: &str) -> DeError {
         DeError::new(
             "wrong-type",
@@ -186,8 +189,8 @@ impl<'de> Node<'de> {
         .at(self.v.head_span())
     }
 
-    fn child(&self, v: &'de Value) -> Node<'de> {
-        Node {
+    fn child(&self, v: &'de Value) -> ValueNode<'de> {
+        ValueNode {
             v,
             problems: self.problems,
         }
@@ -245,7 +248,7 @@ impl<'de> Node<'de> {
     }
 }
 
-impl<'de> de::Deserializer<'de> for Node<'de> {
+impl<'de> de::Deserializer<'de> for ValueNode<'de> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -567,7 +570,7 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'de> {
         match self.items.next() {
             None => Ok(None),
             Some(v) => seed
-                .deserialize(Node {
+                .deserialize(ValueNode {
                     v,
                     problems: self.problems,
                 })
@@ -598,7 +601,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
         match self.current {
             None => Ok(None),
             Some(e) => seed
-                .deserialize(Node {
+                .deserialize(ValueNode {
                     v: &e.key,
                     problems: self.problems,
                 })
@@ -611,7 +614,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
         let e = self
             .current
             .ok_or_else(|| de::Error::custom("map value without a key"))?;
-        seed.deserialize(Node {
+        seed.deserialize(ValueNode {
             v: &e.value,
             problems: self.problems,
         })
@@ -649,7 +652,7 @@ impl<'de> de::MapAccess<'de> for StructAccess<'de> {
         let f = self
             .current
             .ok_or_else(|| de::Error::custom("field value without a name"))?;
-        seed.deserialize(Node {
+        seed.deserialize(ValueNode {
             v: &f.value,
             problems: self.problems,
         })
@@ -664,7 +667,7 @@ enum Body<'de> {
 }
 
 struct EnumAccess<'de> {
-    node: Node<'de>,
+    node: ValueNode<'de>,
     ident: &'de Ident,
     body: Body<'de>,
 }

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::syntax::{self, Field, Kind, Value};
-use crate::model::{OPERATOR_KINDS, Operator};
+use crate::model::{Node, OPERATOR_KINDS};
 
 /// The field names of operator `kind` (e.g. `KafkaSource`), in struct order, as job files
 /// spell them (serde renames applied). None for an unknown kind.
@@ -48,7 +48,7 @@ pub fn required_fields(kind: &str) -> Vec<&'static str> {
 
 /// A new operator of `kind` with id `id`: required fields empty (`""`, `[]`, 0, the first
 /// variant of an enum), every other field its default. None for an unknown kind.
-pub fn skeleton(kind: &str, id: &str) -> Option<Operator> {
+pub fn skeleton(kind: &str, id: &str) -> Option<Node> {
     let required = required_fields(kind);
     let mut op = probe(kind, Plan::Only(&required)).ok()?;
     op.set_id(id.to_string());
@@ -82,7 +82,7 @@ pub fn operator_body(v: &Value) -> Option<&[Field]> {
 
 /// The present fields of an operator and their values printed on one line, in the order
 /// serde writes them (absent optional fields are missing).
-pub fn operator_values(op: &Operator) -> Vec<(String, String)> {
+pub fn operator_values(op: &Node) -> Vec<(String, String)> {
     let Ok(text) = ron::to_string(op) else {
         return Vec::new();
     };
@@ -167,8 +167,8 @@ impl de::Error for ProbeError {
     }
 }
 
-fn probe(kind: &str, plan: Plan<'_>) -> Result<Operator, ProbeError> {
-    <Operator as serde::Deserialize>::deserialize(EnumProbe { kind, plan })
+fn probe(kind: &str, plan: Plan<'_>) -> Result<Node, ProbeError> {
+    <Node as serde::Deserialize>::deserialize(EnumProbe { kind, plan })
 }
 
 /// Answers `deserialize_enum` with variant `kind` whose body is a struct probe.
@@ -510,10 +510,10 @@ mod tests {
             assert_eq!(op.id(), "n_1");
             // a skeleton prints and reads back as itself
             let text = ron::to_string(&op).unwrap();
-            let back: Operator = ron::from_str(&text).unwrap();
+            let back: Node = ron::from_str(&text).unwrap();
             assert_eq!(back, op);
         }
-        let Some(Operator::JdbcSink(j)) = skeleton("JdbcSink", "out") else {
+        let Some(Node::JdbcSink(j)) = skeleton("JdbcSink", "out") else {
             panic!()
         };
         assert_eq!(j.batch_size, 1);

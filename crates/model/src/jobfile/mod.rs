@@ -20,7 +20,7 @@ use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Severity};
 
-use crate::model::{Job, Operator};
+use crate::model::{Job, Node};
 use de::Problem;
 use syntax::{Document, Kind, LineIndex, Value};
 
@@ -297,7 +297,7 @@ pub fn decode_job(root: &Value) -> Decoded<'_> {
     };
     if let Some(items) = list_of("nodes", &mut fatal) {
         for item in items {
-            match decode_dropping::<Operator>(item, &problems, &mut fatal) {
+            match decode_dropping::<Node>(item, &problems, &mut fatal) {
                 (Some(op), dropped) if dropped.is_empty() => {
                     nodes.push(op);
                     d.node_values.push(item);

@@ -1,3 +1,5 @@
+// Long because a lexer and a recursive-descent parser that keep spans and comments are one
+// state machine; splitting the token kinds from the value grammar would scatter it.
 //! RON syntax for job files: a lexer and parser that keep every value's byte span and the
 //! comments around it, so that diagnostics can point at the exact line and column and
 //! `weir fmt` can rewrite a file without losing its comments. Typed decoding lives in

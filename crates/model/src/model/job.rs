@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::operator::Operator;
+use super::operator::Node;
 
 /// The job file format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -29,7 +29,7 @@ pub struct Job {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub datasources: BTreeMap<String, DataSourceDecl>,
     #[serde(default)]
-    pub nodes: Vec<Operator>,
+    pub nodes: Vec<Node>,
     #[serde(default)]
     pub edges: Vec<(String, String)>,
     /// Where the graph editor placed each node (column, row); absent = automatic layout.
@@ -169,7 +169,7 @@ impl DataSourceKind {
 }
 
 impl Job {
-    pub fn node(&self, id: &str) -> Option<&Operator> {
+    pub fn node(&self, id: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.id() == id)
     }
 

@@ -1,3 +1,5 @@
+// Long because it holds every operator kind's parameters and defaults side by side, which
+// is what `formats/job-v1.md` documents field by field.
 //! Operators of a job graph: sources, transforms and sinks, with their parameters and
 //! defaults (SPEC R-job). The rules that tie parameters together live in
 //! `jobfile::validate`, not here.
@@ -9,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// One node of the job graph. The RON variant name is the operator kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(proptest_derive::Arbitrary))]
-pub enum Operator {
+pub enum Node {
     KafkaSource(KafkaSource),
     TempTableSource(TempTableSource),
     Sql(Sql),
@@ -66,25 +68,25 @@ pub const OPERATOR_KINDS: [(&str, &str); 14] = [
 macro_rules! each_operator {
     ($self:expr, $op:ident => $body:expr) => {
         match $self {
-            Operator::KafkaSource($op) => $body,
-            Operator::TempTableSource($op) => $body,
-            Operator::Sql($op) => $body,
-            Operator::Etl($op) => $body,
-            Operator::Custom($op) => $body,
-            Operator::Lookup($op) => $body,
-            Operator::JdbcSink($op) => $body,
-            Operator::HbaseSink($op) => $body,
-            Operator::KafkaSink($op) => $body,
-            Operator::RedisSink($op) => $body,
-            Operator::EsSink($op) => $body,
-            Operator::HiveSink($op) => $body,
-            Operator::TempTableSink($op) => $body,
-            Operator::PrintSink($op) => $body,
+            Node::KafkaSource($op) => $body,
+            Node::TempTableSource($op) => $body,
+            Node::Sql($op) => $body,
+            Node::Etl($op) => $body,
+            Node::Custom($op) => $body,
+            Node::Lookup($op) => $body,
+            Node::JdbcSink($op) => $body,
+            Node::HbaseSink($op) => $body,
+            Node::KafkaSink($op) => $body,
+            Node::RedisSink($op) => $body,
+            Node::EsSink($op) => $body,
+            Node::HiveSink($op) => $body,
+            Node::TempTableSink($op) => $body,
+            Node::PrintSink($op) => $body,
         }
     };
 }
 
-impl Operator {
+impl Node {
     pub fn id(&self) -> &str {
         each_operator!(self, op => &op.id)
     }
@@ -100,52 +102,50 @@ impl Operator {
     /// The kind as written in job files, e.g. `KafkaSource`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Operator::KafkaSource(_) => "KafkaSource",
-            Operator::TempTableSource(_) => "TempTableSource",
-            Operator::Sql(_) => "Sql",
-            Operator::Etl(_) => "Etl",
-            Operator::Custom(_) => "Custom",
-            Operator::Lookup(_) => "Lookup",
-            Operator::JdbcSink(_) => "JdbcSink",
-            Operator::HbaseSink(_) => "HbaseSink",
-            Operator::KafkaSink(_) => "KafkaSink",
-            Operator::RedisSink(_) => "RedisSink",
-            Operator::EsSink(_) => "EsSink",
-            Operator::HiveSink(_) => "HiveSink",
-            Operator::TempTableSink(_) => "TempTableSink",
-            Operator::PrintSink(_) => "PrintSink",
+            Node::KafkaSource(_) => "KafkaSource",
+            Node::TempTableSource(_) => "TempTableSource",
+            Node::Sql(_) => "Sql",
+            Node::Etl(_) => "Etl",
+            Node::Custom(_) => "Custom",
+            Node::Lookup(_) => "Lookup",
+            Node::JdbcSink(_) => "JdbcSink",
+            Node::HbaseSink(_) => "HbaseSink",
+            Node::KafkaSink(_) => "KafkaSink",
+            Node::RedisSink(_) => "RedisSink",
+            Node::EsSink(_) => "EsSink",
+            Node::HiveSink(_) => "HiveSink",
+            Node::TempTableSink(_) => "TempTableSink",
+            Node::PrintSink(_) => "PrintSink",
         }
     }
 
     pub fn role(&self) -> Role {
         match self {
-            Operator::KafkaSource(_) | Operator::TempTableSource(_) | Operator::Lookup(_) => {
-                Role::Source
-            }
-            Operator::Sql(_) | Operator::Etl(_) => Role::Transform,
-            Operator::Custom(c) => c.role,
-            Operator::JdbcSink(_)
-            | Operator::HbaseSink(_)
-            | Operator::KafkaSink(_)
-            | Operator::RedisSink(_)
-            | Operator::EsSink(_)
-            | Operator::HiveSink(_)
-            | Operator::TempTableSink(_)
-            | Operator::PrintSink(_) => Role::Sink,
+            Node::KafkaSource(_) | Node::TempTableSource(_) | Node::Lookup(_) => Role::Source,
+            Node::Sql(_) | Node::Etl(_) => Role::Transform,
+            Node::Custom(c) => c.role,
+            Node::JdbcSink(_)
+            | Node::HbaseSink(_)
+            | Node::KafkaSink(_)
+            | Node::RedisSink(_)
+            | Node::EsSink(_)
+            | Node::HiveSink(_)
+            | Node::TempTableSink(_)
+            | Node::PrintSink(_) => Role::Sink,
         }
     }
 
     /// The data source this operator reads or writes, if it names one.
     pub fn datasource(&self) -> Option<&str> {
         match self {
-            Operator::KafkaSource(o) => Some(&o.datasource),
-            Operator::Lookup(o) => Some(&o.datasource),
-            Operator::JdbcSink(o) => Some(&o.datasource),
-            Operator::HbaseSink(o) => Some(&o.datasource),
-            Operator::KafkaSink(o) => Some(&o.datasource),
-            Operator::RedisSink(o) => Some(&o.datasource),
-            Operator::EsSink(o) => Some(&o.datasource),
-            Operator::HiveSink(o) => Some(&o.datasource),
+            Node::KafkaSource(o) => Some(&o.datasource),
+            Node::Lookup(o) => Some(&o.datasource),
+            Node::JdbcSink(o) => Some(&o.datasource),
+            Node::HbaseSink(o) => Some(&o.datasource),
+            Node::KafkaSink(o) => Some(&o.datasource),
+            Node::RedisSink(o) => Some(&o.datasource),
+            Node::EsSink(o) => Some(&o.datasource),
+            Node::HiveSink(o) => Some(&o.datasource),
             _ => None,
         }
     }
@@ -154,11 +154,11 @@ impl Operator {
     /// a source's `table` (default: its id), or the id of an ETL/custom operator.
     pub fn table_name(&self) -> Option<&str> {
         match self {
-            Operator::KafkaSource(o) => Some(o.table.as_deref().unwrap_or(&o.id)),
-            Operator::TempTableSource(o) => Some(o.table.as_deref().unwrap_or(&o.id)),
-            Operator::Lookup(o) => Some(o.alias.as_deref().unwrap_or(&o.id)),
-            Operator::Etl(o) => Some(&o.id),
-            Operator::Custom(o) if o.role != Role::Sink => Some(&o.id),
+            Node::KafkaSource(o) => Some(o.table.as_deref().unwrap_or(&o.id)),
+            Node::TempTableSource(o) => Some(o.table.as_deref().unwrap_or(&o.id)),
+            Node::Lookup(o) => Some(o.alias.as_deref().unwrap_or(&o.id)),
+            Node::Etl(o) => Some(&o.id),
+            Node::Custom(o) if o.role != Role::Sink => Some(&o.id),
             _ => None,
         }
     }
@@ -166,11 +166,11 @@ impl Operator {
     /// The declared schema of this operator's output, when the job file states it.
     pub fn declared_fields(&self) -> Option<&[Field]> {
         match self {
-            Operator::KafkaSource(o) => o.fields.as_deref(),
-            Operator::TempTableSource(o) => Some(&o.fields),
-            Operator::Lookup(o) => Some(&o.fields),
-            Operator::Etl(o) => Some(&o.output),
-            Operator::Custom(o) => o.output.as_deref(),
+            Node::KafkaSource(o) => o.fields.as_deref(),
+            Node::TempTableSource(o) => Some(&o.fields),
+            Node::Lookup(o) => Some(&o.fields),
+            Node::Etl(o) => Some(&o.output),
+            Node::Custom(o) => o.output.as_deref(),
             _ => None,
         }
     }

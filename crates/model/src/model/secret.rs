@@ -1,10 +1,14 @@
 //! Credential references. weir never stores or prints a secret: a data source names where
-//! the secret is (`env:NAME` or `file:PATH`) and the secret is read only at the moment of use.
+//! the secret is (`env:NAME` or `file:PATH`) and the secret is read only at the moment of
+//! use. This module parses and shows references; reading them is I/O and lives where they
+//! are used (`weir_engine::resolve::password`).
 
 use std::fmt;
 
+use serde::Serialize;
+
 /// Where a secret is kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum SecretRef {
     /// An environment variable of the process that uses the secret.
     Env(String),
@@ -12,57 +16,70 @@ pub enum SecretRef {
     File(String),
 }
 
-/// Why a credential reference was refused or could not be read.
+/// Why a credential reference was refused. No message repeats the text it was given: a
+/// plain password typed where a reference belongs must not end up in a log or an error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
-    #[error(
-        "a credential must be a reference, not the secret itself: write `env:NAME` (an environment variable) or `file:PATH` (a file holding it)"
-    )]
+    /// Neither `env:` nor `file:`.
+    #[error("the value is neither an env: nor a file: reference (not shown)")]
     NotAReference,
-    #[error("`{0}` names no variable or file; write `env:NAME` or `file:PATH`")]
-    Empty(String),
-    #[error("environment variable `{0}` is not set; export it before running weir")]
-    EnvMissing(String),
-    #[error("cannot read credential file `{path}`: {reason}")]
-    FileUnreadable { path: String, reason: String },
+    /// `env:` followed by nothing, or by something that is no variable name.
+    #[error("the text after `env:` is not an environment variable name (not shown)")]
+    BadEnvName,
+    /// `file:` followed by nothing.
+    #[error("`file:` has no path")]
+    NoPath,
+}
+
+impl SecretError {
+    /// How to fix the reference, in one sentence.
+    pub fn fix(&self) -> &'static str {
+        match self {
+            SecretError::NotAReference => {
+                "write env:NAME (an environment variable holding the password) or \
+                 file:PATH (a file holding it); plain-text passwords are never stored"
+            }
+            SecretError::BadEnvName => "use letters, digits and `_`, not starting with a digit",
+            SecretError::NoPath => "write file:PATH with the path of a file holding the password",
+        }
+    }
 }
 
 impl SecretRef {
-    /// Parse `env:NAME` or `file:PATH`; anything else is refused, so that a plain password
-    /// never reaches the store or a job file.
+    /// Parse `env:NAME` (letters, digits and `_`, not starting with a digit) or
+    /// `file:PATH` (a path that is not blank); anything else is refused, so that a plain
+    /// password never reaches the store or a job file. Spaces around the whole text are
+    /// ignored.
     pub fn parse(text: &str) -> Result<SecretRef, SecretError> {
         let text = text.trim();
-        let (kind, rest) = text.split_once(':').ok_or(SecretError::NotAReference)?;
-        let rest = rest.trim();
-        let r = match kind {
-            "env" => SecretRef::Env(rest.to_string()),
-            "file" => SecretRef::File(rest.to_string()),
-            _ => return Err(SecretError::NotAReference),
-        };
-        if rest.is_empty() {
-            return Err(SecretError::Empty(text.to_string()));
+        if let Some(name) = text.strip_prefix("env:") {
+            let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            return if valid {
+                Ok(SecretRef::Env(name.to_string()))
+            } else {
+                Err(SecretError::BadEnvName)
+            };
         }
-        if let SecretRef::Env(name) = &r
-            && !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(SecretError::NotAReference);
+        if let Some(path) = text.strip_prefix("file:") {
+            return if path.trim().is_empty() {
+                Err(SecretError::NoPath)
+            } else {
+                Ok(SecretRef::File(path.to_string()))
+            };
         }
-        Ok(r)
+        Err(SecretError::NotAReference)
     }
 
-    /// Read the secret now. The value is returned to the caller only; never log it.
-    pub fn resolve(&self) -> Result<String, SecretError> {
-        match self {
-            SecretRef::Env(name) => {
-                std::env::var(name).map_err(|_| SecretError::EnvMissing(name.clone()))
-            }
-            SecretRef::File(path) => std::fs::read_to_string(path)
-                .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
-                .map_err(|e| SecretError::FileUnreadable {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                }),
-        }
+    /// Whether `text` is meant as a reference (starts with `env:` or `file:`), valid or not.
+    pub fn looks_like_one(text: &str) -> bool {
+        let text = text.trim_start();
+        text.starts_with("env:") || text.starts_with("file:")
+    }
+
+    /// The stored text (`env:NAME`, `file:PATH`); the same as `Display`.
+    pub fn as_reference(&self) -> String {
+        self.to_string()
     }
 }
 
@@ -109,6 +126,10 @@ mod tests {
             Ok(SecretRef::Env("PG_PW".into()))
         );
         assert_eq!(
+            SecretRef::parse(" env:_pw2 "),
+            Ok(SecretRef::Env("_pw2".into()))
+        );
+        assert_eq!(
             SecretRef::parse("file:/run/secrets/pg"),
             Ok(SecretRef::File("/run/secrets/pg".into()))
         );
@@ -117,31 +138,30 @@ mod tests {
             SecretRef::parse("pass:word"),
             Err(SecretError::NotAReference)
         );
-        assert_eq!(
-            SecretRef::parse("env:"),
-            Err(SecretError::Empty("env:".into()))
-        );
-        assert_eq!(SecretRef::parse("env:a b"), Err(SecretError::NotAReference));
+        assert_eq!(SecretRef::parse("env:"), Err(SecretError::BadEnvName));
+        assert_eq!(SecretRef::parse("env:9X"), Err(SecretError::BadEnvName));
+        assert_eq!(SecretRef::parse("env:a b"), Err(SecretError::BadEnvName));
+        assert_eq!(SecretRef::parse("file:  "), Err(SecretError::NoPath));
+        assert!(SecretRef::looks_like_one("env:9X") && !SecretRef::looks_like_one("pw"));
     }
 
     #[test]
-    fn resolving_reads_files_and_names_what_is_missing() {
-        let dir = std::env::temp_dir().join(format!("weir-secret-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("pw");
-        std::fs::write(&f, "s3cret\n").unwrap();
-        let r = SecretRef::File(f.display().to_string());
-        assert_eq!(r.resolve().unwrap(), "s3cret");
-        let missing = SecretRef::Env("WEIR_TEST_SURELY_UNSET_VAR".into());
-        assert!(
-            missing
-                .resolve()
-                .unwrap_err()
-                .to_string()
-                .contains("is not set")
-        );
+    fn errors_never_repeat_the_value() {
+        for text in ["hunter2", "env:hunter 2", "env:2hunter", "envy:hunter2"] {
+            let e = SecretRef::parse(text).unwrap_err();
+            let shown = format!("{e}; {}", e.fix());
+            assert!(!shown.contains("hunter"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn references_show_and_mask() {
+        let r = SecretRef::parse("file:/run/pw").unwrap();
+        assert_eq!(r.as_reference(), "file:/run/pw");
+        assert_eq!(SecretRef::parse(&r.as_reference()), Ok(r));
         assert_eq!(masked(Some("env:PW")), "env:PW (••••)");
         assert_eq!(masked(Some("oops-plain")), "••••");
+        assert_eq!(masked(None), "-");
         assert_eq!(scrub("mysql://u:s3cret@h", "s3cret"), "mysql://u:••••@h");
     }
 }

@@ -1,69 +1,45 @@
 //! Test environments: every case runs once on SQLite (a temp file) and once on PostgreSQL
-//! (a fresh database `weir_t_<random>` on 127.0.0.1:5432; actors are real login roles
-//! named `<prefix>_<login>`, connected with trust auth). Databases, files and roles are
-//! removed at the end, also when the case panics.
+//! (a fresh database on 127.0.0.1:5432; actors are real login roles with the grants of
+//! `weir_store::login_statements`, connected with trust auth). Databases, files and roles
+//! are removed at the end, also when the case panics (`weir_testsupport`).
 
 #![allow(dead_code)]
+// Helpers outside `#[test]` fail the test the way a test does: by panicking.
+#![allow(clippy::panic)]
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use sqlx::{Executor, PgPool, SqlitePool};
 use tokio::sync::Mutex;
 use weir_store::{Backend, Session, Store};
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
+use weir_testsupport::postgres::PgDatabase;
 
 /// One isolated store plus a way to act as any user on it.
 pub struct Env {
     pub backend: Backend,
-    prefix: String,
-    /// sqlite: file path; postgres: database name.
-    place: String,
+    place: Place,
     stores: Mutex<HashMap<String, Store>>,
-    roles: Mutex<Vec<String>>,
 }
 
-fn random() -> String {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default(),
-    );
-    h.write_u32(std::process::id());
-    format!("{:012x}", h.finish() & 0xffff_ffff_ffff)
+enum Place {
+    Sqlite(PathBuf),
+    Postgres(PgDatabase),
 }
 
 impl Env {
     pub async fn new(backend: Backend) -> Env {
-        let r = random();
         let place = match backend {
-            Backend::Sqlite => std::env::temp_dir()
-                .join(format!("weir_t_{r}.db"))
-                .to_string_lossy()
-                .into_owned(),
-            Backend::Postgres => {
-                let db = format!("weir_t_{r}");
-                let admin = PgPool::connect(PG_ADMIN)
-                    .await
-                    .expect("postgres on 127.0.0.1:5432");
-                admin
-                    .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-                    .await
-                    .expect("create test database");
-                admin.close().await;
-                db
-            }
+            Backend::Sqlite => Place::Sqlite(
+                std::env::temp_dir().join(format!("{}.db", weir_testsupport::unique("weir_t"))),
+            ),
+            Backend::Postgres => Place::Postgres(PgDatabase::create("weir_t").await),
         };
         let env = Env {
             backend,
-            prefix: format!("wt{r}"),
             place,
             stores: Mutex::new(HashMap::new()),
-            roles: Mutex::new(Vec::new()),
         };
         // Apply the schema as the owner (superuser on PostgreSQL), like an installer would.
         let owner = Store::open(&env.owner_url()).await.expect("open store");
@@ -72,17 +48,25 @@ impl Env {
     }
 
     pub fn owner_url(&self) -> String {
-        match self.backend {
-            Backend::Sqlite => format!("sqlite://{}", self.place),
-            Backend::Postgres => format!("postgres://postgres@127.0.0.1:5432/{}", self.place),
+        match &self.place {
+            Place::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Place::Postgres(db) => db.url(),
+        }
+    }
+
+    /// The test database on PostgreSQL (None on SQLite).
+    pub fn pg(&self) -> Option<&PgDatabase> {
+        match &self.place {
+            Place::Sqlite(_) => None,
+            Place::Postgres(db) => Some(db),
         }
     }
 
     /// The actor name `login` gets on this backend.
     pub fn name(&self, login: &str) -> String {
-        match self.backend {
-            Backend::Sqlite => login.to_string(),
-            Backend::Postgres => format!("{}_{login}", self.prefix),
+        match &self.place {
+            Place::Sqlite(_) => login.to_string(),
+            Place::Postgres(db) => db.role(login),
         }
     }
 
@@ -92,30 +76,14 @@ impl Env {
         if let Some(s) = stores.get(login) {
             return s.clone();
         }
-        let url = match self.backend {
-            Backend::Sqlite => self.owner_url(),
-            Backend::Postgres => {
-                let role = self.name(login);
-                let admin = self.raw_pg().await;
-                let _ = admin
-                    .execute(sqlx::AssertSqlSafe(format!("CREATE ROLE {role} LOGIN")))
-                    .await;
-                for sql in [
-                    format!("GRANT USAGE ON SCHEMA public TO {role}"),
-                    format!(
-                        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
-                    ),
-                    format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
-                    format!("REVOKE UPDATE, DELETE ON audit FROM {role}"),
-                ] {
-                    admin
-                        .execute(sqlx::AssertSqlSafe(sql))
-                        .await
-                        .expect("grant");
-                }
-                admin.close().await;
-                self.roles.lock().await.push(role.clone());
-                format!("postgres://{role}@127.0.0.1:5432/{}", self.place)
+        let url = match &self.place {
+            Place::Sqlite(_) => self.owner_url(),
+            Place::Postgres(db) => {
+                let role = db.role(login);
+                let grants = weir_store::login_statements("public", &role)
+                    .expect("a valid role name")
+                    .grant;
+                db.login(&role, &grants).await
             }
         };
         let s = Store::open(&url).await.expect("open store as user");
@@ -134,17 +102,12 @@ impl Env {
 
     /// Superuser pool on the PostgreSQL test database.
     pub async fn raw_pg(&self) -> PgPool {
-        PgPool::connect(&format!(
-            "postgres://postgres@127.0.0.1:5432/{}",
-            self.place
-        ))
-        .await
-        .expect("connect as postgres")
+        self.pg().expect("a PostgreSQL environment").pool().await
     }
 
     /// Direct pool on the SQLite file.
     pub async fn raw_sqlite(&self) -> SqlitePool {
-        SqlitePool::connect(&format!("sqlite://{}", self.place))
+        SqlitePool::connect(&self.owner_url())
             .await
             .expect("open sqlite file")
     }
@@ -189,28 +152,13 @@ impl Env {
         for (_, s) in self.stores.lock().await.drain() {
             s.close().await;
         }
-        match self.backend {
-            Backend::Sqlite => {
+        match &self.place {
+            Place::Sqlite(path) => {
                 for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", self.place));
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
-            Backend::Postgres => {
-                if let Ok(admin) = PgPool::connect(PG_ADMIN).await {
-                    let _ = admin
-                        .execute(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                            self.place
-                        )))
-                        .await;
-                    for role in self.roles.lock().await.iter() {
-                        let _ = admin
-                            .execute(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}")))
-                            .await;
-                    }
-                    admin.close().await;
-                }
-            }
+            Place::Postgres(db) => db.remove().await,
         }
     }
 }

@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table};
 
 use super::{Context, Screen};
+use crate::action::{Action, Outcome};
 use crate::jobfile;
-use crate::tui::action::{Action, Outcome};
-use crate::tui::keys::Key;
+use crate::keys::Key;
 
 struct JobRow {
     rel: String,

@@ -13,9 +13,9 @@ use ratatui::layout::Rect;
 use super::action::Outcome;
 use super::keymap::Keymap;
 use super::keys::Key;
-use super::store_link::StoreLink;
 use super::theme::Theme;
-use crate::app::project::Project;
+use weir_app::project::Project;
+use weir_app::store_link::StoreLink;
 
 /// What a screen may read while it handles input or draws.
 pub struct Context<'a> {
@@ -73,5 +73,14 @@ pub trait Screen {
     fn tick(&mut self, _cx: &Context, _changed: bool) -> Option<super::action::Action> {
         None
     }
+    /// Work of this screen still runs in the background whose result the user must see
+    /// (a decision in the inbox): a screen that is closed meanwhile keeps being ticked
+    /// until it is done.
+    fn busy(&self) -> bool {
+        false
+    }
+    /// Draw the screen. `&mut` only for the scroll offsets that follow the drawn area
+    /// (graph canvas, SQL editor, forms); nothing else changes here, and nothing is read
+    /// from the store (that happens in `perform`, `handle_key` and `tick`).
     fn render(&mut self, frame: &mut Frame, area: Rect, cx: &Context, focused: bool);
 }

@@ -6,9 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use weir_store::{DataSourceKind, Grant, RequestDetail, Session, StoreError, TableRef, Topic};
-
-use super::AppError;
+use crate::AppError;
+use crate::governance::{DataSourceKind, Governance, Grant, RequestDetail, TableRef, Topic};
 
 /// A table or topic with what the store holds about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,76 +28,123 @@ impl KnownTable {
     }
 }
 
-/// Every table the store knows of, sorted by data source then table, with its grants.
-/// `extra` are tables to list even when nothing names them yet (added by hand); those of
-/// unknown data sources are left out.
-pub async fn known_tables(
-    session: &Session,
-    extra: &[TableRef],
-) -> Result<Vec<KnownTable>, StoreError> {
-    let sources: BTreeMap<String, DataSourceKind> = session
-        .data_sources()
-        .await?
-        .into_iter()
-        .map(|d| (d.name, d.kind))
-        .collect();
-    let mut found: BTreeMap<(String, String), Option<Topic>> = BTreeMap::new();
-    for t in session.topics(None).await? {
-        for ds in [&t.test_datasource, &t.prod_datasource]
+impl Governance {
+    /// Every table the store knows of, sorted by data source then table, with its grants.
+    /// `extra` are tables to list even when nothing names them yet (added by hand); those of
+    /// unknown data sources are left out.
+    pub async fn known_tables(&self, extra: &[TableRef]) -> Result<Vec<KnownTable>, AppError> {
+        let session = &self.session;
+        let sources: BTreeMap<String, DataSourceKind> = session
+            .data_sources()
+            .await?
             .into_iter()
-            .flatten()
-        {
-            found.insert((ds.clone(), t.name.clone()), Some(t.clone()));
-        }
-    }
-    let mut requests = Vec::new();
-    for e in session.audit(0).await? {
-        match e.object_kind.as_str() {
-            "grant" => {
-                let json = e.after_json.as_deref().or(e.before_json.as_deref());
-                if let Some(t) = json.and_then(target_of_grant) {
-                    found.entry((t.datasource, t.table)).or_insert(None);
-                }
+            .map(|d| (d.name, d.kind))
+            .collect();
+        let mut found: BTreeMap<(String, String), Option<Topic>> = BTreeMap::new();
+        for t in session.topics(None).await? {
+            for ds in [&t.test_datasource, &t.prod_datasource]
+                .into_iter()
+                .flatten()
+            {
+                found.insert((ds.clone(), t.name.clone()), Some(t.clone()));
             }
-            "request" if e.action == "permission.request" => {
-                if let Ok(id) = e.object_id.parse::<i64>() {
-                    requests.push(id);
+        }
+        let mut requests = Vec::new();
+        for e in session.audit(0).await? {
+            match e.object_kind.as_str() {
+                "grant" => {
+                    let json = e.after_json.as_deref().or(e.before_json.as_deref());
+                    if let Some(t) = json.and_then(target_of_grant) {
+                        found.entry((t.datasource, t.table)).or_insert(None);
+                    }
                 }
+                "request" if e.action == "permission.request" => {
+                    if let Ok(id) = e.object_id.parse::<i64>() {
+                        requests.push(id);
+                    }
+                }
+                _ => {}
             }
-            _ => {}
         }
-    }
-    for id in requests {
-        if let Ok((
-            _,
-            RequestDetail::Permission {
-                datasource, table, ..
-            },
-        )) = session.request(id).await
-        {
-            found.entry((datasource, table)).or_insert(None);
+        for id in requests {
+            if let Ok((
+                _,
+                RequestDetail::Permission {
+                    datasource, table, ..
+                },
+            )) = session.request(id).await
+            {
+                found.entry((datasource, table)).or_insert(None);
+            }
         }
+        for t in extra {
+            found
+                .entry((t.datasource.clone(), t.table.clone()))
+                .or_insert(None);
+        }
+        let mut out = Vec::new();
+        for ((ds, table), topic) in found {
+            let Some(kind) = sources.get(&ds) else {
+                continue;
+            };
+            let target = TableRef::new(&ds, &table);
+            let grants = session.grants(&target).await?;
+            out.push(KnownTable {
+                target,
+                kind: *kind,
+                topic,
+                grants,
+            });
+        }
+        Ok(out)
     }
-    for t in extra {
-        found
-            .entry((t.datasource.clone(), t.table.clone()))
-            .or_insert(None);
+
+    /// [`Governance::table_ref`], checked against the store's data sources.
+    pub async fn resolve_table(&self, text: &str) -> Result<TableRef, AppError> {
+        let target = self.table_ref(text).await?;
+        self.session.data_source(&target.datasource).await?;
+        Ok(target)
     }
-    let mut out = Vec::new();
-    for ((ds, table), topic) in found {
-        let Some(kind) = sources.get(&ds) else {
-            continue;
+
+    /// `DATASOURCE.TABLE` (the table part may contain dots) or the bare name of a catalog
+    /// topic (on the cluster it was published to: production when it is there, else test).
+    /// The CLI's `--table` and the workbench's table prompts read tables so.
+    pub async fn table_ref(&self, text: &str) -> Result<TableRef, AppError> {
+        let session = &self.session;
+        let text = text.trim();
+        let target = match text.split_once('.') {
+            Some((ds, t)) if !ds.trim().is_empty() && !t.trim().is_empty() => {
+                TableRef::new(ds.trim(), t.trim())
+            }
+            Some(_) => {
+                return Err(AppError::User(format!(
+                    "`{text}` does not name a table; write DATASOURCE.TABLE, e.g. mysql_orders.orders"
+                )));
+            }
+            None if text.is_empty() => {
+                return Err(AppError::User(
+                    "no table given; write DATASOURCE.TABLE, e.g. mysql_orders.orders".into(),
+                ));
+            }
+            None => {
+                let topic = session.topic(text).await.map_err(|e| {
+                    AppError::User(format!(
+                        "`{text}` is not DATASOURCE.TABLE and {e}; write e.g. kafka_main.clicks"
+                    ))
+                })?;
+                let ds = topic
+                .prod_datasource
+                .or(topic.test_datasource)
+                .ok_or_else(|| {
+                    AppError::User(format!(
+                        "topic {text} is still in design and lives on no cluster; publish it first, or write DATASOURCE.{text}"
+                    ))
+                })?;
+                TableRef::new(&ds, text)
+            }
         };
-        let target = TableRef::new(&ds, &table);
-        let grants = session.grants(&target).await?;
-        out.push(KnownTable {
-            target,
-            kind: *kind,
-            topic,
-            grants,
-        });
+        Ok(target)
     }
-    Ok(out)
 }
 
 /// The table of a grant row as the audit log stores it (`{"target": {"datasource",
@@ -110,52 +156,6 @@ fn target_of_grant(json: &str) -> Option<TableRef> {
         t.get("datasource")?.as_str()?,
         t.get("table")?.as_str()?,
     ))
-}
-
-/// [`table_ref`], checked against the store's data sources.
-pub async fn resolve(session: &Session, text: &str) -> Result<TableRef, AppError> {
-    let target = table_ref(session, text).await?;
-    session.data_source(&target.datasource).await?;
-    Ok(target)
-}
-
-/// `DATASOURCE.TABLE` (the table part may contain dots) or the bare name of a catalog
-/// topic (on the cluster it was published to: production when it is there, else test).
-/// The CLI's `--table` and the workbench's table prompts read tables so.
-pub async fn table_ref(session: &Session, text: &str) -> Result<TableRef, AppError> {
-    let text = text.trim();
-    let target = match text.split_once('.') {
-        Some((ds, t)) if !ds.trim().is_empty() && !t.trim().is_empty() => {
-            TableRef::new(ds.trim(), t.trim())
-        }
-        Some(_) => {
-            return Err(AppError::User(format!(
-                "`{text}` does not name a table; write DATASOURCE.TABLE, e.g. mysql_orders.orders"
-            )));
-        }
-        None if text.is_empty() => {
-            return Err(AppError::User(
-                "no table given; write DATASOURCE.TABLE, e.g. mysql_orders.orders".into(),
-            ));
-        }
-        None => {
-            let topic = session.topic(text).await.map_err(|e| {
-                AppError::User(format!(
-                    "`{text}` is not DATASOURCE.TABLE and {e}; write e.g. kafka_main.clicks"
-                ))
-            })?;
-            let ds = topic
-                .prod_datasource
-                .or(topic.test_datasource)
-                .ok_or_else(|| {
-                    AppError::User(format!(
-                        "topic {text} is still in design and lives on no cluster; publish it first, or write DATASOURCE.{text}"
-                    ))
-                })?;
-            TableRef::new(&ds, text)
-        }
-    };
-    Ok(target)
 }
 
 #[cfg(test)]

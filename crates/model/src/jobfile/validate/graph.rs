@@ -33,8 +33,8 @@ impl Checker<'_> {
             // the field that names the table: Lookup's `alias`, a source's `table`,
             // else the id itself
             let table_field = match node {
-                Operator::Lookup(_) => "alias",
-                Operator::KafkaSource(_) | Operator::TempTableSource(_) => "table",
+                Node::Lookup(_) => "alias",
+                Node::KafkaSource(_) | Node::TempTableSource(_) => "table",
                 _ => "id",
             };
             if let Some(t) = node.table_name() {
@@ -76,7 +76,7 @@ impl Checker<'_> {
         let all_ids: Vec<&str> = job
             .nodes
             .iter()
-            .map(Operator::id)
+            .map(Node::id)
             .chain(self.d.broken_ids.iter().map(String::as_str))
             .collect();
         let mut ok = !self.d.edges_broken;
@@ -160,8 +160,8 @@ impl Checker<'_> {
         for (i, node) in job.nodes.iter().enumerate() {
             let id = node.id();
             let kind = node.kind();
-            let inputs: Vec<&Operator> = job.inputs(id).filter_map(|n| job.node(n)).collect();
-            let outputs: Vec<&Operator> = job.outputs(id).filter_map(|n| job.node(n)).collect();
+            let inputs: Vec<&Node> = job.inputs(id).filter_map(|n| job.node(n)).collect();
+            let outputs: Vec<&Node> = job.outputs(id).filter_map(|n| job.node(n)).collect();
             let span = self.d.node_values[i].head_span();
             match node.role() {
                 Role::Source => {
@@ -219,9 +219,9 @@ impl Checker<'_> {
                     }
                 }
             }
-            if let Operator::Sql(_) = node {
+            if let Node::Sql(_) = node {
                 for up in &inputs {
-                    if let Operator::Sql(_) = up {
+                    if let Node::Sql(_) = up {
                         self.error(
                             span,
                             "sql-placement",
@@ -231,9 +231,9 @@ impl Checker<'_> {
                     }
                 }
             }
-            if let Operator::Lookup(_) = node {
+            if let Node::Lookup(_) = node {
                 for down in &outputs {
-                    if !matches!(down, Operator::Sql(_) | Operator::Etl(_)) {
+                    if !matches!(down, Node::Sql(_) | Node::Etl(_)) {
                         self.error(
                             span,
                             "lookup-placement",

@@ -121,7 +121,7 @@ impl Checker<'_> {
         let known: BTreeSet<&str> = job
             .nodes
             .iter()
-            .map(Operator::id)
+            .map(Node::id)
             .chain(self.d.broken_ids.iter().map(String::as_str))
             .collect();
         for id in job.positions.keys() {
@@ -214,13 +214,13 @@ impl Checker<'_> {
             };
             use DataSourceKind as K;
             let allowed: &[K] = match node {
-                Operator::KafkaSource(_) | Operator::KafkaSink(_) => &[K::Kafka],
-                Operator::JdbcSink(_) => &[K::Mysql, K::Oracle, K::Postgres],
-                Operator::Lookup(_) => &[K::Mysql, K::Oracle, K::Postgres, K::Redis],
-                Operator::HbaseSink(_) => &[K::Hbase],
-                Operator::RedisSink(_) => &[K::Redis],
-                Operator::EsSink(_) => &[K::Elasticsearch],
-                Operator::HiveSink(_) => &[K::Hive],
+                Node::KafkaSource(_) | Node::KafkaSink(_) => &[K::Kafka],
+                Node::JdbcSink(_) => &[K::Mysql, K::Oracle, K::Postgres],
+                Node::Lookup(_) => &[K::Mysql, K::Oracle, K::Postgres, K::Redis],
+                Node::HbaseSink(_) => &[K::Hbase],
+                Node::RedisSink(_) => &[K::Redis],
+                Node::EsSink(_) => &[K::Elasticsearch],
+                Node::HiveSink(_) => &[K::Hive],
                 _ => continue,
             };
             if !allowed.contains(&d.kind) {

@@ -42,7 +42,7 @@ pub fn topic_name_problem(name: &str) -> Option<String> {
     None
 }
 
-/// Operator ids and table names are SQL identifiers: a letter or `_`, then letters,
+/// Node ids and table names are SQL identifiers: a letter or `_`, then letters,
 /// digits or `_`, at most 64 characters.
 pub fn identifier_problem(what: &str, name: &str) -> Option<String> {
     if name.is_empty() {

@@ -9,11 +9,11 @@ impl Checker<'_> {
     pub(super) fn sql(&mut self) {
         let job = self.job;
         for (i, node) in job.nodes.iter().enumerate() {
-            let Operator::Sql(s) = node else { continue };
+            let Node::Sql(s) = node else { continue };
             let upstream: Vec<&str> = job
                 .inputs(&s.id)
                 .filter_map(|n| job.node(n))
-                .filter_map(Operator::table_name)
+                .filter_map(Node::table_name)
                 .collect();
             let unknown_upstream = job.inputs(&s.id).any(|n| self.d.broken_ids.contains(n));
             let Some(field) = self.d.node_values[i].field("query") else {

@@ -10,10 +10,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use crate::tui::action::Level;
-use crate::tui::keys::Key;
-use crate::tui::overlay::LineInput;
-use crate::tui::theme::Theme;
+use crate::action::Level;
+use crate::keys::Key;
+use crate::overlay::LineInput;
+use crate::theme::Theme;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldKind {

@@ -1,17 +1,24 @@
 //! Governance screens (SPEC R-ds, R-topic, R-perm): `:datasources`, `:topics` (the
 //! catalog), `:requests` (my requests), `:inbox` (approvals) and `:grants`
-//! (authorization). They read and write the metadata store through the workbench's
-//! [`StoreLink`](crate::tui::store_link::StoreLink); the store checks every role again,
-//! the screens only leave out what the user may not do.
+//! (authorization). They call the app's use cases (`weir_app::governance::Governance`)
+//! through the workbench's [`StoreLink`](weir_app::store_link::StoreLink): short reads of
+//! the metadata store run at once (`call`), anything that may wait on the network (an
+//! approval that creates a topic on Kafka, a connectivity test, reading a database's
+//! tables) runs in the background (`spawn`) with a spinner in the status bar. The store
+//! checks every role again; the screens only leave out what the user may not do.
 //!
-//! Shared pieces: [`form`] (fields with inline errors), [`perm_form`] (the permission
-//! request form, opened from the catalog and from my requests) and the list helpers here.
+//! Each screen is a folder: `mod.rs` (state, keys and actions), `list.rs`, `detail.rs`
+//! and `form.rs` or `modal.rs`. Shared pieces: [`listing`] (the list-and-detail helper:
+//! rows, selection, filter, drawing), [`form`] (fields with inline errors), [`perm_form`]
+//! (the permission request form, opened from the catalog and from my requests) and the
+//! small helpers here.
 
 pub mod catalog;
 pub mod datasources;
 pub mod form;
 pub mod grants;
 pub mod inbox;
+pub mod listing;
 pub mod perm_form;
 pub mod requests;
 
@@ -21,10 +28,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use weir_app::{AppError, Fault};
+
 use super::{Context, Screen};
-use crate::tui::action::Outcome;
-use crate::tui::keys::Key;
-use crate::tui::theme::Theme;
+use crate::action::Outcome;
+use crate::keys::Key;
+use crate::theme::Theme;
 
 /// The screen for a governance `:name`; without a store, a screen that says why.
 pub fn open(name: &'static str, cx: &Context, problem: Option<&str>) -> Box<dyn Screen> {
@@ -43,9 +52,31 @@ pub fn open(name: &'static str, cx: &Context, problem: Option<&str>) -> Box<dyn 
     }
 }
 
-/// A store error (or any error) as one line for the status bar or a form.
-pub fn message(e: impl std::fmt::Display) -> String {
-    e.to_string()
+/// A use case's error as one line for the status bar or a form, saying whose fault it is:
+/// the user's as the store or engine words it, an external system's with the advice to
+/// retry once it is back, a bug's with a request to report it.
+pub fn error_text(e: &AppError) -> String {
+    let text = e.to_string();
+    match e.fault() {
+        Fault::User => text,
+        Fault::External if text.contains("retry") => text,
+        Fault::External => format!("{text}; retry when it is back"),
+        Fault::Internal if text.contains("report") => text,
+        Fault::Internal => format!("{text} (a bug in weir; please report it)"),
+    }
+}
+
+/// `s` cut or padded to `w` columns, with `…` where it was cut.
+pub fn fit(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        format!("{s:<w$}")
+    } else if w == 0 {
+        String::new()
+    } else {
+        let cut: String = s.chars().take(w - 1).collect();
+        format!("{cut}…")
+    }
 }
 
 /// The style of row `i` of a list: selected rows reversed while focused.
@@ -159,5 +190,31 @@ impl Screen for NoStore {
             ),
         ];
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_say_whose_fault_they_are() {
+        let user = AppError::User("no data source named `kafka`".into());
+        assert_eq!(error_text(&user), "no data source named `kafka`");
+        let down = AppError::External("kafka_main at 127.0.0.1:1 did not answer".into());
+        assert_eq!(
+            error_text(&down),
+            "kafka_main at 127.0.0.1:1 did not answer; retry when it is back"
+        );
+        let said = AppError::External("cannot reach x; check it, then retry".into());
+        assert_eq!(error_text(&said), "cannot reach x; check it, then retry");
+        let bug = AppError::Internal("the decision stopped".into());
+        assert!(
+            error_text(&bug).contains("please report"),
+            "{}",
+            error_text(&bug)
+        );
+        assert_eq!(fit("orders", 4), "ord…");
+        assert_eq!(fit("ab", 4), "ab  ");
     }
 }

@@ -10,16 +10,16 @@ use crossterm::event::KeyCode;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use weir_store::{
+use weir_app::governance::{
     DataSourceKind, Perm, PermissionRequestSpec, Request, RequestFor, TableRef, Topic,
 };
 
 use super::form::{Field, FieldKind, Form, FormEvent};
-use crate::tui::action::Level;
-use crate::tui::keys::Key;
-use crate::tui::overlay::LineInput;
-use crate::tui::screens::Context;
-use crate::tui::theme::Theme;
+use crate::action::Level;
+use crate::keys::Key;
+use crate::overlay::LineInput;
+use crate::screens::Context;
+use crate::theme::Theme;
 
 /// What a key did to the permission request form.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +69,7 @@ impl PermForm {
         let mut problem = None;
         match cx.store {
             Some(link) => {
-                let s = &link.gov().session;
+                let s = link.gov();
                 match link.call(s.data_sources()) {
                     Ok(ds) => sources = ds.into_iter().map(|d| (d.name, d.kind)).collect(),
                     Err(e) => problem = Some(format!("cannot read the data sources: {e}")),
@@ -312,7 +312,7 @@ impl PermForm {
             ));
             return PermEvent::Consumed;
         };
-        match link.call(link.gov().session.request_permission(&spec)) {
+        match link.call(link.gov().request_permission(&spec)) {
             Ok(created) => PermEvent::Submitted(submitted(&spec, &created)),
             Err(e) => {
                 self.form.show_error(&e.to_string());

@@ -3,8 +3,9 @@
 //! (or why it did not).
 
 use crate::jobfile::fields;
-use crate::model::{Job, Operator};
-use crate::tui::screens::sql::UpstreamTable;
+use crate::model::{Job, Node};
+use crate::refused::Refused;
+use crate::screens::sql::UpstreamTable;
 
 /// A fresh id for a new node of `kind`: `kafkasource_1`, `kafkasource_2`, ...
 pub fn fresh_id(job: &Job, kind: &str) -> String {
@@ -25,16 +26,16 @@ pub fn add_node(job: &mut Job, kind: &str) -> Option<usize> {
 }
 
 /// Connect node `from` to node `to` (indices); refuses self loops and duplicates.
-pub fn connect(job: &mut Job, from: usize, to: usize) -> Result<(String, String), String> {
+pub fn connect(job: &mut Job, from: usize, to: usize) -> Result<(String, String), Refused> {
     let (Some(a), Some(b)) = (job.nodes.get(from), job.nodes.get(to)) else {
         return Err("no such node".into());
     };
     let (a, b) = (a.id().to_string(), b.id().to_string());
     if from == to {
-        return Err(format!("`{a}` cannot feed itself: pick another node"));
+        return Err(format!("`{a}` cannot feed itself: pick another node").into());
     }
     if job.edges.iter().any(|(x, y)| *x == a && *y == b) {
-        return Err(format!("`{a}` already feeds `{b}`"));
+        return Err(format!("`{a}` already feeds `{b}`").into());
     }
     job.edges.push((a.clone(), b.clone()));
     Ok((a, b))
@@ -82,7 +83,7 @@ pub fn rename_refs(job: &mut Job, old: &str, new: &str) {
 pub fn upstream_tables(job: &Job, id: &str) -> Vec<UpstreamTable> {
     job.inputs(id)
         .filter_map(|n| job.node(n))
-        .filter_map(|op: &Operator| {
+        .filter_map(|op: &Node| {
             Some(UpstreamTable {
                 name: op.table_name()?.to_string(),
                 fields: op
@@ -120,8 +121,8 @@ mod tests {
         assert_eq!(job.nodes[b].id(), "kafkasource_2");
         assert_eq!(job.nodes[c].id(), "sql_1");
         assert!(connect(&mut job, a, c).is_ok());
-        assert!(connect(&mut job, a, c).unwrap_err().contains("already"));
-        assert!(connect(&mut job, c, c).unwrap_err().contains("itself"));
+        assert!(connect(&mut job, a, c).unwrap_err().0.contains("already"));
+        assert!(connect(&mut job, c, c).unwrap_err().0.contains("itself"));
         connect(&mut job, b, c).unwrap();
         job.positions.insert("kafkasource_1".into(), (1, 1));
         assert_eq!(

@@ -5,8 +5,9 @@
 //! checker, and puts each diagnostic under the row its span falls in (`form_check.rs`).
 
 use crate::jobfile::{Diagnostic, Severity, fields};
-use crate::model::{Job, JobConfig, Operator};
-use crate::tui::overlay::LineInput;
+use crate::model::{Job, JobConfig, Node};
+use crate::overlay::LineInput;
+use crate::refused::Refused;
 
 use super::edit;
 
@@ -52,7 +53,7 @@ pub struct Row {
 /// What applying the form writes into the job.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Decoded {
-    Node(Operator),
+    Node(Node),
     Config {
         name: String,
         description: String,
@@ -221,14 +222,15 @@ impl Form {
     }
 
     /// Write the decoded rows into the job. Err says why not.
-    pub fn apply(&self, job: &mut Job) -> Result<String, String> {
+    pub fn apply(&self, job: &mut Job) -> Result<String, Refused> {
         let Some(decoded) = &self.decoded else {
             let bad = self.bad_rows().max(1);
             return Err(format!(
                 "not applied: {bad} row{} do{} not decode yet",
                 if bad == 1 { "" } else { "s" },
                 if bad == 1 { "es" } else { "" }
-            ));
+            )
+            .into());
         };
         match (decoded, self.target) {
             (Decoded::Node(op), Target::Node(i)) => {
@@ -237,7 +239,7 @@ impl Form {
                 };
                 let new = op.id().to_string();
                 if new != old && job.node(&new).is_some() {
-                    return Err(format!("not applied: id `{new}` is taken by another node"));
+                    return Err(format!("not applied: id `{new}` is taken by another node").into());
                 }
                 edit::rename_refs(job, &old, &new);
                 job.nodes[i] = op.clone();

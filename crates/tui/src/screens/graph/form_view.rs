@@ -13,8 +13,8 @@ use super::form::{Form, Problem};
 use crate::graph::layout::fit;
 use crate::jobfile::Severity;
 use crate::model::Job;
-use crate::tui::overlay::LineInput;
-use crate::tui::theme::Theme;
+use crate::overlay::LineInput;
+use crate::theme::Theme;
 
 /// Cut `text` into lines of at most `width` characters, at spaces where possible.
 fn wrap(text: &str, width: usize) -> Vec<String> {

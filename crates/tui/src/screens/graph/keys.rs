@@ -8,11 +8,11 @@ use super::form::Form;
 use super::palette::Picked;
 use super::select::{self, Dir, Selection};
 use super::{GraphScreen, Mode, edit, plural, status};
-use crate::model::Operator;
-use crate::tui::action::{Level, Outcome};
-use crate::tui::keys::Key;
-use crate::tui::screens::Context;
-use crate::tui::screens::sql::SqlOutcome;
+use crate::action::{Level, Outcome};
+use crate::keys::Key;
+use crate::model::Node;
+use crate::screens::Context;
+use crate::screens::sql::SqlOutcome;
 
 impl GraphScreen {
     fn is_back(&self, key: Key, cx: &Context) -> bool {
@@ -134,7 +134,7 @@ impl GraphScreen {
             }
             SqlOutcome::Apply(text) => {
                 self.mode = Mode::Normal;
-                let Some(Operator::Sql(s)) = self.job.nodes.get_mut(node) else {
+                let Some(Node::Sql(s)) = self.job.nodes.get_mut(node) else {
                     return status(Level::Error, "the SQL node is gone".into());
                 };
                 if s.query == text {
@@ -282,7 +282,7 @@ impl GraphScreen {
                 self.mode = Mode::Normal;
                 self.changed(msg)
             }
-            Err(msg) => status(Level::Error, msg),
+            Err(msg) => status(Level::Error, msg.to_string()),
         }
     }
 

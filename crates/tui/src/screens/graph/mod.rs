@@ -22,19 +22,20 @@ mod view;
 #[cfg(test)]
 mod tests;
 
+use crate::refused::Refused;
 use std::path::PathBuf;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use crate::app::project::Project;
+use crate::action::{Action, Level, Outcome};
 use crate::graph::{self, layout};
 use crate::jobfile::{self, Diagnostic};
+use crate::keys::Key;
 use crate::model::Job;
-use crate::tui::action::{Action, Level, Outcome};
-use crate::tui::keys::Key;
-use crate::tui::screens::sql::SqlEditor;
-use crate::tui::screens::{Context, Screen};
+use crate::screens::sql::SqlEditor;
+use crate::screens::{Context, Screen};
+use weir_app::project::Project;
 
 use form::{Form, Target};
 use palette::Palette;
@@ -93,7 +94,7 @@ const ACTIONS: &[(&str, &str)] = &[
 ];
 
 impl GraphScreen {
-    pub fn open(project: &Project, rel: &str) -> Result<GraphScreen, String> {
+    pub fn open(project: &Project, rel: &str) -> Result<GraphScreen, Refused> {
         let path = project.path_of(rel);
         let job = load(&path).map_err(|e| format!("cannot open {rel}: {e}"))?;
         let mut s = GraphScreen {
@@ -251,9 +252,9 @@ impl GraphScreen {
 
     /// The SQL editor of the selected node, or of the only SQL node.
     fn open_sql(&mut self) -> Outcome {
-        use crate::model::Operator;
+        use crate::model::Node;
         let sqls: Vec<usize> = (0..self.job.nodes.len())
-            .filter(|&i| matches!(self.job.nodes[i], Operator::Sql(_)))
+            .filter(|&i| matches!(self.job.nodes[i], Node::Sql(_)))
             .collect();
         let i = match self.sel {
             Selection::Node(i) if sqls.contains(&i) => i,
@@ -271,7 +272,7 @@ impl GraphScreen {
             }
             _ => return status(Level::Warning, "select a Sql node first".into()),
         };
-        let Operator::Sql(s) = &self.job.nodes[i] else {
+        let Node::Sql(s) = &self.job.nodes[i] else {
             return Outcome::Consumed;
         };
         let upstream = edit::upstream_tables(&self.job, &s.id);
@@ -285,11 +286,11 @@ impl GraphScreen {
     }
 }
 
-fn load(path: &std::path::Path) -> Result<Job, String> {
+fn load(path: &std::path::Path) -> Result<Job, Refused> {
     let checked = jobfile::check_file(path);
     checked.job.ok_or_else(|| {
         checked.diagnostics.first().map_or("not a job".into(), |d| {
-            format!("{}:{}: {}", d.line, d.column, d.message)
+            Refused(format!("{}:{}: {}", d.line, d.column, d.message))
         })
     })
 }

@@ -7,10 +7,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use crate::keys::Key;
 use crate::model::OPERATOR_KINDS;
-use crate::tui::keys::Key;
-use crate::tui::overlay::{LineInput, centered, fuzzy_score};
-use crate::tui::theme::Theme;
+use crate::overlay::{LineInput, centered, fuzzy_score};
+use crate::theme::Theme;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Palette {

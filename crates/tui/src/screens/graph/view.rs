@@ -17,7 +17,7 @@ use crate::graph::render;
 use crate::jobfile::fields;
 use crate::jobfile::syntax::{self, Kind, LineIndex};
 use crate::jobfile::{Diagnostic, Severity};
-use crate::tui::theme::Theme;
+use crate::theme::Theme;
 
 /// Pane width from which the panel sits right of the canvas.
 const SIDE_FROM: u16 = 96;

@@ -5,7 +5,7 @@
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use crate::tui::theme::Theme;
+use crate::theme::Theme;
 
 /// Words shown in `theme.keyword`, matched case-insensitively: SQL and the Flink
 /// streaming additions (window table functions, lookup joins, TopN).

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::jobfile;
-use crate::model::{OPERATOR_KINDS, Operator};
-use crate::tui::app::Env;
+use crate::model::{Node, OPERATOR_KINDS};
+use crate::workbench::Env;
 
 #[test]
 fn build_a_pipeline_from_nothing_and_save_it() {
@@ -26,7 +26,7 @@ fn build_a_pipeline_from_nothing_and_save_it() {
     assert_eq!(r.screen.mode(), "NORMAL", "{:?}", r.last);
     r.keys("asql<Enter><Down><Enter>SELECT * FROM kafkasource_1<Enter><C-s>");
     r.keys("ajdbc<Enter><Down><Enter>mysql_main<Enter><Down><Down><Enter>orders<Enter><C-s>");
-    let ids: Vec<&str> = r.screen.job.nodes.iter().map(Operator::id).collect();
+    let ids: Vec<&str> = r.screen.job.nodes.iter().map(Node::id).collect();
     assert_eq!(ids, ["kafkasource_1", "sql_1", "jdbcsink_1"]);
     r.select("kafkasource_1");
     r.keys("c");
@@ -60,14 +60,14 @@ fn build_a_pipeline_from_nothing_and_save_it() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text, jobfile::to_ron(checked.job.as_ref().unwrap()));
     let job = checked.job.unwrap();
-    let Operator::KafkaSource(k) = &job.nodes[0] else {
+    let Node::KafkaSource(k) = &job.nodes[0] else {
         panic!()
     };
     assert_eq!(
         (k.datasource.as_str(), k.topic.as_str()),
         ("kafka_main", "clicks")
     );
-    let Operator::JdbcSink(j) = &job.nodes[2] else {
+    let Node::JdbcSink(j) = &job.nodes[2] else {
         panic!()
     };
     assert_eq!(j.table, "orders");
@@ -84,7 +84,7 @@ pub(super) const FLOW: &str = "akafka<Enter><Down><Enter>kafka_main<Enter><Down>
 fn the_key_flow_works_through_the_app() {
     let (project, rel) = project("app");
     let path = project.path_of(&rel);
-    let mut app = App::new(
+    let mut app = Workbench::new(
         project,
         Theme::default(),
         Keymap::defaults(),

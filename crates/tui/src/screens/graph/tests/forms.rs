@@ -1,8 +1,8 @@
 //! The parameter and config forms, and the SQL editor.
 
 use super::*;
-use crate::model::Operator;
-use crate::tui::screens::graph::form::Target;
+use crate::model::Node;
+use crate::screens::graph::form::Target;
 
 #[test]
 fn form_shows_inline_errors_per_row() {
@@ -32,7 +32,7 @@ fn form_shows_inline_errors_per_row() {
     r.set_row("watermark_ms", "5000");
     r.keys("<C-s>");
     assert_eq!(r.screen.mode(), "NORMAL", "{:?}", r.last);
-    let Operator::KafkaSource(k) = &r.screen.job.nodes[0] else {
+    let Node::KafkaSource(k) = &r.screen.job.nodes[0] else {
         panic!()
     };
     assert_eq!((k.topic.as_str(), k.watermark_ms), ("1bad", 5000));
@@ -74,7 +74,7 @@ fn esc_asks_before_discarding_rows_and_cancels_an_edit() {
     assert_eq!(r.screen.mode(), "FORM", "one Esc only warns");
     r.keys("<Esc>");
     assert_eq!(r.screen.mode(), "NORMAL");
-    let Operator::KafkaSource(k) = &r.screen.job.nodes[0] else {
+    let Node::KafkaSource(k) = &r.screen.job.nodes[0] else {
         panic!()
     };
     assert_eq!(k.datasource, "");
@@ -130,7 +130,7 @@ fn sql_editor_opens_on_a_sql_node() {
     r.keys("SELECT 1");
     r.keys("<C-s>");
     assert_eq!(r.screen.mode(), "NORMAL", "{:?}", r.last);
-    let Operator::Sql(s) = &r.screen.job.nodes[0] else {
+    let Node::Sql(s) = &r.screen.job.nodes[0] else {
         panic!()
     };
     assert!(s.query.contains("SELECT 1"), "{:?}", s.query);

@@ -13,14 +13,14 @@ use ratatui::backend::TestBackend;
 use super::form::Form;
 use super::select::Selection;
 use super::{GraphScreen, Mode};
-use crate::app::project::Project;
-use crate::tui::action::{Action, Level, Outcome};
-use crate::tui::app::App;
-use crate::tui::headless::frame_text;
-use crate::tui::keymap::Keymap;
-use crate::tui::keys::parse_keys;
-use crate::tui::screens::{Context, Screen};
-use crate::tui::theme::Theme;
+use crate::action::{Action, Level, Outcome};
+use crate::headless::frame_text;
+use crate::keymap::Keymap;
+use crate::keys::parse_keys;
+use crate::screens::{Context, Screen};
+use crate::theme::Theme;
+use crate::workbench::Workbench;
+use weir_app::project::Project;
 
 /// A project of its own with one empty job `orders` (as the tree's "new job" makes it).
 pub(super) fn project(tag: &str) -> (Project, String) {
@@ -78,7 +78,7 @@ impl Rig {
         out
     }
 
-    /// Keys routed as `App::pane_key` routes them.
+    /// Keys routed as `Workbench::pane_key` routes them.
     pub(super) fn keys(&mut self, keys: &str) {
         for key in parse_keys(keys).unwrap() {
             let cx = Context {
@@ -189,8 +189,8 @@ impl Drop for Rig {
 }
 
 /// The whole workbench drawn at `w` x `h`.
-pub(super) fn app_frame(app: &mut App, w: u16, h: u16) -> String {
+pub(super) fn app_frame(app: &mut Workbench, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| crate::tui::view::draw(app, f)).unwrap();
+    t.draw(|f| crate::view::draw(app, f)).unwrap();
     frame_text(t.backend().buffer())
 }

@@ -1,11 +1,16 @@
 //! The topic design form of the catalog: name (checked as you type), project, display
 //! name, format, partitions, lifecycle, description and the fields as
-//! `name:type[:comment], …`.
+//! `name:type[:comment], …`; `n` opens it for a new topic, `e` for a topic in design.
 
-use weir_store::{Topic, TopicField, TopicFormat, TopicSpec, check_topic_name};
+use weir_app::governance::{
+    Topic, TopicField, TopicFormat, TopicSpec, TopicState, check_topic_name,
+};
 
-use crate::tui::action::Level;
-use crate::tui::screens::gov::form::{Field, Form};
+use super::{Catalog, Mode, tree::Node};
+use crate::action::{Action, Level, Outcome};
+use crate::screens::Context;
+use crate::screens::gov::error_text;
+use crate::screens::gov::form::{Field, Form};
 
 /// An open create or edit form.
 pub struct TopicEditor {
@@ -194,6 +199,104 @@ impl TopicEditor {
     }
 }
 
+impl Catalog {
+    pub(super) fn new_topic(&mut self) -> Outcome {
+        if self.caps.design.is_empty() {
+            return Self::status(Level::Warning, self.read_only_note());
+        }
+        let preferred = match self.current() {
+            Some(Node::Group(p)) => Some(p.clone()),
+            Some(Node::Topic(t, _)) => self.world.topic(t).map(|t| t.project.clone()),
+            _ => None,
+        };
+        let ed = TopicEditor::new(&self.caps.design, preferred.as_deref(), None);
+        self.mode = Mode::Edit(Box::new(ed));
+        Outcome::Consumed
+    }
+
+    pub(super) fn edit_topic(&mut self) -> Outcome {
+        let Some(t) = self.topic() else {
+            return Self::status(Level::Info, "select a topic to edit");
+        };
+        if !self.caps.design.contains(&t.project) {
+            return Self::status(
+                Level::Warning,
+                format!(
+                    "topic {} belongs to project {}, where you do not design topics; you are {}",
+                    t.name, t.project, self.caps.who
+                ),
+            );
+        }
+        if t.state != TopicState::Design {
+            return Self::status(
+                Level::Warning,
+                format!(
+                    "topic {} is {}; only a topic in design can be edited",
+                    t.name,
+                    t.state.as_str()
+                ),
+            );
+        }
+        let ed = TopicEditor::new(&self.caps.design, None, Some(t));
+        self.mode = Mode::Edit(Box::new(ed));
+        Outcome::Consumed
+    }
+
+    pub(super) fn submit_topic(&mut self, cx: &Context) -> Outcome {
+        let Some(link) = cx.store else {
+            return Outcome::Consumed;
+        };
+        let Mode::Edit(ed) = &mut self.mode else {
+            return Outcome::Consumed;
+        };
+        ed.form.clear_errors();
+        let taken: Vec<String> = self.world.topics.iter().map(|t| t.name.clone()).collect();
+        ed.check_name(&taken);
+        if ed.form.has_errors() {
+            return Outcome::Consumed;
+        }
+        let spec = match ed.spec() {
+            Ok(s) => s,
+            Err((key, msg)) => {
+                ed.place_error(Some(key), msg);
+                return Outcome::Consumed;
+            }
+        };
+        let s = link.gov();
+        let result = match &ed.editing {
+            Some(old) => link.call(s.update_topic(old, &spec)),
+            None => link.call(s.create_topic(&spec)),
+        };
+        match result {
+            Ok(t) => {
+                let verb = if ed.editing.is_some() {
+                    "updated"
+                } else {
+                    "created"
+                };
+                self.mode = Mode::Tree;
+                self.folded.remove(&format!("design:{}", t.project));
+                self.reload(cx);
+                self.select(&Node::Topic(t.name.clone(), None));
+                Action::StoreWritten(
+                    Level::Ok,
+                    format!(
+                        "{verb} topic {} in {} (state: {})",
+                        t.name,
+                        t.project,
+                        t.state.as_str()
+                    ),
+                )
+                .into()
+            }
+            Err(e) => {
+                ed.show_store_error(&error_text(&e));
+                Outcome::Consumed
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,15 +315,13 @@ mod tests {
     #[test]
     fn the_name_is_checked_as_typed_and_numbers_on_submit() {
         let mut ed = TopicEditor::new(&["shop".into()], None, None);
-        ed.form.fields[0].kind = crate::tui::screens::gov::form::FieldKind::Text(
-            crate::tui::overlay::LineInput::with("9x"),
-        );
+        ed.form.fields[0].kind =
+            crate::screens::gov::form::FieldKind::Text(crate::overlay::LineInput::with("9x"));
         ed.check_name(&[]);
         let err = ed.form.fields[0].error.clone().unwrap();
         assert!(err.contains("starts with a digit"), "{err}");
-        ed.form.fields[0].kind = crate::tui::screens::gov::form::FieldKind::Text(
-            crate::tui::overlay::LineInput::with("clicks"),
-        );
+        ed.form.fields[0].kind =
+            crate::screens::gov::form::FieldKind::Text(crate::overlay::LineInput::with("clicks"));
         ed.check_name(&["clicks".into()]);
         assert!(
             ed.form.fields[0]

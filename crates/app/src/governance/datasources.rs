@@ -1,0 +1,62 @@
+//! Data sources: the data admin's catalog of clusters and databases, and their
+//! connectivity tests.
+
+use super::{DataSource, DataSourceSpec, Env, Governance};
+use crate::AppError;
+use crate::catalog::{self, TableInfo};
+use crate::connectivity::{self, Connectivity};
+
+impl Governance {
+    /// Register a data source (data admin).
+    pub async fn add_data_source(&self, spec: &DataSourceSpec) -> Result<DataSource, AppError> {
+        Ok(self.session.add_data_source(spec).await?)
+    }
+
+    /// Replace every field of data source `name` (which may rename it).
+    pub async fn update_data_source(
+        &self,
+        name: &str,
+        spec: &DataSourceSpec,
+    ) -> Result<DataSource, AppError> {
+        Ok(self.session.update_data_source(name, spec).await?)
+    }
+
+    /// One data source.
+    pub async fn data_source(&self, name: &str) -> Result<DataSource, AppError> {
+        Ok(self.session.data_source(name).await?)
+    }
+
+    /// Every data source.
+    pub async fn data_sources(&self) -> Result<Vec<DataSource>, AppError> {
+        Ok(self.session.data_sources().await?)
+    }
+
+    /// Delete a data source that nothing uses.
+    pub async fn delete_data_source(&self, name: &str) -> Result<(), AppError> {
+        Ok(self.session.delete_data_source(name).await?)
+    }
+
+    /// Test the connectivity of data source `name` in `env` (test or prod).
+    pub async fn test_data_source(
+        &self,
+        name: &str,
+        env: Env,
+    ) -> Result<(DataSource, Connectivity), AppError> {
+        let ds = self.session.data_source(name).await?;
+        let connection = ds.connection(env)?;
+        let result = connectivity::test(&ds.name, &connection).await;
+        Ok((ds, result))
+    }
+
+    /// The tables of relational data source `name` in `env`, read from the database
+    /// itself (it may be slow or down: run it off the UI thread).
+    pub async fn data_source_tables(
+        &self,
+        name: &str,
+        env: Env,
+    ) -> Result<Vec<TableInfo>, AppError> {
+        let ds = self.session.data_source(name).await?;
+        let connection = ds.connection(env)?;
+        catalog::tables(&ds.name, &connection).await
+    }
+}

@@ -1,0 +1,184 @@
+//! Deciding requests in the background: one task approves or rejects the chosen requests
+//! one after the other through `Governance::approve` / `reject` (an approval may wait on a
+//! Kafka cluster for its timeout), saying on the status bar which one runs and how far a
+//! bulk approval is ("approving #4 · 2 of 3…"). When it ends, one message for all of them:
+//! what was decided with each approval's effect as the CLI prints it, and every refusal
+//! or failure with whose fault it is.
+
+use weir_app::AppError;
+use weir_app::governance::{Decided, describe_effect};
+use weir_app::store_link::{Pending, StoreLink};
+
+use crate::action::{Action, Level};
+use crate::screens::gov::error_text;
+
+type Results = Vec<(i64, Result<Decided, AppError>)>;
+
+/// Decisions on their way.
+pub(super) struct Deciding {
+    approve: bool,
+    ids: Vec<i64>,
+    pending: Pending<Results>,
+}
+
+/// The status bar's words for deciding request `id`, the `at`-th of `n`.
+fn label(approve: bool, id: i64, at: usize, n: usize) -> String {
+    let verb = if approve { "approving" } else { "rejecting" };
+    if n == 1 {
+        format!("{verb} #{id}…")
+    } else {
+        format!("{verb} #{id} · {at} of {n}…")
+    }
+}
+
+impl Deciding {
+    /// Start deciding `ids` (approve or reject, with `opinion`) in the background.
+    pub(super) fn start(
+        link: &StoreLink,
+        approve: bool,
+        ids: Vec<i64>,
+        opinion: String,
+    ) -> Deciding {
+        let n = ids.len();
+        let first = label(approve, ids.first().copied().unwrap_or_default(), 1, n);
+        let work = ids.clone();
+        let pending = link.spawn(first, move |gov, progress| async move {
+            let mut out = Vec::new();
+            for (i, id) in work.into_iter().enumerate() {
+                progress.say(label(approve, id, i + 1, n));
+                let result = if approve {
+                    gov.approve(id, &opinion).await
+                } else {
+                    gov.reject(id, &opinion).await
+                };
+                out.push((id, result));
+            }
+            out
+        });
+        Deciding {
+            approve,
+            ids,
+            pending,
+        }
+    }
+
+    /// Whether request `id` is among those being decided.
+    pub(super) fn has(&self, id: i64) -> bool {
+        self.ids.contains(&id)
+    }
+
+    /// The requests being decided.
+    pub(super) fn ids(&self) -> &[i64] {
+        &self.ids
+    }
+
+    /// What runs, for "wait for it" messages: `approving #3`, `approving 3 requests`.
+    pub(super) fn what(&self) -> String {
+        let verb = if self.approve {
+            "approving"
+        } else {
+            "rejecting"
+        };
+        match self.ids.as_slice() {
+            [id] => format!("{verb} #{id}"),
+            ids => format!("{verb} {} requests", ids.len()),
+        }
+    }
+
+    /// The message for the status bar once the decisions are done (None while they run).
+    pub(super) fn poll(&mut self) -> Option<Action> {
+        match self.pending.poll() {
+            Some(results) => {
+                let (level, msg) = message(self.approve, &results);
+                // even a refusal means the store moved on: fresh counters either way
+                Some(Action::StoreWritten(level, msg))
+            }
+            None if !self.pending.running() => Some(Action::StoreWritten(
+                Level::Error,
+                format!(
+                    "{} stopped without an answer (a bug in weir; please report it); R reads the inbox again",
+                    self.what()
+                ),
+            )),
+            None => None,
+        }
+    }
+}
+
+/// `approved #3: created topic clicks with 3 partition(s) on kafka_main (test)`, or for
+/// several `approved #4 #5: #4 granted …; #5 granted …`, then every failure.
+fn message(approve: bool, results: &Results) -> (Level, String) {
+    let verb = if approve { "approved" } else { "rejected" };
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    for (id, result) in results {
+        match result {
+            Ok(d) => done.push((*id, describe_effect(&d.effect))),
+            Err(e) => failed.push(error_text(e)),
+        }
+    }
+    let mut msg = String::new();
+    if !done.is_empty() {
+        let ids: Vec<String> = done.iter().map(|(id, _)| format!("#{id}")).collect();
+        msg = format!("{verb} {}", ids.join(" "));
+        let several = done.len() > 1;
+        let effects: Vec<String> = done
+            .iter()
+            .filter_map(|(id, effect)| {
+                let e = effect.as_ref()?;
+                Some(if several {
+                    format!("#{id} {e}")
+                } else {
+                    e.clone()
+                })
+            })
+            .collect();
+        if !effects.is_empty() {
+            msg.push_str(": ");
+            msg.push_str(&effects.join("; "));
+        }
+    }
+    if !failed.is_empty() {
+        if !msg.is_empty() {
+            msg.push_str("; ");
+        }
+        msg.push_str(&failed.join("; "));
+    }
+    let level = match (done.is_empty(), failed.is_empty()) {
+        (false, true) => Level::Ok,
+        (true, false) => Level::Error,
+        _ => Level::Warning,
+    };
+    (level, msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_count_a_bulk_approval() {
+        assert_eq!(label(true, 3, 1, 1), "approving #3…");
+        assert_eq!(label(true, 4, 2, 3), "approving #4 · 2 of 3…");
+        assert_eq!(label(false, 5, 1, 1), "rejecting #5…");
+    }
+
+    #[test]
+    fn failures_say_whose_fault_they_are() {
+        let results: Results = vec![
+            (
+                4,
+                Err(AppError::External(
+                    "kafka_main at 127.0.0.1:1 did not answer".into(),
+                )),
+            ),
+            (5, Err(AppError::User("request #5 is your own".into()))),
+        ];
+        let (level, msg) = message(true, &results);
+        assert_eq!(level, Level::Error);
+        assert_eq!(
+            msg,
+            "kafka_main at 127.0.0.1:1 did not answer; retry when it is back; request #5 is your own"
+        );
+    }
+}

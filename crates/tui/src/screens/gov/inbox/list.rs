@@ -1,0 +1,90 @@
+//! The inbox's list: one row per waiting request (mark, number, requester, what, since),
+//! or why there is none.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Line;
+use weir_app::governance::{Request, RequestKind};
+
+use super::Inbox;
+use crate::screens::gov::listing::draw_table;
+use crate::screens::gov::when;
+use crate::theme::Theme;
+
+/// The texts the `/` filter looks in.
+pub(super) fn haystack(r: &Request) -> Vec<String> {
+    vec![
+        format!("#{}", r.id),
+        r.summary.clone(),
+        r.requester.clone(),
+        r.project.clone().unwrap_or_default(),
+        kind_word(r.kind).to_string(),
+    ]
+}
+
+pub(super) fn kind_word(kind: RequestKind) -> &'static str {
+    match kind {
+        RequestKind::TopicPublish => "topic publication",
+        RequestKind::Permission => "permission",
+    }
+}
+
+impl Inbox {
+    /// The list of waiting requests: `●` marked for a bulk approval, `…` being decided.
+    pub(super) fn draw_list(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
+        let rows: Vec<Vec<String>> = self
+            .list
+            .visible()
+            .iter()
+            .map(|r| {
+                let mark = if self.deciding.as_ref().is_some_and(|d| d.has(r.id)) {
+                    "…"
+                } else if self.marked.contains(&r.id) {
+                    "●"
+                } else {
+                    " "
+                };
+                vec![
+                    mark.to_string(),
+                    format!("#{}", r.id),
+                    r.requester.clone(),
+                    r.summary.clone(),
+                    when(&r.created_at).get(..16).unwrap_or("").to_string(),
+                ]
+            })
+            .collect();
+        let filter = self.list.filter();
+        let empty = match (&self.problem, self.can_decide) {
+            (Some(p), _) => Line::styled(p.clone(), theme.error()),
+            (None, true) if filter.is_empty() => {
+                Line::styled("Nothing waiting for you.", theme.muted())
+            }
+            (None, true) => Line::styled(format!("Nothing matches `{filter}`."), theme.muted()),
+            (None, false) => Line::styled(
+                format!(
+                    "Only data admins decide requests; you are {}. Your own requests are in :requests.",
+                    self.who
+                ),
+                theme.muted(),
+            ),
+        };
+        draw_table(
+            frame,
+            area,
+            theme,
+            (
+                &["", "#", "requester", "request", "since"],
+                &[
+                    Constraint::Length(1),
+                    Constraint::Length(5),
+                    Constraint::Length(10),
+                    Constraint::Min(20),
+                    Constraint::Length(16),
+                ],
+            ),
+            rows,
+            (self.list.selected(), focused),
+            empty,
+        );
+    }
+}
