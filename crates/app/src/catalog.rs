@@ -10,7 +10,7 @@ use weir_model::model::secret::scrub;
 use weir_model::model::{Connection, DataSourceKind};
 
 use super::AppError;
-use super::connectivity::{TIMEOUT, database, host_port, sql_failed};
+use super::connectivity::{TIMEOUT, database, mysql_login, postgres_login, sql_failed};
 
 /// One table (or view) and its columns as (name, type), in column order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,27 +78,8 @@ fn group(rows: Vec<(String, String, String, String)>, home: Option<&str>) -> Vec
 }
 
 async fn mysql(ep: &Connection, secret: Option<&str>) -> Result<Vec<TableInfo>, AppError> {
-    let (host, port) = host_port(&ep.address, 3306)?;
-    let user = ep.user.clone().unwrap_or_else(|| "root".into());
-    let mut opts = sqlx::mysql::MySqlConnectOptions::new()
-        .host(&host)
-        .port(port)
-        .username(&user);
-    if let Some(s) = secret {
-        opts = opts.password(s);
-    }
     let db = database(ep);
-    if let Some(d) = &db {
-        opts = opts.database(d);
-    }
-    let mut conn = sqlx::mysql::MySqlConnection::connect_with(&opts)
-        .await
-        .map_err(|e| {
-            sql_failed(
-                format!("cannot log in to mysql at {host}:{port} as {user}"),
-                e,
-            )
-        })?;
+    let mut conn = mysql_login(ep, secret).await?.conn;
     // CASTs: MySQL 8 hands information_schema text out as binary strings
     let rows: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT CAST(TABLE_SCHEMA AS CHAR), CAST(TABLE_NAME AS CHAR), \
@@ -126,26 +107,7 @@ async fn mysql(ep: &Connection, secret: Option<&str>) -> Result<Vec<TableInfo>, 
 }
 
 async fn postgres(ep: &Connection, secret: Option<&str>) -> Result<Vec<TableInfo>, AppError> {
-    let (host, port) = host_port(&ep.address, 5432)?;
-    let user = ep.user.clone().unwrap_or_else(|| "postgres".into());
-    let mut opts = sqlx::postgres::PgConnectOptions::new_without_pgpass()
-        .host(&host)
-        .port(port)
-        .username(&user);
-    if let Some(s) = secret {
-        opts = opts.password(s);
-    }
-    if let Some(d) = database(ep) {
-        opts = opts.database(&d);
-    }
-    let mut conn = sqlx::postgres::PgConnection::connect_with(&opts)
-        .await
-        .map_err(|e| {
-            sql_failed(
-                format!("cannot log in to postgres at {host}:{port} as {user}"),
-                e,
-            )
-        })?;
+    let mut conn = postgres_login(ep, secret).await?.conn;
     // information_schema's sql_identifier is a domain sqlx does not decode as text
     let rows: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT CAST(table_schema AS TEXT), CAST(table_name AS TEXT), \

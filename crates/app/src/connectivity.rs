@@ -160,20 +160,33 @@ pub(crate) fn database(ep: &Connection) -> Option<String> {
     (!path.is_empty()).then(|| path.to_string())
 }
 
-async fn mysql(ep: &Connection, secret: Option<&str>) -> Outcome {
+/// A login to a relational data source, with the words its messages use.
+pub(crate) struct Login<C> {
+    pub conn: C,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+}
+
+/// Log in to a MySQL data source (user `root` unless given; the database from the options
+/// or the address). The connectivity test and the catalog's table listing both use it.
+pub(crate) async fn mysql_login(
+    ep: &Connection,
+    secret: Option<&str>,
+) -> Result<Login<sqlx::mysql::MySqlConnection>, AppError> {
     let (host, port) = host_port(&ep.address, 3306)?;
+    let user = ep.user.clone().unwrap_or_else(|| "root".into());
     let mut opts = sqlx::mysql::MySqlConnectOptions::new()
         .host(&host)
-        .port(port);
-    let user = ep.user.clone().unwrap_or_else(|| "root".into());
-    opts = opts.username(&user);
+        .port(port)
+        .username(&user);
     if let Some(s) = secret {
         opts = opts.password(s);
     }
     if let Some(db) = database(ep) {
         opts = opts.database(&db);
     }
-    let mut conn = sqlx::mysql::MySqlConnection::connect_with(&opts)
+    let conn = sqlx::mysql::MySqlConnection::connect_with(&opts)
         .await
         .map_err(|e| {
             sql_failed(
@@ -181,6 +194,54 @@ async fn mysql(ep: &Connection, secret: Option<&str>) -> Outcome {
                 e,
             )
         })?;
+    Ok(Login {
+        conn,
+        host,
+        port,
+        user,
+    })
+}
+
+/// Log in to a PostgreSQL data source (user `postgres` unless given; no `.pgpass`).
+pub(crate) async fn postgres_login(
+    ep: &Connection,
+    secret: Option<&str>,
+) -> Result<Login<sqlx::postgres::PgConnection>, AppError> {
+    let (host, port) = host_port(&ep.address, 5432)?;
+    let user = ep.user.clone().unwrap_or_else(|| "postgres".into());
+    let mut opts = sqlx::postgres::PgConnectOptions::new_without_pgpass()
+        .host(&host)
+        .port(port)
+        .username(&user);
+    if let Some(s) = secret {
+        opts = opts.password(s);
+    }
+    if let Some(db) = database(ep) {
+        opts = opts.database(&db);
+    }
+    let conn = sqlx::postgres::PgConnection::connect_with(&opts)
+        .await
+        .map_err(|e| {
+            sql_failed(
+                format!("cannot log in to postgres at {host}:{port} as {user}"),
+                e,
+            )
+        })?;
+    Ok(Login {
+        conn,
+        host,
+        port,
+        user,
+    })
+}
+
+async fn mysql(ep: &Connection, secret: Option<&str>) -> Outcome {
+    let Login {
+        mut conn,
+        host,
+        port,
+        user,
+    } = mysql_login(ep, secret).await?;
     let version: String = sqlx::query_scalar("SELECT VERSION()")
         .fetch_one(&mut conn)
         .await
@@ -193,26 +254,12 @@ async fn mysql(ep: &Connection, secret: Option<&str>) -> Outcome {
 }
 
 async fn postgres(ep: &Connection, secret: Option<&str>) -> Outcome {
-    let (host, port) = host_port(&ep.address, 5432)?;
-    let mut opts = sqlx::postgres::PgConnectOptions::new_without_pgpass()
-        .host(&host)
-        .port(port);
-    let user = ep.user.clone().unwrap_or_else(|| "postgres".into());
-    opts = opts.username(&user);
-    if let Some(s) = secret {
-        opts = opts.password(s);
-    }
-    if let Some(db) = database(ep) {
-        opts = opts.database(&db);
-    }
-    let mut conn = sqlx::postgres::PgConnection::connect_with(&opts)
-        .await
-        .map_err(|e| {
-            sql_failed(
-                format!("cannot log in to postgres at {host}:{port} as {user}"),
-                e,
-            )
-        })?;
+    let Login {
+        mut conn,
+        host,
+        port,
+        user,
+    } = postgres_login(ep, secret).await?;
     let version: String = sqlx::query_scalar("SHOW server_version")
         .fetch_one(&mut conn)
         .await
