@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use weir_store::SCHEMA_VERSION;
 
 use weir_testsupport::postgres::PgDatabase;
 
@@ -68,7 +69,9 @@ fn init_on_sqlite_says_what_it_did() {
     assert!(said.contains("applied migration 1: governance"), "{said}");
     assert!(said.contains("applied migration 2:"), "{said}");
     assert!(
-        said.contains("the sqlite store is at schema version 2 (was 0)"),
+        said.contains(&format!(
+            "the sqlite store is at schema version {SCHEMA_VERSION} (was 0)"
+        )),
         "{said}"
     );
     assert!(p.0.join(".weir/weir.db").is_file());
@@ -78,13 +81,13 @@ fn init_on_sqlite_says_what_it_did() {
     assert_eq!(out.status.code(), Some(0), "{said}");
     assert_eq!(
         said,
-        "the sqlite store is already up to date (schema version 2)\n"
+        format!("the sqlite store is already up to date (schema version {SCHEMA_VERSION})\n")
     );
 
     let v = json(&p.weir(&["store", "init", "--json"], None));
     assert_eq!(v["backend"], "sqlite");
-    assert_eq!(v["version"], 2);
-    assert_eq!(v["from_version"], 2);
+    assert_eq!(v["version"], SCHEMA_VERSION);
+    assert_eq!(v["from_version"], SCHEMA_VERSION);
     assert_eq!(v["applied"], serde_json::json!([]));
 }
 
@@ -116,7 +119,9 @@ async fn on_postgres_a_granted_login_acts_as_itself_until_revoked() {
     let owner = db.url();
     let said = text(&p.weir(&["store", "init"], Some(&owner)));
     assert!(
-        said.contains("the postgres store is at schema version 2 (was 0)"),
+        said.contains(&format!(
+            "the postgres store is at schema version {SCHEMA_VERSION} (was 0)"
+        )),
         "{said}"
     );
 

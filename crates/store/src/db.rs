@@ -50,6 +50,7 @@ pub(crate) enum Arg {
     Text(String),
     OptText(Option<String>),
     Bool(bool),
+    OptBool(Option<bool>),
 }
 
 impl From<i64> for Arg {
@@ -92,6 +93,11 @@ impl From<bool> for Arg {
         Arg::Bool(v)
     }
 }
+impl From<Option<bool>> for Arg {
+    fn from(v: Option<bool>) -> Self {
+        Arg::OptBool(v)
+    }
+}
 
 /// `args![a, b]` → `[Arg::from(a), Arg::from(b)]`.
 macro_rules! args {
@@ -110,6 +116,7 @@ macro_rules! bind_all {
                 Arg::Text(v) => q.bind(v.clone()),
                 Arg::OptText(v) => q.bind(v.clone()),
                 Arg::Bool(v) => q.bind(*v),
+                Arg::OptBool(v) => q.bind(*v),
             };
         }
         q

@@ -11,7 +11,9 @@
 //! spoofed. The first actor of a new store becomes its system admin.
 //!
 //! State machines (also in `README.md`): topics go design → pending_test → test →
-//! pending_prod → prod; requests go pending → approved | rejected | withdrawn.
+//! pending_prod → prod; requests go pending → approved | rejected | withdrawn; a job's
+//! edit lock has one holder; releases go pending → approved | rejected | withdrawn, then
+//! approved → live → offline | replaced (`jobs/`, `README.md`).
 
 mod audit;
 mod changes;
@@ -20,6 +22,7 @@ mod db;
 mod deploy;
 mod error;
 mod identity;
+mod jobs;
 mod migrate;
 mod permissions;
 mod projects;
@@ -35,6 +38,11 @@ pub use deploy::{
 };
 pub use error::{Conflict, EffectFailed, Result, StoreError};
 pub use identity::{GlobalRole, ProjectRole, Roles, User};
+pub use jobs::{
+    GoLiveSpec, Instance, JobLock, JobStatus, JobVersion, LockTaken, LockTakeover, NewVersion,
+    Release, ReleaseFilter, ReleaseState, StartPosition, Submitted, TestResult, Validation,
+    VersionInfo, WentLive,
+};
 pub use migrate::SCHEMA_VERSION;
 pub use permissions::{
     Decision, Grant, GrantList, GrantSpec, Grantee, Perm, PermissionRequestSpec, RequestFor,

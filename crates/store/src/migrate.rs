@@ -29,10 +29,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_changes.sql"),
         postgres: include_str!("../migrations/postgres/0002_changes.sql"),
     },
+    Migration {
+        version: 3,
+        description: "jobs: versions (immutable), edit locks, releases, instance records",
+        sqlite: include_str!("../migrations/sqlite/0003_versions.sql"),
+        postgres: include_str!("../migrations/postgres/0003_versions.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS weir_schema (
     version BIGINT PRIMARY KEY,

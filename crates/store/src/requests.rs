@@ -1,7 +1,7 @@
 //! Requests that wait for an approver, of every kind, in one id space.
 //!
 //! One `requests` row per request (kind, state, requester, decision) and one detail row per
-//! kind (`topic_publications`, `permission_requests`; job releases later). States:
+//! kind (`topic_publications`, `permission_requests`, `releases`). States:
 //!
 //! | state     | action                                 | next state | who                    |
 //! |-----------|----------------------------------------|------------|------------------------|
@@ -24,6 +24,7 @@ use std::future::Future;
 
 use crate::error::{Conflict, EffectFailed, Result, StoreError};
 use crate::identity::{GlobalRole, roles};
+use crate::jobs;
 use crate::permissions::{self, Grant, Grantee, Perm};
 use crate::projects;
 use crate::topics::{self, TopicCreation};
@@ -36,6 +37,8 @@ pub enum RequestKind {
     TopicPublish,
     /// Grant data permissions.
     Permission,
+    /// Take a job version to production.
+    Release,
 }
 
 impl RequestKind {
@@ -43,20 +46,31 @@ impl RequestKind {
         match self {
             RequestKind::TopicPublish => "topic_publish",
             RequestKind::Permission => "permission",
+            RequestKind::Release => "release",
         }
     }
 
     fn parse(s: &str) -> RequestKind {
         match s {
             "topic_publish" => RequestKind::TopicPublish,
+            "release" => RequestKind::Release,
             _ => RequestKind::Permission,
         }
     }
 
-    /// Who may decide requests of this kind.
+    /// Every kind.
+    const ALL: [RequestKind; 3] = [
+        RequestKind::TopicPublish,
+        RequestKind::Permission,
+        RequestKind::Release,
+    ];
+
+    /// Who may decide requests of this kind: data admins decide topic publications and
+    /// permissions; system admins decide releases (the manual's 发布审批).
     fn approver(self) -> GlobalRole {
         match self {
             RequestKind::TopicPublish | RequestKind::Permission => GlobalRole::DataAdmin,
+            RequestKind::Release => GlobalRole::SystemAdmin,
         }
     }
 }
@@ -161,6 +175,17 @@ pub enum RequestDetail {
         columns: Vec<String>,
         /// Why.
         reason: String,
+    },
+    /// A job version proposed for production.
+    Release {
+        /// `project/path`.
+        job: String,
+        /// Version number.
+        version: i64,
+        /// The version's content hash (64 hex digits) the request is bound to.
+        hash: String,
+        /// The requester's note.
+        note: String,
     },
 }
 
@@ -276,6 +301,12 @@ fn summary(d: &RequestDetail) -> String {
                 grantee.describe()
             )
         }
+        RequestDetail::Release {
+            job, version, hash, ..
+        } => format!(
+            "release {job} version {version} ({})",
+            hash.get(..12).unwrap_or(hash)
+        ),
     }
 }
 
@@ -295,6 +326,7 @@ async fn detail(tx: &mut Tx, id: i64, kind: RequestKind) -> Result<RequestDetail
             })
         }
         RequestKind::Permission => permissions::request_detail(tx, id).await,
+        RequestKind::Release => jobs::request_detail(tx, id).await,
     }
 }
 
@@ -319,7 +351,7 @@ impl Session {
     pub async fn inbox(&self) -> Result<Vec<Request>> {
         let mut tx = self.pool.read().await?;
         let me = roles(&mut tx, &self.actor).await?;
-        let kinds: Vec<&str> = [RequestKind::TopicPublish, RequestKind::Permission]
+        let kinds: Vec<&str> = RequestKind::ALL
             .into_iter()
             .filter(|k| me.registered && me.has(k.approver()))
             .map(|k| k.as_str())
@@ -327,17 +359,18 @@ impl Session {
         if kinds.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<(i64,)> = tx
+        let pending: Vec<(i64, String)> = tx
             .all(
-                "SELECT id FROM requests WHERE state = 'pending' AND requester <> $1 \
-                 AND (kind = $2 OR kind = $3) ORDER BY id",
-                &args![
-                    &self.actor,
-                    kinds[0],
-                    kinds.get(1).copied().unwrap_or(kinds[0])
-                ],
+                "SELECT id, kind FROM requests WHERE state = 'pending' AND requester <> $1 \
+                 ORDER BY id",
+                &args![&self.actor],
             )
             .await?;
+        let ids = pending
+            .into_iter()
+            .filter(|(_, kind)| kinds.contains(&kind.as_str()))
+            .map(|(id, _)| (id,))
+            .collect();
         list(&mut tx, ids).await
     }
 
@@ -373,7 +406,21 @@ impl Session {
     /// Approves request `id` (opinion optional). The decision's effect is left to the
     /// caller; [`Session::approve_with`] carries it out inside the decision.
     pub async fn approve(&self, id: i64, opinion: &str) -> Result<Decided> {
-        self.decide(id, true, opinion, no_effect).await
+        self.decide(id, true, opinion, None, no_effect).await
+    }
+
+    /// Approves release request `id` only if its content hash starts with `hash_prefix`
+    /// (`weir approve ID --hash PREFIX`), so a script approves exactly what a person
+    /// reviewed. Checked inside the decision's transaction; a mismatch records nothing.
+    /// The effect of a release approval is [`Effect::None`].
+    pub async fn approve_release_checked(
+        &self,
+        id: i64,
+        opinion: &str,
+        hash_prefix: &str,
+    ) -> Result<Decided> {
+        self.decide(id, true, opinion, Some(hash_prefix), no_effect)
+            .await
     }
 
     /// Approves request `id` and carries out its effect with `carry_out` while the
@@ -392,7 +439,7 @@ impl Session {
         F: FnOnce(Effect) -> Fut,
         Fut: Future<Output = std::result::Result<(), EffectFailed>>,
     {
-        self.decide(id, true, opinion, carry_out).await
+        self.decide(id, true, opinion, None, carry_out).await
     }
 
     /// Rejects request `id`; the opinion goes back to the requester and is required.
@@ -404,7 +451,7 @@ impl Session {
                 "say what the requester should change",
             ));
         }
-        self.decide(id, false, opinion, no_effect).await
+        self.decide(id, false, opinion, None, no_effect).await
     }
 
     async fn decide<F, Fut>(
@@ -412,6 +459,7 @@ impl Session {
         id: i64,
         approve: bool,
         opinion: &str,
+        hash_prefix: Option<&str>,
         carry_out: F,
     ) -> Result<Decided>
     where
@@ -431,6 +479,18 @@ impl Session {
         }
         if let Some(p) = &before.project {
             projects::active(&mut tx, p).await?;
+        }
+        if let Some(prefix) = hash_prefix {
+            if before.kind != RequestKind::Release {
+                return Err(StoreError::invalid(
+                    "hash",
+                    format!("request #{id} is not a release; only releases carry a hash"),
+                    "approve it without --hash",
+                ));
+            }
+            if before.state == RequestState::Pending {
+                jobs::check_hash(&mut tx, id, prefix).await?;
+            }
         }
         let state = if approve {
             RequestState::Approved
@@ -459,6 +519,10 @@ impl Session {
                 Effect::Granted(permissions::on_approved(&mut tx, id, &self.actor).await?)
             }
             RequestKind::Permission => Effect::None,
+            RequestKind::Release => {
+                jobs::on_decided(&mut tx, id, approve).await?;
+                Effect::None
+            }
         };
         let after = load(&mut tx, id).await?;
         let action = if approve {
@@ -514,8 +578,10 @@ impl Session {
         if won == 0 {
             return Err(already_decided(&mut tx, id).await);
         }
-        if before.kind == RequestKind::TopicPublish {
-            topics::on_withdrawn(&mut tx, id).await?;
+        match before.kind {
+            RequestKind::TopicPublish => topics::on_withdrawn(&mut tx, id).await?,
+            RequestKind::Release => jobs::on_withdrawn(&mut tx, id).await?,
+            RequestKind::Permission => {}
         }
         let after = load(&mut tx, id).await?;
         audit::append(

@@ -111,6 +111,18 @@ pub(super) async fn preview(gov: &Governance, id: i64) -> Preview {
             }
             Preview { lines, reason }
         }
+        RequestDetail::Release {
+            job,
+            version,
+            hash,
+            note,
+        } => Preview {
+            lines: vec![
+                format!("approve {job} version {version} for production"),
+                format!("content hash {hash}"),
+            ],
+            reason: note,
+        },
     }
 }
 

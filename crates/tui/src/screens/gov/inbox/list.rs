@@ -26,6 +26,7 @@ pub(super) fn kind_word(kind: RequestKind) -> &'static str {
     match kind {
         RequestKind::TopicPublish => "topic publication",
         RequestKind::Permission => "permission",
+        RequestKind::Release => "release",
     }
 }
 
