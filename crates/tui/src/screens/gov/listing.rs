@@ -88,6 +88,14 @@ impl<T> Listing<T> {
         &self.filter
     }
 
+    /// A pane title naming the list and, while one is set, its filter: ` catalog · /kafka `.
+    pub fn title(&self, name: &str) -> String {
+        match self.filter.as_str() {
+            "" => format!(" {name} "),
+            filter => format!(" {name} · /{filter} "),
+        }
+    }
+
     /// A new filter starts at the first row.
     pub fn set_filter(&mut self, text: &str) {
         self.filter = text.to_string();

@@ -472,11 +472,7 @@ impl Screen for Catalog {
             ed.form.render(frame, area, theme, focused);
             return;
         }
-        let title = match self.list.filter() {
-            "" => " catalog ".to_string(),
-            filter => format!(" catalog · /{filter} "),
-        };
-        let block = theme.pane(title, focused);
+        let block = theme.pane(self.list.title("catalog"), focused);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let note = self

@@ -253,11 +253,7 @@ impl Screen for DataSources {
             ed.form.render(frame, area, theme, focused);
             return;
         }
-        let title = match self.list.filter() {
-            "" => " data sources ".to_string(),
-            filter => format!(" data sources · /{filter} "),
-        };
-        let block = theme.pane(title, focused);
+        let block = theme.pane(self.list.title("data sources"), focused);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let n = self.list.visible().len().max(1);
