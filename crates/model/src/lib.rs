@@ -2,6 +2,7 @@
 //! Pure code: no I/O beyond reading a job file, no async, no store or engine. The engine,
 //! the store and the workbench all depend on it; it depends on none of them.
 
+pub mod diff;
 pub mod fault;
 pub mod graph;
 pub mod jobfile;
