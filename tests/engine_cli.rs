@@ -205,6 +205,12 @@ fn run_against_broker(port: Option<u16>) {
             ],
         );
         assert_eq!(add.status.code(), Some(0), "{}", text(&add.stderr));
+        // A registered data source is governed: reading its topic needs select.
+        let public = weir(
+            &project,
+            &["perm", "public", "--table", "k.in", "--perms", "select"],
+        );
+        assert_eq!(public.status.code(), Some(0), "{}", text(&public.stderr));
     } else {
         run_args.extend(["--set", set.as_str()]);
     }

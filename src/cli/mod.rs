@@ -20,6 +20,8 @@ mod broker;
 mod fmt;
 mod gov;
 mod graph;
+mod job;
+mod release;
 mod run;
 mod store;
 mod table;
@@ -140,6 +142,10 @@ pub enum Command {
     Audit(gov::approvals::AuditArgs),
     /// The metadata store: apply its migrations, grant and revoke PostgreSQL logins.
     Store(store::StoreArgs),
+    /// Job versions: the edit lock, submit, list, show, check out, diff.
+    Job(job::JobArgs),
+    /// Releases: request a version for production, list, show, go live, offline.
+    Release(release::ReleaseArgs),
 }
 
 /// Run a parsed command line; returns the process exit code.
@@ -165,6 +171,8 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Reject(a)) => gov::approvals::decide(&cli.global, &a, false),
         Some(Command::Audit(a)) => gov::approvals::audit(&cli.global, &a),
         Some(Command::Store(a)) => store::run(&cli.global, &a),
+        Some(Command::Job(a)) => job::run(&cli.global, &a),
+        Some(Command::Release(a)) => release::run(&cli.global, &a),
         None => tui::run(
             &cli.global,
             &tui::TuiArgs {

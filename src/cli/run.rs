@@ -1,7 +1,10 @@
 //! `weir run JOB [--set NAME=ADDRESS]... [--stats] [--bounded]`: run a job against its real
 //! sources; live per-operator counts on stderr, Ctrl-C stops cleanly (sinks flushed).
-//! A failure exits by whose fault it is: 2 a bad job or SQL, 3 a data source that does
-//! not answer (named, with its address), 4 a bug.
+//! Before it runs, Kafka sources without `fields` take them from the store's catalog, and
+//! the acting person's rights on every governed table are checked (a refusal lists each
+//! missing right with the `weir perm request` command that asks for it).
+//! A failure exits by whose fault it is: 2 a bad job or SQL, or a missing right, 3 a data
+//! source that does not answer (named, with its address), 4 a bug.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -32,6 +35,7 @@ pub fn run(global: &Global, args: &RunArgs) -> i32 {
         job: args.job.clone(),
         sets: args.sets.clone(),
         bounded: args.bounded,
+        store: global.store.clone(),
     };
     let stats = args.stats;
     let result = run_job(&req, |s| {

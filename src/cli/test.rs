@@ -1,7 +1,9 @@
 //! `weir test JOB [--data DIR] [--shuffle SEED] [--delay-ms N] [--expect FILE]`: run a job
 //! on its test-data package, print result rows live, and compare them with the expected
 //! rows (exit 0 when every sink got exactly them, 1 with a diff otherwise; a job that
-//! cannot run exits 2, 3 or 4 by whose fault it is).
+//! cannot run exits 2, 3 or 4 by whose fault it is). Kafka sources without `fields` take
+//! them from the store's catalog; a test reads only its test-data package, so it needs no
+//! grants.
 
 use std::path::PathBuf;
 
@@ -37,6 +39,7 @@ pub fn run(global: &Global, args: &TestArgs) -> i32 {
         shuffle: args.shuffle,
         delay_ms: args.delay_ms,
         expect: args.expect.clone(),
+        store: global.store.clone(),
     };
     let live = !global.json;
     let outcome = match test_job(&req, |r| {

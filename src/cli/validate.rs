@@ -1,5 +1,9 @@
 //! `weir validate FILE...`: every problem of every file, exit 0 when all are valid and 2
-//! when any is not.
+//! when any is not. Offline, a Kafka source must declare its `fields`. With a store
+//! (`weir validate --store FILE...` for the project's store, `--store PATH FILE...` or
+//! `WEIR_STORE` for another), a source that names a topic of
+//! the catalog takes its fields and format from there, and every difference between the
+//! fields a job declares and the catalog's is a warning at its place in the file.
 
 use std::path::PathBuf;
 
@@ -12,14 +16,45 @@ use crate::jobfile::{self, Severity};
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Job files (RON) to check; a directory means every *.ron below it.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 }
 
 pub fn run(global: &Global, args: &ValidateArgs) -> i32 {
-    let results: Vec<(String, jobfile::Checked)> = super::job_files(&args.files)
+    // `--store` is the global flag with a value. Written bare before the job files
+    // (`weir validate --store jobs/x.ron`), clap takes the first file for the store: a
+    // job file or a folder is never a store, so it is given back to the files and the
+    // project's own store is the catalog.
+    let mut files = args.files.clone();
+    let store = match &global.store {
+        Some(p) if p.extension().is_some_and(|e| e == "ron") || p.is_dir() => {
+            files.insert(0, p.clone());
+            Some(None)
+        }
+        Some(p) => Some(Some(p.as_path())),
+        None => None,
+    };
+    if files.is_empty() {
+        return super::fail(
+            global,
+            &weir_app::AppError::User(
+                "no job files given; name files or folders: weir validate jobs/".into(),
+            ),
+        );
+    }
+    let catalog = match store {
+        None => None,
+        Some(store) => match weir_app::jobs::schema::catalog(store) {
+            Ok(topics) => Some(topics),
+            Err(e) => return super::fail(global, &e),
+        },
+    };
+    let results: Vec<(String, jobfile::Checked)> = super::job_files(&files)
         .iter()
-        .map(|f| (f.display().to_string(), weir_app::engine::check_file(f)))
+        .map(|f| {
+            let checked = weir_app::jobs::schema::check_file(f, catalog.as_deref());
+            (f.display().to_string(), checked)
+        })
         .collect();
     let invalid = results.iter().filter(|(_, c)| c.has_errors()).count();
     let count = |sev| {

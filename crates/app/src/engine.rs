@@ -66,8 +66,13 @@ pub fn project_of(job_path: &Path) -> PathBuf {
 /// Data sources of a run: the metadata store's (`store_sources`), the
 /// job's own, then `--set` overrides.
 pub fn resolver(job: &Job, sets: &[String]) -> Result<Resolver, AppError> {
+    resolver_in(job, sets, None)
+}
+
+/// [`resolver`] with the store the command line names (`--store`).
+fn resolver_in(job: &Job, sets: &[String], store: Option<&Path>) -> Result<Resolver, AppError> {
     let mut r = Resolver::from_job(job);
-    r.extend_missing(store_sources(job));
+    r.extend_missing(store_sources_in(job, store));
     for s in sets {
         r.set(job, s)?;
     }
@@ -80,15 +85,15 @@ pub fn resolver(job: &Job, sets: &[String]) -> Result<Resolver, AppError> {
 /// the job's own data sources and `--set` still apply, and an unresolved name is reported
 /// by the resolver with how to give it.
 pub fn store_sources(job: &Job) -> Vec<(String, weir_engine::resolve::Connection)> {
-    let Ok(cwd) = std::env::current_dir() else {
-        return Vec::new();
-    };
-    let flag = std::env::var_os("WEIR_STORE").map(PathBuf::from);
-    let default = crate::project_root(&cwd).join(".weir").join("weir.db");
-    if std::env::var_os("WEIR_DATABASE_URL").is_none() && flag.is_none() && !default.exists() {
-        return Vec::new();
-    }
-    let Ok(url) = crate::governance::store_url(flag.as_deref(), &cwd) else {
+    store_sources_in(job, None)
+}
+
+/// [`store_sources`] with the store the command line names (`--store`).
+fn store_sources_in(
+    job: &Job,
+    store: Option<&Path>,
+) -> Vec<(String, weir_engine::resolve::Connection)> {
+    let Ok(Some(url)) = store_in_use(store) else {
         return Vec::new();
     };
     let mut names: Vec<String> = job
@@ -98,34 +103,104 @@ pub fn store_sources(job: &Job) -> Vec<(String, weir_engine::resolve::Connection
         .collect();
     names.sort();
     names.dedup();
-    // A thread of its own, so that this works inside or outside an async runtime.
+    on_store(&url, |gov| async move {
+        let mut out = Vec::new();
+        for name in &names {
+            let Ok(ds) = gov.data_source(name).await else {
+                continue;
+            };
+            let Ok(connection) = ds.connection(crate::governance::Env::Test) else {
+                continue;
+            };
+            out.push((name.clone(), connection));
+        }
+        Ok(out)
+    })
+    .unwrap_or_default()
+}
+
+/// The metadata store a run, a test or a rights check uses, when there is one:
+/// `WEIR_DATABASE_URL`, the `--store` flag (or `WEIR_STORE`), or the project's
+/// `.weir/weir.db` when that file exists (seen from the current directory). `None`: no
+/// store, so no catalog and nothing governed.
+pub fn store_in_use(store_flag: Option<&Path>) -> Result<Option<String>, AppError> {
+    let cwd = std::env::current_dir().map_err(|e| AppError::io("no current directory", e))?;
+    let flag = store_flag.map(Path::to_path_buf).or_else(|| {
+        std::env::var_os("WEIR_STORE")
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+    });
+    let url_set = std::env::var("WEIR_DATABASE_URL").is_ok_and(|u| !u.trim().is_empty());
+    let default = crate::project_root(&cwd).join(".weir").join("weir.db");
+    if !url_set && flag.is_none() && !default.exists() {
+        return Ok(None);
+    }
+    crate::governance::store_url(flag.as_deref(), &cwd).map(Some)
+}
+
+/// Run `work` on the store at `url` as the acting person (`WEIR_USER` or the OS login on
+/// SQLite), on a thread and runtime of its own so that it works inside or outside an
+/// async runtime; the store is closed afterwards.
+pub fn on_store<T, F, Fut>(url: &str, work: F) -> Result<T, AppError>
+where
+    T: Send,
+    F: FnOnce(crate::governance::Governance) -> Fut + Send,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+{
     std::thread::scope(|scope| {
         scope
-            .spawn(|| {
-                let rt = crate::runtime().ok()?;
-                rt.block_on(async {
+            .spawn(move || {
+                let rt = crate::runtime()?;
+                rt.block_on(async move {
                     let gov =
-                        crate::governance::Governance::open(&url, &crate::governance::os_login())
-                            .await
-                            .ok()?;
-                    let mut out = Vec::new();
-                    for name in &names {
-                        let Ok(ds) = gov.data_source(name).await else {
-                            continue;
-                        };
-                        let Ok(connection) = ds.connection(crate::governance::Env::Test) else {
-                            continue;
-                        };
-                        out.push((name.clone(), connection));
-                    }
-                    gov.closer().close().await;
-                    Some(out)
+                        crate::governance::Governance::open(url, &crate::governance::os_login())
+                            .await?;
+                    let closer = gov.closer();
+                    let out = work(gov).await;
+                    closer.close().await;
+                    out
                 })
             })
             .join()
-            .ok()
-            .flatten()
-            .unwrap_or_default()
+            .map_err(|_| AppError::Internal("the metadata store's thread panicked".into()))?
+    })
+}
+
+/// Before a job runs (`rights`) or is tested: Kafka sources take what they leave out
+/// (fields, format) from the store's catalog, a source still without fields is refused,
+/// and for a run the acting person's rights in the job's store project are checked
+/// ([`check_job_rights`](crate::jobs::access::check_job_rights)). Without a store the
+/// job is as its file says and nothing is governed. A test opens the store only for a
+/// source without fields: it reads its test-data package and writes to capture sinks,
+/// so it needs no grants.
+fn prepare(
+    mut job: Job,
+    job_file: &Path,
+    store: Option<&Path>,
+    rights: bool,
+) -> Result<Job, AppError> {
+    let lacks_fields = job
+        .nodes
+        .iter()
+        .any(|n| matches!(n, crate::model::Node::KafkaSource(s) if s.fields.is_none()));
+    let url = if rights || lacks_fields {
+        store_in_use(store)?
+    } else {
+        None
+    };
+    let Some(url) = url else {
+        crate::jobs::schema::require_fields(&job, None)?;
+        return Ok(job);
+    };
+    let project = crate::jobs::store_project(&project_of(job_file));
+    on_store(&url, move |gov| async move {
+        let topics = gov.topics(None).await?;
+        crate::jobs::schema::fill(&mut job, &topics)?;
+        crate::jobs::schema::require_fields(&job, Some(&topics))?;
+        if rights {
+            crate::jobs::access::check_job_rights(&gov, &project, &job).await?;
+        }
+        Ok(job)
     })
 }
 
@@ -135,12 +210,16 @@ pub struct RunRequest {
     pub job: PathBuf,
     pub sets: Vec<String>,
     pub bounded: bool,
+    /// `--store`: the metadata store (default: see [`store_in_use`]).
+    pub store: Option<PathBuf>,
 }
 
-/// Runs a job against its real sources until it ends (bounded) or Ctrl-C.
+/// Runs a job against its real sources until it ends (bounded) or Ctrl-C, once the
+/// catalog completed its sources and the acting person's rights were checked.
 pub fn run(req: &RunRequest, on_stats: impl FnMut(&Snapshot)) -> Result<Snapshot, AppError> {
     let job = load_job(&req.job)?;
-    let resolver = resolver(&job, &req.sets)?;
+    let job = prepare(job, &req.job, req.store.as_deref(), true)?;
+    let resolver = resolver_in(&job, &req.sets, req.store.as_deref())?;
     let mut opts = RunOptions::new(
         project_of(&req.job),
         weir_engine::transform::default_planner(),
@@ -166,6 +245,8 @@ pub struct TestRequest {
     pub delay_ms: u64,
     /// Default: `<data>/expected.jsonl` if it exists.
     pub expect: Option<PathBuf>,
+    /// `--store`: the metadata store whose catalog completes the job's sources.
+    pub store: Option<PathBuf>,
 }
 
 /// What a test run gave.
@@ -191,9 +272,11 @@ impl TestOutcome {
     }
 }
 
-/// Runs a job on its test-data package with capture sinks.
+/// Runs a job on its test-data package with capture sinks. It reads no real source and
+/// writes no real sink, so it needs no grants.
 pub fn test(req: &TestRequest, on_row: impl FnMut(&CapturedRow)) -> Result<TestOutcome, AppError> {
     let job = load_job(&req.job)?;
+    let job = prepare(job, &req.job, req.store.as_deref(), false)?;
     let project = project_of(&req.job);
     let data = req
         .data
@@ -286,10 +369,12 @@ pub fn embedded_broker(
     Ok((Some(broker), bootstrap))
 }
 
-/// Check a job file as `weir validate` does: the model's rules, then whether the engine
-/// runs each SQL query (`unsupported-sql`, naming the construct).
+/// Check a job file as `weir validate` does offline: the model's rules, Kafka sources
+/// without `fields` (`no-fields`), then whether the engine runs each SQL query
+/// (`unsupported-sql`, naming the construct). With the store's catalog:
+/// [`crate::jobs::schema::check_file`].
 pub fn check_file(path: &Path) -> jobfile::Checked {
-    jobfile::check_file_with(path, &engine_problems)
+    crate::jobs::schema::check_file(path, None)
 }
 
 /// The engine's refusals of a job's SQL, as problems at the nodes' `query` fields.

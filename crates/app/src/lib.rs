@@ -7,6 +7,7 @@ pub mod connectivity;
 pub mod engine;
 mod error;
 pub mod governance;
+pub mod jobs;
 pub mod kafka_topics;
 pub mod project;
 pub mod store_admin;

@@ -640,10 +640,10 @@ async fn a_release_goes_from_request_to_live_and_is_replaced(env: Arc<Env>) {
     assert_eq!(
         all.iter().map(|r| r.state).collect::<Vec<_>>(),
         vec![
-            ReleaseState::Replaced,
-            ReleaseState::Offline,
+            ReleaseState::Withdrawn,
             ReleaseState::Rejected,
-            ReleaseState::Withdrawn
+            ReleaseState::Offline,
+            ReleaseState::Replaced
         ]
     );
 

@@ -1,7 +1,7 @@
 //! `weir inbox`, `weir approve ID`, `weir reject ID`, `weir audit`.
 
 use clap::Args;
-use weir_app::governance::describe_effect;
+use weir_app::governance::{RequestKind, describe_effect};
 
 use super::{emit, with_store};
 use crate::cli::{Global, exit, table};
@@ -20,6 +20,10 @@ pub struct DecideArgs {
     /// The approver's opinion (required to reject).
     #[arg(long, default_value = "")]
     pub opinion: String,
+    /// Approve a release only if its content hash starts with this prefix (what you
+    /// reviewed, as `weir release show ID` prints it).
+    #[arg(long, value_name = "PREFIX")]
+    pub hash: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -36,6 +40,20 @@ pub fn inbox(global: &Global, args: &InboxArgs) -> i32 {
         } else {
             gov.inbox().await?
         };
+        let notices = gov.locks_taken_from_me(0).await?;
+        if global.json {
+            // A list of requests, as before; scripts read take-overs from `weir audit`.
+            emit(global, &items, String::new);
+            return Ok(exit::OK);
+        }
+        for n in &notices {
+            outln!(
+                "notice: {} took over your edit lock of {} ({} ago)",
+                n.by,
+                n.job,
+                weir_app::jobs::age(&n.at)
+            );
+        }
         emit(global, &items, || {
             if items.is_empty() {
                 return "nothing waiting for you\n".into();
@@ -59,18 +77,42 @@ pub fn inbox(global: &Global, args: &InboxArgs) -> i32 {
 
 pub fn decide(global: &Global, args: &DecideArgs, approve: bool) -> i32 {
     with_store(global, |gov| async move {
+        if !approve && args.hash.is_some() {
+            return Err(weir_app::AppError::User(
+                "--hash checks what an approval approves; a rejection needs none".into(),
+            ));
+        }
+        // A release is shown as the approver decides it: its diff from the live version
+        // and the hash being approved.
+        let (request, _) = gov.request(args.id).await?;
+        let review = if approve && request.kind == RequestKind::Release {
+            Some(gov.review_release(args.id).await?)
+        } else {
+            None
+        };
         let d = if approve {
-            gov.approve(args.id, &args.opinion).await?
+            gov.approve_checked(args.id, &args.opinion, args.hash.as_deref())
+                .await?
         } else {
             gov.reject(args.id, &args.opinion).await?
         };
+        if global.json {
+            let value = serde_json::json!({ "decision": d, "review": review });
+            crate::cli::print_json(&value);
+            return Ok(exit::OK);
+        }
         emit(global, &d, || {
-            let mut out = format!(
+            let mut out = String::new();
+            if let Some(review) = &review {
+                out.push_str(&review.diff.render(crate::cli::job::color(global)));
+                out.push_str(&format!("hash {}\n", review.release.hash));
+            }
+            out.push_str(&format!(
                 "request #{} {}: {}\n",
                 d.request.id,
                 d.request.state.as_str(),
                 d.request.summary
-            );
+            ));
             if let Some(effect) = describe_effect(&d.effect) {
                 out.push_str(&effect);
                 out.push('\n');

@@ -123,6 +123,11 @@ impl Governance {
         Governance::open(&url, &os_login()).await
     }
 
+    /// The store session, for the use cases of other modules of this crate (`jobs`).
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
+    }
+
     /// SQLite or PostgreSQL.
     pub fn backend(&self) -> Backend {
         self.store.backend()

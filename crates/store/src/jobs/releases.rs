@@ -345,7 +345,7 @@ impl Session {
         load(&mut tx, id).await
     }
 
-    /// Releases, oldest first, optionally of one job and in one state.
+    /// Releases, newest first, optionally of one job and in one state.
     pub async fn releases(&self, filter: &ReleaseFilter) -> Result<Vec<Release>> {
         let mut tx = self.pool.read().await?;
         let job_id = match &filter.job {
@@ -355,7 +355,7 @@ impl Session {
         let ids: Vec<(i64,)> = tx
             .all(
                 "SELECT request_id FROM releases WHERE ($1 IS NULL OR job_id = $1) \
-                 AND ($2 IS NULL OR state = $2) ORDER BY request_id",
+                 AND ($2 IS NULL OR state = $2) ORDER BY request_id DESC",
                 &args![job_id, filter.state.map(ReleaseState::as_str)],
             )
             .await?;

@@ -1,0 +1,126 @@
+//! The working copy of a job: its file's canonical text (`weir fmt` output, comments
+//! kept), the content hash that names it (sha256, 64 hex digits, shown as 12), and
+//! `weir validate`'s verdict on it.
+
+use sha2::{Digest, Sha256};
+
+use super::JobId;
+use crate::AppError;
+use crate::jobfile::{self, Checked, Diagnostic};
+
+/// sha256 of `text` as 64 lowercase hex digits.
+pub fn content_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// The 12-character prefix of a hash that people see.
+pub fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}
+
+/// The working file's text as it is on disk; a missing file is a clear error.
+pub fn read(job: &JobId) -> Result<String, AppError> {
+    std::fs::read_to_string(&job.file).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            AppError::User(format!(
+                "job {} has no working file {}; check out a version (weir job checkout {}@N) or create it",
+                job.name(),
+                job.file.display(),
+                job.path
+            ))
+        } else {
+            AppError::io(format!("cannot read {}", job.file.display()), e)
+        }
+    })
+}
+
+/// The canonical text of `src`, the text of `job`'s file. A syntax error is refused with
+/// its file:line:column.
+pub fn canonical(job: &JobId, src: &str) -> Result<String, AppError> {
+    jobfile::format_source(&job.file.display().to_string(), src).map_err(|d| {
+        AppError::User(format!(
+            "{}\n{} is not valid; fix it first (weir validate)",
+            d.render(),
+            job.file.display()
+        ))
+    })
+}
+
+/// The working file's canonical text and its hash, `None` when there is no file.
+pub fn current(job: &JobId) -> Result<Option<(String, String)>, AppError> {
+    if !job.file.exists() {
+        return Ok(None);
+    }
+    let text = canonical(job, &read(job)?)?;
+    let hash = content_hash(&text);
+    Ok(Some((text, hash)))
+}
+
+/// Replace `file` with `text` at once: written beside it under a temporary name, then
+/// renamed over it, so a crash never leaves half a job file.
+pub fn write(file: &std::path::Path, text: &str) -> Result<(), AppError> {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = file.with_file_name(format!(".{name}.weir-{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text)
+        .map_err(|e| AppError::io(format!("cannot write {}", tmp.display()), e))?;
+    std::fs::rename(&tmp, file).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        AppError::io(format!("cannot replace {}", file.display()), e)
+    })
+}
+
+/// `weir validate --store` on a canonical text: the model's rules, the engine's SQL
+/// checks, and the store's catalog (`topics`): a source without fields takes the
+/// catalog's, and every difference from it is a warning.
+pub fn check(job: &JobId, text: &str, topics: &[crate::governance::Topic]) -> Checked {
+    super::schema::check_source(&job.file.display().to_string(), text, Some(topics))
+}
+
+/// Every diagnostic, one rendered block each.
+pub fn render(diagnostics: &[Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(Diagnostic::render)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// How long ago an RFC 3339 time was, for lists: `42s`, `5m`, `3h`, `12d`; the time as
+/// given when it cannot be read or is in the future.
+pub fn age(at: &str) -> String {
+    let Ok(then) = humantime::parse_rfc3339_weak(at) else {
+        return at.to_string();
+    };
+    let Ok(d) = std::time::SystemTime::now().duration_since(then) else {
+        return "now".into();
+    };
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3_600 => format!("{}m", s / 60),
+        3_600..86_400 => format!("{}h", s / 3_600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_is_sha256_hex() {
+        assert_eq!(
+            content_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(short(&content_hash("abc")), "ba7816bf8f01");
+    }
+}
