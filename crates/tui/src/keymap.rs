@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::keys::{Key, parse_keys};
 
 /// Key contexts: `global` applies everywhere unless the active context binds the key.
-pub const CONTEXTS: [&str; 10] = [
+pub const CONTEXTS: [&str; 13] = [
     "global",
     "tree",
     "graph",
@@ -17,6 +17,9 @@ pub const CONTEXTS: [&str; 10] = [
     "requests",
     "inbox",
     "grants",
+    "versions",
+    "diff",
+    "releases",
 ];
 
 /// (context, key, action, what it does). Action names are what palette entries and
@@ -80,6 +83,18 @@ pub const DEFAULTS: &[(&str, &str, &str, &str)] = &[
     ),
     ("graph", "g", "edit-config", "edit the job config"),
     ("graph", "v", "validate", "validate the job"),
+    (
+        "graph",
+        "S",
+        "submit",
+        "submit the saved job as a new version",
+    ),
+    (
+        "graph",
+        "L",
+        "take-lock",
+        "take the job's edit lock (over from its holder)",
+    ),
     ("sql", "<C-k>", "validate", "check the SQL"),
     ("sql", "<C-t>", "template", "insert a template"),
     ("sql", "<C-s>", "apply", "apply the SQL to the node"),
@@ -194,6 +209,12 @@ pub const DEFAULTS: &[(&str, &str, &str, &str)] = &[
         "approve every selected request",
     ),
     ("inbox", "R", "refresh", "read the inbox again"),
+    (
+        "inbox",
+        "d",
+        "diff",
+        "the full diff of the selected release request",
+    ),
     ("grants", "<Up>", "up", "previous table"),
     ("grants", "<Down>", "down", "next table"),
     ("grants", "k", "up", "previous table"),
@@ -231,6 +252,119 @@ pub const DEFAULTS: &[(&str, &str, &str, &str)] = &[
         "c",
         "check",
         "the effective right of a user on the table",
+    ),
+    // the job side: :versions and the diff view (screens/jobs/)
+    ("versions", "<Up>", "up", "previous version"),
+    ("versions", "<Down>", "down", "next version"),
+    ("versions", "k", "up", "previous version"),
+    ("versions", "j", "down", "next version"),
+    (
+        "versions",
+        "<Space>",
+        "mark",
+        "mark / unmark the version (up to two) for a diff",
+    ),
+    (
+        "versions",
+        "d",
+        "diff",
+        "diff the marked versions, or the selected one against the working file",
+    ),
+    (
+        "versions",
+        "c",
+        "checkout",
+        "write the selected version to the working file",
+    ),
+    (
+        "versions",
+        "C",
+        "checkout-force",
+        "check out over edits that no version holds (asks first)",
+    ),
+    ("versions", "l", "lock", "take the job's free edit lock"),
+    (
+        "versions",
+        "L",
+        "take-lock",
+        "take the edit lock over from its holder (asks first)",
+    ),
+    ("versions", "R", "refresh", "read the versions again"),
+    ("diff", "<Up>", "up", "select the node above"),
+    ("diff", "<Down>", "down", "select the node below"),
+    ("diff", "<Left>", "left", "select the node to the left"),
+    ("diff", "<Right>", "right", "select the node to the right"),
+    ("diff", "j", "next-node", "select the next node"),
+    ("diff", "k", "prev-node", "select the previous node"),
+    ("diff", "n", "next-change", "jump to the next change"),
+    ("diff", "N", "prev-change", "jump to the previous change"),
+    (
+        "diff",
+        "<PageDown>",
+        "scroll-down",
+        "scroll the detail down",
+    ),
+    ("diff", "<PageUp>", "scroll-up", "scroll the detail up"),
+    ("diff", "q", "close", "close the diff"),
+    ("diff", "<Esc>", "close", "close the diff"),
+    // :releases (screens/gov/releases/)
+    ("releases", "<Up>", "up", "previous release"),
+    ("releases", "<Down>", "down", "next release"),
+    ("releases", "k", "up", "previous release"),
+    ("releases", "j", "down", "next release"),
+    ("releases", "<Left>", "prev-tab", "previous state tab"),
+    ("releases", "<Right>", "next-tab", "next state tab"),
+    ("releases", "1", "tab-all", "every release"),
+    (
+        "releases",
+        "2",
+        "tab-pending",
+        "releases waiting for approval",
+    ),
+    ("releases", "3", "tab-approved", "approved releases"),
+    ("releases", "4", "tab-live", "live releases"),
+    (
+        "releases",
+        "5",
+        "tab-ended",
+        "rejected, withdrawn, offline and replaced releases",
+    ),
+    (
+        "releases",
+        "g",
+        "go-live",
+        "take the approved release live (form)",
+    ),
+    ("releases", "o", "offline", "take the live release offline"),
+    (
+        "releases",
+        "d",
+        "diff",
+        "the full diff against the live version",
+    ),
+    (
+        "releases",
+        "<Enter>",
+        "diff",
+        "the full diff against the live version",
+    ),
+    (
+        "releases",
+        "w",
+        "withdraw",
+        "withdraw my pending release request",
+    ),
+    (
+        "releases",
+        "R",
+        "request-release",
+        "request the release of a job's latest version",
+    ),
+    (
+        "releases",
+        "a",
+        "approve",
+        "approve the pending release, bound to its hash",
     ),
 ];
 

@@ -1,11 +1,14 @@
 //! The project tree pane: folders and jobs of `jobs/`, foldable, filterable, with
-//! create / rename / delete / move through prompts.
+//! create / rename / delete / move through prompts. With a metadata store, each job shows
+//! who else holds its edit lock (`[bob]`) and `*` when its working copy differs from its
+//! latest version (read by the workbench when the tree or the store changes, never while
+//! drawing).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::action::{Action, Level, Outcome};
@@ -20,6 +23,24 @@ pub struct TreePane {
     pub filter: String,
     /// Folded folders, by relative path.
     pub folded: BTreeSet<String>,
+    /// Lock and working-copy markers of jobs, by relative path.
+    pub marks: HashMap<String, JobMark>,
+}
+
+/// What the tree shows beside a job's name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobMark {
+    /// Someone else holds the job's edit lock.
+    pub locked_by: Option<String>,
+    /// The working copy differs from the latest version.
+    pub modified: bool,
+}
+
+impl JobMark {
+    /// Whether the mark shows anything.
+    pub fn is_empty(&self) -> bool {
+        self.locked_by.is_none() && !self.modified
+    }
 }
 
 impl TreePane {
@@ -191,14 +212,34 @@ impl TreePane {
                     "  "
                 };
                 let text = format!("{}{marker}{}", "  ".repeat(e.depth), e.name);
-                let style = if i == self.selected && focused {
+                let selected = i == self.selected && focused;
+                let style = if selected {
                     theme.selected()
                 } else if e.is_folder {
                     theme.accent()
                 } else {
                     theme.base()
                 };
-                Line::styled(text, style)
+                let Some(m) = self.marks.get(&e.rel).filter(|m| !m.is_empty()) else {
+                    return Line::styled(text, style);
+                };
+                // the markers stay in view: a long name gives way to them
+                let or = |s| if selected { style } else { s };
+                let mut tail = Vec::new();
+                if m.modified {
+                    tail.push(Span::styled(" *", or(theme.warning())));
+                }
+                if let Some(holder) = &m.locked_by {
+                    tail.push(Span::styled(
+                        format!(" [{}]", cut(holder, 12)),
+                        or(theme.muted()),
+                    ));
+                }
+                let used: usize = tail.iter().map(|s| s.content.chars().count()).sum();
+                let room = (inner.width as usize).saturating_sub(used).max(4);
+                let mut spans = vec![Span::styled(cut(&text, room), style)];
+                spans.extend(tail);
+                Line::from(spans)
             })
             .collect();
         if lines.is_empty() {
@@ -211,6 +252,17 @@ impl TreePane {
         } else {
             frame.render_widget(Paragraph::new(lines), inner);
         }
+    }
+}
+
+/// `s` in at most `w` characters, ending in `…` when cut.
+fn cut(s: &str, w: usize) -> String {
+    if s.chars().count() <= w {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(w.saturating_sub(1)).collect();
+        out.push('…');
+        out
     }
 }
 

@@ -11,7 +11,7 @@ use super::keymap::Keymap;
 use super::overlay::{LineInput, Overlay};
 use super::screens::graph::GraphScreen;
 use super::screens::home::Home;
-use super::screens::{Context, Screen, gov};
+use super::screens::{Context, Screen, gov, jobs};
 use super::theme::Theme;
 use super::tree::TreePane;
 use weir_app::project::Project;
@@ -23,6 +23,11 @@ pub const SCREENS: &[(&str, &str)] = &[
     ("graph", "graph editor of the selected job"),
     ("sql", "SQL editor of the selected node"),
     ("config", "job config form of the open job"),
+    (
+        "versions",
+        "versions of the open job: diff, checkout, edit lock",
+    ),
+    ("submit", "submit the open job as a new version"),
     (
         "datasources",
         "data sources: list, create, edit, test connectivity",
@@ -42,6 +47,10 @@ pub const SCREENS: &[(&str, &str)] = &[
     (
         "grants",
         "authorization: whitelists, blacklist and public per table",
+    ),
+    (
+        "releases",
+        "releases: their states, diffs, go-live and offline",
     ),
     ("tree", "the project tree"),
     ("help", "keys of the active screen"),
@@ -142,6 +151,15 @@ impl Workbench {
         self.user = link.who();
         self.store = Some(link);
         self.store_problem = None;
+        self.refresh_marks();
+    }
+
+    /// Read the tree's job markers again (lock holders, modified working copies): when
+    /// the tree or the store changed, never while drawing.
+    fn refresh_marks(&mut self) {
+        if let Some(link) = self.store.as_ref() {
+            self.tree.marks = jobs::marks::read(link, &self.project, &self.tree.entries);
+        }
     }
 
     /// The store could not be opened: governance screens say why.
@@ -165,6 +183,9 @@ impl Workbench {
             }
             None => false,
         };
+        if changed {
+            self.refresh_marks();
+        }
         if self.store.as_ref().is_some_and(|l| !l.running().is_empty()) {
             self.spin = self.spin.wrapping_add(1);
         }
@@ -204,6 +225,7 @@ impl Workbench {
             link.refresh();
             self.user = link.who();
         }
+        self.refresh_marks();
     }
 
     pub fn screen(&self) -> &dyn Screen {
@@ -338,6 +360,7 @@ impl Workbench {
                 if let Some(e) = self.tree.reload(&self.project, select.as_deref()) {
                     self.status = Some((Level::Error, e));
                 }
+                self.refresh_marks();
                 self.refresh_home();
                 if let (Some(rel), [home]) = (&select, self.screens.as_mut_slice()) {
                     home.reveal(rel);
@@ -386,7 +409,14 @@ impl Workbench {
                 self.focus = Focus::Main;
             }
             "tree" => self.focus = Focus::Tree,
-            "datasources" | "topics" | "requests" | "inbox" | "grants" => {
+            "datasources" | "topics" | "requests" | "inbox" | "grants" | "releases" => {
+                // the job open (or selected) now: what `:releases` offers to release
+                let job = self.open_job().or_else(|| {
+                    self.tree
+                        .current()
+                        .filter(|e| !e.is_folder)
+                        .map(|e| e.rel.clone())
+                });
                 let cx = Context {
                     project: &self.project,
                     theme: &self.theme,
@@ -394,7 +424,10 @@ impl Workbench {
                     store: self.store.as_ref(),
                 };
                 let problem = self.store_problem.as_deref();
-                let screen = gov::open(name, &cx, problem);
+                let mut screen = gov::open(name, &cx, problem);
+                if let (Some(rel), "releases") = (&job, name) {
+                    screen.reveal(rel);
+                }
                 // one governance screen at a time above the job being edited
                 if self.screens.len() > 1 && self.screens.last().is_some_and(|s| s.job().is_none())
                 {
@@ -405,6 +438,20 @@ impl Workbench {
             }
             "help" => self.apply(Action::Help),
             "quit" => self.quit_or_warn(),
+            "versions" => self.open_versions(),
+            // submit belongs to the graph editor of the open job
+            "submit" => {
+                while self.screens.len() > 1 && self.screen().job().is_none() {
+                    self.close_above(self.screens.len() - 1);
+                }
+                if self.screens.len() == 1 {
+                    self.open("graph");
+                }
+                if self.screens.len() > 1 {
+                    self.focus = Focus::Main;
+                    self.apply(Action::Perform("submit".into()));
+                }
+            }
             "graph" => {
                 if self.screens.len() > 1 {
                     self.focus = Focus::Main;
@@ -439,6 +486,41 @@ impl Workbench {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// `:versions` of the open job, else of the job selected on Home or in the tree.
+    fn open_versions(&mut self) {
+        let rel = self
+            .open_job()
+            .or_else(|| match (self.focus, self.screens.len()) {
+                (Focus::Main, 1) => self.screen().selected_entry(),
+                _ => None,
+            })
+            .or_else(|| {
+                self.tree
+                    .current()
+                    .filter(|e| !e.is_folder)
+                    .map(|e| e.rel.clone())
+            });
+        let unsaved = rel.is_some() && self.unsaved_job() == rel;
+        let cx = Context {
+            project: &self.project,
+            theme: &self.theme,
+            keymap: &self.keymap,
+            store: self.store.as_ref(),
+        };
+        match jobs::versions::open(&cx, rel, self.store_problem.as_deref(), unsaved) {
+            Ok(screen) => {
+                // one such screen at a time above the job being edited
+                if self.screens.len() > 1 && self.screens.last().is_some_and(|s| s.job().is_none())
+                {
+                    self.close_above(self.screens.len() - 1);
+                }
+                self.screens.push(screen);
+                self.focus = Focus::Main;
+            }
+            Err(why) => self.status = Some((Level::Warning, why)),
         }
     }
 

@@ -1,7 +1,8 @@
-//! Governance screens (SPEC R-ds, R-topic, R-perm): `:datasources`, `:topics` (the
-//! catalog), `:requests` (my requests), `:inbox` (approvals) and `:grants`
-//! (authorization). They call the app's use cases (`weir_app::governance::Governance`)
-//! through the workbench's [`StoreLink`](weir_app::store_link::StoreLink): short reads of
+//! Governance screens (SPEC R-ds, R-topic, R-perm, R-life): `:datasources`, `:topics`
+//! (the catalog), `:requests` (my requests), `:inbox` (approvals), `:grants`
+//! (authorization) and `:releases` (releases and going live). They call the app's use
+//! cases (`weir_app::governance::Governance`) through the workbench's
+//! [`StoreLink`](weir_app::store_link::StoreLink): short reads of
 //! the metadata store run at once (`call`), anything that may wait on the network (an
 //! approval that creates a topic on Kafka, a connectivity test, reading a database's
 //! tables) runs in the background (`spawn`) with a spinner in the status bar. The store
@@ -20,6 +21,7 @@ pub mod grants;
 pub mod inbox;
 pub mod listing;
 pub mod perm_form;
+pub mod releases;
 pub mod requests;
 
 use ratatui::Frame;
@@ -48,6 +50,7 @@ pub fn open(name: &'static str, cx: &Context, problem: Option<&str>) -> Box<dyn 
         "topics" => Box::new(catalog::Catalog::new(cx)),
         "requests" => Box::new(requests::MyRequests::new(cx)),
         "inbox" => Box::new(inbox::Inbox::new(cx)),
+        "releases" => Box::new(releases::Releases::new(cx)),
         _ => Box::new(grants::Grants::new(cx)),
     }
 }

@@ -8,7 +8,9 @@
 //! `form.rs` (the parameter and config forms), `form_check.rs` (checking them row by
 //! row), `form_view.rs` (drawing them),
 //! `palette.rs` (the operator palette), `view.rs` (the canvas and the side panel),
-//! `keys.rs` (what each key and action does in each mode).
+//! `keys.rs` (what each key and action does in each mode). The job's lock (read-only
+//! while someone else holds it), `:submit` and noticing a checkout on disk are
+//! `screens::jobs::editor`'s.
 
 mod edit;
 mod form;
@@ -16,7 +18,7 @@ mod form_check;
 mod form_view;
 mod keys;
 mod palette;
-mod select;
+pub(crate) mod select;
 mod view;
 
 #[cfg(test)]
@@ -33,6 +35,7 @@ use crate::graph::{self, layout};
 use crate::jobfile::{self, Diagnostic};
 use crate::keys::Key;
 use crate::model::Job;
+use crate::screens::jobs::editor::{EditorJob, Tick};
 use crate::screens::sql::SqlEditor;
 use crate::screens::{Context, Screen};
 use weir_app::project::Project;
@@ -75,6 +78,8 @@ pub struct GraphScreen {
     scroll: (usize, usize),
     mode: Mode,
     dirty: bool,
+    /// The lock, submit and the file on disk.
+    side: EditorJob,
 }
 
 /// Every action of the graph context, for the palette.
@@ -91,6 +96,14 @@ const ACTIONS: &[(&str, &str)] = &[
     ("prev-edge", "select the previous edge"),
     ("save", "save the job (as weir fmt writes it)"),
     ("reload", "reload the job from disk, dropping unsaved edits"),
+    (
+        "submit",
+        "submit the saved job as a new version (asks for a message)",
+    ),
+    (
+        "take-lock",
+        "take the job's edit lock (over from its holder, after a y)",
+    ),
 ];
 
 impl GraphScreen {
@@ -99,6 +112,7 @@ impl GraphScreen {
         let job = load(&path).map_err(|e| format!("cannot open {rel}: {e}"))?;
         let mut s = GraphScreen {
             rel: rel.to_string(),
+            side: EditorJob::new(rel, &path),
             path,
             job,
             diagnostics: Vec::new(),
@@ -184,6 +198,7 @@ impl GraphScreen {
             );
         }
         self.dirty = false;
+        self.side.saved();
         self.refresh();
         let pending = match &self.mode {
             Mode::Form(f) if f.changed() => " (the open form is not applied)",
@@ -210,6 +225,7 @@ impl GraphScreen {
                 self.job = job;
                 self.dirty = false;
                 self.mode = Mode::Normal;
+                self.side.on_disk();
                 self.refresh();
                 let what = if had {
                     "unsaved edits dropped"
@@ -229,6 +245,32 @@ impl GraphScreen {
                 Level::Error,
                 format!(
                     "cannot reload {}: {e}; the edits stay in memory",
+                    self.shown_path()
+                ),
+            ),
+        }
+    }
+
+    /// Someone else replaced the file (a checkout) while the editor held no edits.
+    fn changed_on_disk(&mut self) -> Action {
+        match load(&self.path) {
+            Ok(job) => {
+                self.job = job;
+                self.mode = Mode::Normal;
+                self.refresh();
+                Action::Status(
+                    Level::Info,
+                    format!(
+                        "{} changed on disk: reloaded · {}",
+                        self.shown_path(),
+                        self.summary()
+                    ),
+                )
+            }
+            Err(e) => Action::Status(
+                Level::Warning,
+                format!(
+                    "{} changed on disk and cannot be read ({e}); the editor keeps what it showed",
                     self.shown_path()
                 ),
             ),
@@ -344,7 +386,7 @@ impl Screen for GraphScreen {
     }
 
     fn captures_text(&self) -> bool {
-        !matches!(self.mode, Mode::Normal)
+        !matches!(self.mode, Mode::Normal) || self.side.captures()
     }
 
     fn job(&self) -> Option<String> {
@@ -392,6 +434,9 @@ impl Screen for GraphScreen {
     }
 
     fn mode(&self) -> &'static str {
+        if let (Some(m), Mode::Normal | Mode::Problems { .. }) = (self.side.mode(), &self.mode) {
+            return m;
+        }
         match &self.mode {
             Mode::Normal | Mode::Problems { .. } => "NORMAL",
             Mode::Connect { .. } => "CONNECT",
@@ -403,11 +448,31 @@ impl Screen for GraphScreen {
     }
 
     fn handle_key(&mut self, key: Key, cx: &Context) -> Outcome {
+        if self.side.captures() {
+            return self.side.key(key, cx);
+        }
         self.key(key, cx)
     }
 
-    fn perform(&mut self, action: &str, _cx: &Context) -> Outcome {
-        self.act(action)
+    fn perform(&mut self, action: &str, cx: &Context) -> Outcome {
+        let unsaved = self.unsaved();
+        match self.side.perform(action, cx, unsaved) {
+            Some(out) => out,
+            None => self.act(action),
+        }
+    }
+
+    fn busy(&self) -> bool {
+        self.side.busy()
+    }
+
+    fn tick(&mut self, cx: &Context, changed: bool) -> Option<Action> {
+        let unsaved = self.unsaved();
+        match self.side.tick(cx, changed, unsaved) {
+            Tick::Idle => None,
+            Tick::Say(a) => Some(a),
+            Tick::FileChanged => Some(self.changed_on_disk()),
+        }
     }
 
     fn actions(&self) -> Vec<(&'static str, &'static str)> {
@@ -434,5 +499,6 @@ impl Screen for GraphScreen {
             Mode::Sql { editor, .. } => editor.render(frame, area, cx.theme, focused),
             _ => view::render(self, frame, area, cx.theme, focused),
         }
+        self.side.render(frame, area, cx.theme, cx);
     }
 }

@@ -253,6 +253,8 @@ fn draw_panel(s: &GraphScreen, frame: &mut Frame, area: Rect, theme: &Theme, sid
         area
     };
     let mut lines: Vec<Line> = Vec::new();
+    // someone else holds the edit lock: say so first, with the key that takes it over
+    lines.extend(s.side.read_only_line(theme));
     let node_line = |i: usize| -> Vec<Span<'static>> {
         let n = &s.job.nodes[i];
         let ins = s.job.inputs(n.id()).count();

@@ -3,7 +3,10 @@
 //! Kafka cluster for its timeout), saying on the status bar which one runs and how far a
 //! bulk approval is ("approving #4 · 2 of 3…"). When it ends, one message for all of them:
 //! what was decided with each approval's effect as the CLI prints it, and every refusal
-//! or failure with whose fault it is.
+//! or failure with whose fault it is. A release is approved bound to the content hash the
+//! approver was shown (`approve_checked`), so what was reviewed is what is approved.
+
+use std::collections::HashMap;
 
 use weir_app::AppError;
 use weir_app::governance::{Decided, describe_effect};
@@ -14,10 +17,23 @@ use crate::screens::gov::error_text;
 
 type Results = Vec<(i64, Result<Decided, AppError>)>;
 
+/// A release request as the approver saw it: the hash its approval is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Bound {
+    /// The content hash shown (64 hex digits).
+    pub hash: String,
+    /// `shop/pv version 2`.
+    pub what: String,
+}
+
+/// Release requests among the ids, by id.
+pub(super) type Releases = HashMap<i64, Bound>;
+
 /// Decisions on their way.
 pub(super) struct Deciding {
     approve: bool,
     ids: Vec<i64>,
+    releases: Releases,
     pending: Pending<Results>,
 }
 
@@ -32,22 +48,29 @@ fn label(approve: bool, id: i64, at: usize, n: usize) -> String {
 }
 
 impl Deciding {
-    /// Start deciding `ids` (approve or reject, with `opinion`) in the background.
+    /// Start deciding `ids` (approve or reject, with `opinion`) in the background; the
+    /// approval of a release among `releases` is bound to the hash shown.
     pub(super) fn start(
         link: &StoreLink,
         approve: bool,
         ids: Vec<i64>,
         opinion: String,
+        releases: Releases,
     ) -> Deciding {
         let n = ids.len();
         let first = label(approve, ids.first().copied().unwrap_or_default(), 1, n);
         let work = ids.clone();
+        let hashes: HashMap<i64, String> = releases
+            .iter()
+            .map(|(id, b)| (*id, b.hash.clone()))
+            .collect();
         let pending = link.spawn(first, move |gov, progress| async move {
             let mut out = Vec::new();
             for (i, id) in work.into_iter().enumerate() {
                 progress.say(label(approve, id, i + 1, n));
                 let result = if approve {
-                    gov.approve(id, &opinion).await
+                    let hash = hashes.get(&id).map(String::as_str);
+                    gov.approve_checked(id, &opinion, hash).await
                 } else {
                     gov.reject(id, &opinion).await
                 };
@@ -58,6 +81,7 @@ impl Deciding {
         Deciding {
             approve,
             ids,
+            releases,
             pending,
         }
     }
@@ -89,7 +113,7 @@ impl Deciding {
     pub(super) fn poll(&mut self) -> Option<Action> {
         match self.pending.poll() {
             Some(results) => {
-                let (level, msg) = message(self.approve, &results);
+                let (level, msg) = message(self.approve, &results, &self.releases);
                 // even a refusal means the store moved on: fresh counters either way
                 Some(Action::StoreWritten(level, msg))
             }
@@ -106,14 +130,25 @@ impl Deciding {
 }
 
 /// `approved #3: created topic clicks with 3 partition(s) on kafka_main (test)`, or for
-/// several `approved #4 #5: #4 granted …; #5 granted …`, then every failure.
-fn message(approve: bool, results: &Results) -> (Level, String) {
+/// several `approved #4 #5: #4 granted …; #5 granted …`, then every failure. An approved
+/// release says the hash it was bound to and that it may go live.
+fn message(approve: bool, results: &Results, releases: &Releases) -> (Level, String) {
     let verb = if approve { "approved" } else { "rejected" };
     let mut done = Vec::new();
     let mut failed = Vec::new();
     for (id, result) in results {
         match result {
-            Ok(d) => done.push((*id, describe_effect(&d.effect))),
+            Ok(d) => {
+                let effect = describe_effect(&d.effect).or_else(|| {
+                    let b = releases.get(id).filter(|_| approve)?;
+                    Some(format!(
+                        "{} (hash {}) may go live: g in :releases",
+                        b.what,
+                        b.hash.get(..12).unwrap_or(&b.hash)
+                    ))
+                });
+                done.push((*id, effect))
+            }
             Err(e) => failed.push(error_text(e)),
         }
     }
@@ -174,7 +209,7 @@ mod tests {
             ),
             (5, Err(AppError::User("request #5 is your own".into()))),
         ];
-        let (level, msg) = message(true, &results);
+        let (level, msg) = message(true, &results, &Releases::new());
         assert_eq!(level, Level::Error);
         assert_eq!(
             msg,

@@ -1,14 +1,18 @@
 //! The inbox's detail pane: who asks, for which project, since when, why, and exactly what
-//! approving would change (read from the metadata store once per request).
+//! approving would change (read from the metadata store once per request). A release
+//! request shows the job, the version, the hash an approval binds to (12 characters and
+//! in full) and its diff against the live version in a few lines; `d` opens the full diff.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use weir_app::governance::{Governance, GrantList, Request, RequestDetail, TableRef};
+use weir_app::jobs::ReleaseReview;
 
 use super::list::kind_word;
 use crate::screens::gov::listing::draw_detail;
-use crate::screens::gov::{field_line, when};
+use crate::screens::gov::releases::summary;
+use crate::screens::gov::{error_text, field_line, when};
 use crate::theme::Theme;
 
 /// What approving a request would do, in words.
@@ -16,6 +20,32 @@ use crate::theme::Theme;
 pub(super) struct Preview {
     lines: Vec<String>,
     reason: String,
+    /// For a release request: what is approved and its diff.
+    pub release: Option<ReleasePreview>,
+}
+
+/// What approving a release request approves.
+#[derive(Debug, Clone)]
+pub(super) struct ReleasePreview {
+    /// `project/path`.
+    pub job: String,
+    pub version: i64,
+    /// The content hash the request is bound to, which an approval here binds to.
+    pub hash: String,
+    /// The diff against the live version, or why it could not be read.
+    pub review: Result<Box<ReleaseReview>, String>,
+}
+
+impl ReleasePreview {
+    /// `shop/pv version 2`.
+    pub fn what(&self) -> String {
+        format!("{} version {}", self.job, self.version)
+    }
+}
+
+/// The first 12 characters of a content hash.
+pub(super) fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
 }
 
 /// What approving request `id` would change, in words.
@@ -26,6 +56,7 @@ pub(super) async fn preview(gov: &Governance, id: i64) -> Preview {
             return Preview {
                 lines: vec![format!("cannot read request #{id}: {e}")],
                 reason: String::new(),
+                release: None,
             };
         }
     };
@@ -75,7 +106,11 @@ pub(super) async fn preview(gov: &Governance, id: i64) -> Preview {
                 }
                 Err(e) => lines.push(format!("topic `{topic}`: {e}")),
             }
-            Preview { lines, reason }
+            Preview {
+                lines,
+                reason,
+                release: None,
+            }
         }
         RequestDetail::Permission {
             datasource,
@@ -109,20 +144,35 @@ pub(super) async fn preview(gov: &Governance, id: i64) -> Preview {
                     ));
                 }
             }
-            Preview { lines, reason }
+            Preview {
+                lines,
+                reason,
+                release: None,
+            }
         }
         RequestDetail::Release {
             job,
             version,
             hash,
             note,
-        } => Preview {
-            lines: vec![
-                format!("approve {job} version {version} for production"),
-                format!("content hash {hash}"),
-            ],
-            reason: note,
-        },
+        } => {
+            let review = gov
+                .review_release(id)
+                .await
+                .map(Box::new)
+                .map_err(|e| error_text(&e));
+            Preview {
+                // the release's own lines say it all (`release_lines`)
+                lines: Vec::new(),
+                reason: note,
+                release: Some(ReleasePreview {
+                    job,
+                    version,
+                    hash,
+                    review,
+                }),
+            }
+        }
     }
 }
 
@@ -135,6 +185,9 @@ pub(super) fn draw(
     preview: Option<&Preview>,
 ) {
     let lines = request.map(|r| {
+        if let Some((p, rel)) = preview.and_then(|p| Some((p, p.release.as_ref()?))) {
+            return release_lines(theme, r, &p.reason, rel);
+        }
         let mut lines = vec![
             Line::styled(format!("#{} {}", r.id, kind_word(r.kind)), theme.accent()),
             field_line(theme, "requester", r.requester.clone()),
@@ -156,4 +209,48 @@ pub(super) fn draw(
         lines
     });
     draw_detail(frame, area, theme, lines);
+}
+
+/// A release request's detail, compact so that the diff shows on a small terminal: what
+/// is asked for, by whom and why, the hash an approval binds to, the diff against the
+/// live version in a few lines, and the full hash last.
+fn release_lines(
+    theme: &Theme,
+    r: &Request,
+    note: &str,
+    rel: &ReleasePreview,
+) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        Line::styled(
+            format!("#{} release of {}", r.id, rel.what()),
+            theme.accent(),
+        ),
+        field_line(
+            theme,
+            "requester",
+            format!("{} · {}", r.requester, when(&r.created_at)),
+        ),
+        field_line(
+            theme,
+            "note",
+            if note.is_empty() { "(none)" } else { note }.to_string(),
+        ),
+        field_line(
+            theme,
+            "hash",
+            format!("{} (approving binds to it)", short(&rel.hash)),
+        ),
+    ];
+    match &rel.review {
+        Ok(review) => {
+            lines.extend(summary::lines(&review.diff, theme));
+            lines.push(Line::styled(
+                "d: the full diff · a: approve · r: reject",
+                theme.muted(),
+            ));
+        }
+        Err(why) => lines.push(Line::styled(format!("no diff: {why}"), theme.error())),
+    }
+    lines.push(field_line(theme, "full hash", rel.hash.clone()));
+    lines
 }

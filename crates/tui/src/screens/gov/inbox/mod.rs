@@ -1,7 +1,10 @@
 //! `:inbox` — every request waiting for my decision (topic publications and permission
-//! requests), oldest first, filterable; a detail pane with the requester, the reason and
-//! exactly what approving would change; `a` Enter approves (opinion optional), `r`
-//! opinion Enter rejects, Space marks requests and `A` approves the marked ones after a
+//! requests for data admins, release requests for system admins: the store lists what
+//! each may decide), oldest first, filterable; a detail pane with the requester, the
+//! reason and exactly what approving would change (for a release, the hash and the diff
+//! against the live version; `d` opens the full diff view in the inbox's place); `a`
+//! Enter approves (opinion optional; a release bound to the hash shown), `r` opinion
+//! Enter rejects, Space marks requests and `A` approves the marked ones after a
 //! confirmation.
 //!
 //! Decisions run in the background (`decide.rs`): an approval creates a published topic on
@@ -32,8 +35,9 @@ use super::error_text;
 use super::listing::Listing;
 use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
+use crate::screens::jobs::diff::DiffScreen;
 use crate::screens::{Context, Screen};
-use decide::Deciding;
+use decide::{Bound, Deciding};
 use detail::Preview;
 use modal::Modal;
 
@@ -46,6 +50,9 @@ pub struct Inbox {
     modal: Option<Modal>,
     /// Decisions running in the background.
     deciding: Option<Deciding>,
+    /// The full diff of a release request, shown in the inbox's place while open.
+    diff: Option<Box<DiffScreen>>,
+    /// Data admins decide publications and permissions, system admins releases.
     can_decide: bool,
     who: String,
     problem: Option<String>,
@@ -59,6 +66,7 @@ impl Inbox {
             marked: BTreeSet::new(),
             modal: None,
             deciding: None,
+            diff: None,
             can_decide: false,
             who: String::new(),
             problem: None,
@@ -69,7 +77,7 @@ impl Inbox {
 
     fn reload(&mut self, cx: &Context) {
         let Some(link) = cx.store else { return };
-        self.can_decide = link.has(GlobalRole::DataAdmin);
+        self.can_decide = link.has(GlobalRole::DataAdmin) || link.has(GlobalRole::SystemAdmin);
         self.who = link.roles().describe();
         match link.call(link.gov().inbox()) {
             Ok(items) => {
@@ -101,7 +109,19 @@ impl Inbox {
         let Some(link) = cx.store else {
             return Action::Status(Level::Error, "no metadata store".into()).into();
         };
-        self.deciding = Some(Deciding::start(link, approve, ids, opinion));
+        // releases are approved bound to the hash their detail showed
+        let releases = ids
+            .iter()
+            .filter_map(|id| {
+                let rel = self.previews.get(id)?.release.as_ref()?;
+                let bound = Bound {
+                    hash: rel.hash.clone(),
+                    what: rel.what(),
+                };
+                Some((*id, bound))
+            })
+            .collect();
+        self.deciding = Some(Deciding::start(link, approve, ids, opinion, releases));
         // the spinner says what runs; an older message would only distract
         Action::Status(Level::Info, String::new()).into()
     }
@@ -115,6 +135,29 @@ impl Inbox {
         self.reload(cx);
         Some(action)
     }
+
+    /// `d`: the full diff of the selected release request against the live version.
+    fn open_diff(&mut self, cx: &Context) -> Outcome {
+        let Some(r) = self.list.current() else {
+            return Action::Status(Level::Info, "the inbox is empty".into()).into();
+        };
+        let release = self.previews.get(&r.id).and_then(|p| p.release.as_ref());
+        match release.map(|rel| &rel.review) {
+            Some(Ok(review)) => {
+                self.diff = Some(Box::new(DiffScreen::new(review.diff.clone(), cx)));
+                Outcome::Consumed
+            }
+            Some(Err(why)) => Action::Status(Level::Error, why.clone()).into(),
+            None => Action::Status(
+                Level::Info,
+                format!(
+                    "#{} is not a release request: its detail says what changes",
+                    r.id
+                ),
+            )
+            .into(),
+        }
+    }
 }
 
 impl Screen for Inbox {
@@ -123,11 +166,17 @@ impl Screen for Inbox {
     }
 
     fn crumbs(&self) -> Vec<String> {
-        vec!["inbox".into()]
+        match &self.diff {
+            Some(d) => d.crumbs(),
+            None => vec!["inbox".into()],
+        }
     }
 
     fn context(&self) -> &'static str {
-        "inbox"
+        match &self.diff {
+            Some(d) => d.context(),
+            None => "inbox",
+        }
     }
 
     fn captures_text(&self) -> bool {
@@ -138,6 +187,7 @@ impl Screen for Inbox {
         match self.modal {
             Some(Modal::Opinion { .. }) => "INPUT",
             Some(Modal::ConfirmBulk { .. }) => "CONFIRM",
+            None if self.diff.is_some() => "DIFF",
             None => "NORMAL",
         }
     }
@@ -150,12 +200,25 @@ impl Screen for Inbox {
         if self.modal.is_some() {
             return self.modal_key(key, cx);
         }
-        Outcome::Ignored
+        match self.diff.as_mut() {
+            Some(d) => d.handle_key(key, cx),
+            None => Outcome::Ignored,
+        }
     }
 
     fn perform(&mut self, action: &str, cx: &Context) -> Outcome {
+        if let Some(d) = self.diff.as_mut() {
+            return match d.perform(action, cx) {
+                Outcome::Action(Action::Back) => {
+                    self.diff = None;
+                    Outcome::Consumed
+                }
+                other => other,
+            };
+        }
         let current = self.list.current().map(|r| r.id);
         match action {
+            "diff" => return self.open_diff(cx),
             "up" => self.list.up(),
             "down" => self.list.down(),
             "refresh" => {
@@ -214,7 +277,13 @@ impl Screen for Inbox {
     }
 
     fn actions(&self) -> Vec<(&'static str, &'static str)> {
-        let mut v = vec![("refresh", "read the inbox again")];
+        if let Some(d) = &self.diff {
+            return d.actions();
+        }
+        let mut v = vec![
+            ("refresh", "read the inbox again"),
+            ("diff", "the full diff of the selected release request"),
+        ];
         if self.can_decide {
             v.extend([
                 ("approve", "approve the selected request"),
@@ -227,7 +296,10 @@ impl Screen for Inbox {
     }
 
     fn set_filter(&mut self, text: &str) {
-        self.list.set_filter(text);
+        match self.diff.as_mut() {
+            Some(d) => d.set_filter(text),
+            None => self.list.set_filter(text),
+        }
     }
 
     fn tick(&mut self, cx: &Context, changed: bool) -> Option<Action> {
@@ -239,6 +311,10 @@ impl Screen for Inbox {
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, cx: &Context, focused: bool) {
+        if let Some(d) = self.diff.as_mut() {
+            d.render(frame, area, cx, focused);
+            return;
+        }
         let theme = cx.theme;
         let title = format!(
             " inbox · {} waiting{} ",
