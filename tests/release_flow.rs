@@ -207,9 +207,9 @@ async fn release_road(postgres: bool) {
     };
     assert!(bob.go_live(r2.id, &spec).await.is_err());
     let live = bob.go_live(r1.id, &spec).await.unwrap();
-    assert_eq!(live.instance.state, "created");
+    assert_eq!(live.instance.state.as_str(), "created");
     assert_eq!(live.instance.env, "prod");
-    assert_eq!(live.instance.version, 1);
+    assert_eq!(live.instance.version, Some(1));
 
     // the second release is reviewed against the live version 1
     let review = sam.review_release(r2.id).await.unwrap();

@@ -336,9 +336,18 @@ fn redact(url: &str) -> String {
 /// Now, as RFC 3339 UTC with milliseconds (`2026-12-01T23:01:45.123Z`). Text sorts in time
 /// order and reads the same on both backends.
 pub(crate) fn now() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    format_time(std::time::SystemTime::now())
+}
+
+/// The time `age` ago, formatted like [`now`] (for "heartbeat older than" comparisons).
+pub(crate) fn ago(age: Duration) -> String {
+    let t = std::time::SystemTime::now();
+    format_time(t.checked_sub(age).unwrap_or(std::time::UNIX_EPOCH))
+}
+
+/// `t` as RFC 3339 UTC with milliseconds.
+fn format_time(t: std::time::SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Howard Hinnant's civil_from_days.

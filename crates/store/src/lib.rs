@@ -13,7 +13,9 @@
 //! State machines (also in `README.md`): topics go design → pending_test → test →
 //! pending_prod → prod; requests go pending → approved | rejected | withdrawn; a job's
 //! edit lock has one holder; releases go pending → approved | rejected | withdrawn, then
-//! approved → live → offline | replaced (`jobs/`, `README.md`).
+//! approved → live → offline | replaced (`jobs/`, `README.md`); instances go created →
+//! starting → running → stopping → stopped, or failed, run by workers that claim them
+//! (`jobs/instances.rs`).
 
 mod audit;
 mod changes;
@@ -39,9 +41,10 @@ pub use deploy::{
 pub use error::{Conflict, EffectFailed, Result, StoreError};
 pub use identity::{GlobalRole, ProjectRole, Roles, User};
 pub use jobs::{
-    GoLiveSpec, Instance, JobLock, JobStatus, JobVersion, LockTaken, LockTakeover, NewVersion,
-    Release, ReleaseFilter, ReleaseState, StartPosition, Submitted, TestResult, Validation,
-    VersionInfo, WentLive,
+    DesiredState, GoLiveSpec, Heartbeat, Held, Instance, InstanceFilter, InstanceState, JobLock,
+    JobStatus, JobVersion, LockTaken, LockTakeover, NewVersion, Release, ReleaseFilter,
+    ReleaseState, StartPosition, Submitted, TestInstanceSpec, TestResult, Validation, VersionInfo,
+    WentLive, Worker, WorkingFile,
 };
 pub use migrate::SCHEMA_VERSION;
 pub use permissions::{

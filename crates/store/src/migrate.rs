@@ -35,10 +35,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_versions.sql"),
         postgres: include_str!("../migrations/postgres/0003_versions.sql"),
     },
+    Migration {
+        version: 4,
+        description: "instances: run and desired state, test instances, workers",
+        sqlite: include_str!("../migrations/sqlite/0004_instances.sql"),
+        postgres: include_str!("../migrations/postgres/0004_instances.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS weir_schema (
     version BIGINT PRIMARY KEY,

@@ -1,9 +1,10 @@
 //! Projects and their members; archive and restore.
 //!
 //! An archived project is read-only: every write that touches it fails with
-//! [`StoreError::Archived`]. Archiving must also stop the project's running instances;
-//! instances are not stored yet, so [`Session::archive_project`] returns
-//! [`ArchiveEffects`] naming what the caller (the app) has to stop.
+//! [`StoreError::Archived`]. Archiving also stops the project's instances: in its
+//! transaction their desired state becomes `stopped` (those no worker holds are stopped at
+//! once), and [`Session::archive_project`] returns [`ArchiveEffects`] naming those a
+//! worker still has to stop.
 
 use serde::Serialize;
 
@@ -45,15 +46,14 @@ pub struct Member {
     pub role: ProjectRole,
 }
 
-/// What the caller must do after an archive commits. The hook where stopping instances
-/// plugs in: today the store has no instance table, so `instances_to_stop` is empty; when
-/// instances are stored, archive fills it (and marks them stopping in the same
-/// transaction) and the app stops them and frees their resources.
+/// What the caller must do after an archive commits: the instances named are asked to
+/// stop (desired `stopped`, set in the archive's transaction) and their workers stop them;
+/// the app may wait for that or report it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ArchiveEffects {
     /// The project as archived.
     pub project: Project,
-    /// Ids of running instances the app must stop.
+    /// Ids of instances still held by a worker, now asked to stop.
     pub instances_to_stop: Vec<i64>,
 }
 
@@ -362,6 +362,8 @@ impl Session {
             &args![before.id, &self.actor, now()],
         )
         .await?;
+        let instances_to_stop =
+            crate::jobs::stop_for_archive(&mut tx, &self.actor, before.id).await?;
         let after = by_id(&mut tx, before.id).await?;
         audit::append(
             &mut tx,
@@ -376,7 +378,7 @@ impl Session {
         tx.commit().await?;
         Ok(ArchiveEffects {
             project: after,
-            instances_to_stop: Vec::new(),
+            instances_to_stop,
         })
     }
 

@@ -1,6 +1,8 @@
 //! A store at schema version 2 with requests and grants moves to version 3 (jobs and
 //! releases) keeping every row, id and reference: on SQLite migration 3 rebuilds
 //! `requests` and its children to widen the kind CHECK, on PostgreSQL it alters the CHECK.
+//! A store at version 3 with instance records moves to version 4 (instances and workers):
+//! on SQLite migration 4 rebuilds `instances` (nullable `version_id`, state CHECK).
 // Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -156,6 +158,138 @@ async fn postgres_store_at_version_2_upgrades_keeping_rows() {
     .execute(&pool)
     .await
     .expect("kind release accepted");
+    pool.close().await;
+    db.remove().await;
+}
+
+/// Rows of a version 3 store on top of [`DATA`]: a job with a version, a live release and
+/// its production instance record; a second instance was deleted (its id stays used).
+const DATA_V3: &str = "
+INSERT INTO weir_schema VALUES (3, 'versions', 't');
+INSERT INTO jobs (project_id, path, created_by, created_at, updated_at) VALUES (1, 'clicks', 'admin', 't', 't');
+INSERT INTO job_versions (job_id, number, text, hash, author, created_at, message, validation_passed, validation)
+    VALUES (1, 1, 'job text', 'h', 'admin', 't', 'm', TRUE, '[]');
+INSERT INTO requests (kind, state, requester, project_id, created_at) VALUES ('release', 'approved', 'admin', 1, 't');
+INSERT INTO releases (request_id, job_id, version_id, hash, note, state) VALUES (3, 1, 1, 'h', '', 'live');
+INSERT INTO instances (job_id, version_id, release_id, env, parallelism, memory_mib, start_position, params, state, created_by, created_at)
+    VALUES (1, 1, 3, 'prod', 2, 64, 'latest', '{}', 'created', 'admin', 't');
+INSERT INTO instances (job_id, version_id, release_id, env, parallelism, memory_mib, start_position, params, state, created_by, created_at)
+    VALUES (1, 1, 3, 'prod', 1, 64, 'earliest', '{}', 'created', 'admin', 't');
+DELETE FROM instances WHERE id = 2;
+";
+
+/// After the upgrade to version 4: the instance record reads as a production instance
+/// waiting for a worker, and the next instance gets a fresh id.
+async fn check_v4(url: &str) {
+    let store = weir_store::Store::open(url).await.expect("upgrade to 4");
+    let s = store.session("admin").await.expect("session");
+    let i = s.instance(1).await.expect("old instance");
+    assert_eq!(
+        (
+            i.version,
+            i.release,
+            i.parallelism,
+            i.state,
+            i.desired,
+            i.worker
+        ),
+        (
+            Some(1),
+            Some(3),
+            2,
+            weir_store::InstanceState::Created,
+            weir_store::DesiredState::Running,
+            None
+        )
+    );
+    assert_eq!(s.instance_text(1).await.unwrap(), "job text");
+    assert!(s.instance(2).await.is_err());
+    store.close().await;
+}
+
+const NEXT_INSTANCE: &str = "INSERT INTO instances (job_id, version_id, release_id, env, parallelism, \
+     memory_mib, start_position, params, state, created_by, created_at) \
+     VALUES (1, 1, 3, 'prod', 1, 64, 'latest', '{}', 'created', 'admin', 't') RETURNING id";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store_at_version_3_upgrades_its_instances() {
+    let path = std::env::temp_dir().join(format!("{}.db", weir_testsupport::unique("weir_up")));
+    let url = format!("sqlite://{}", path.display());
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    pool.execute(SCHEMA).await.unwrap();
+    for sql in [
+        include_str!("../migrations/sqlite/0001_governance.sql"),
+        include_str!("../migrations/sqlite/0002_changes.sql"),
+        DATA,
+        include_str!("../migrations/sqlite/0003_versions.sql"),
+        DATA_V3,
+    ] {
+        pool.execute(sql).await.unwrap();
+    }
+    pool.close().await;
+
+    check_v4(&url).await;
+
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let broken = sqlx::query("PRAGMA foreign_key_check")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(broken.is_empty(), "{} dangling references", broken.len());
+    let leftovers: Vec<(String,)> =
+        sqlx::query_as("SELECT name FROM sqlite_master WHERE name LIKE '%_v3'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let (next,): (i64,) = sqlx::query_as(NEXT_INSTANCE)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(next, 3, "a deleted instance's id is not handed out again");
+    // The new CHECKs hold: a state outside the machine is refused.
+    let bad = sqlx::query("UPDATE instances SET state = 'sleeping' WHERE id = 1")
+        .execute(&pool)
+        .await;
+    assert!(bad.is_err());
+    pool.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_at_version_3_upgrades_its_instances() {
+    let db = PgDatabase::create("weir_up").await;
+    let pool = db.pool().await;
+    pool.execute(SCHEMA).await.unwrap();
+    for sql in [
+        include_str!("../migrations/postgres/0001_governance.sql"),
+        include_str!("../migrations/postgres/0002_changes.sql"),
+        DATA,
+        include_str!("../migrations/postgres/0003_versions.sql"),
+        DATA_V3,
+    ] {
+        pool.execute(sql).await.unwrap();
+    }
+    check_v4(&db.url()).await;
+    let (next,): (i64,) = sqlx::query_as(NEXT_INSTANCE)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(next, 3);
+    let bad = sqlx::query("UPDATE instances SET state = 'sleeping' WHERE id = 1")
+        .execute(&pool)
+        .await;
+    assert!(bad.is_err());
     pool.close().await;
     db.remove().await;
 }

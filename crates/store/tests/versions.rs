@@ -553,7 +553,7 @@ async fn a_release_goes_from_request_to_live_and_is_replaced(env: Arc<Env>) {
             inst.env.as_str(),
             inst.state.as_str()
         ),
-        ("p/clicks", 1, Some(r1.id), "prod", "created")
+        ("p/clicks", Some(1), Some(r1.id), "prod", "created")
     );
     assert_eq!((inst.parallelism, inst.memory_mib), (2, 512));
     assert_eq!(inst.start, StartPosition::Latest);
@@ -569,7 +569,7 @@ async fn a_release_goes_from_request_to_live_and_is_replaced(env: Arc<Env>) {
         .go_live(r2.id, &spec(StartPosition::Timestamp(1_765_000_000_000)))
         .await
         .expect("go live r2");
-    assert_eq!(live2.instance.version, v2.number);
+    assert_eq!(live2.instance.version, Some(v2.number));
     assert_eq!(
         live2.instance.start,
         StartPosition::Timestamp(1_765_000_000_000)

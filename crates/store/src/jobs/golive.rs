@@ -1,5 +1,5 @@
 //! Go-live and offline: an approved release becomes live with a production instance
-//! record (state `created`; running it is the instances issue's), a newer go-live marks
+//! record (state `created`, desired `running`: a worker claims it, see `instances.rs`), a newer go-live marks
 //! the job's live release `replaced`, and a live release can be taken offline.
 
 use serde::Serialize;
@@ -11,8 +11,9 @@ use crate::error::{Result, StoreError};
 use crate::identity::{GlobalRole, roles};
 use crate::projects;
 
+use super::instances::{Instance, load_instance};
 use super::releases::{Release, ReleaseState, load, set_state};
-use super::{DEVS, JobRow, by_id as job_by_id, by_name as job_by_name, touch};
+use super::{DEVS, JobRow, by_name as job_by_name, touch};
 
 /// Where a production instance starts reading its sources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -39,35 +40,6 @@ pub struct GoLiveSpec {
     pub params: serde_json::Value,
 }
 
-/// A stored instance record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Instance {
-    /// Store id.
-    pub id: i64,
-    /// `project/path`.
-    pub job: String,
-    /// The version it runs.
-    pub version: i64,
-    /// The release that created it.
-    pub release: Option<i64>,
-    /// `prod` (test instances come with the instances issue).
-    pub env: String,
-    /// Parallel tasks.
-    pub parallelism: i64,
-    /// Memory limit in MiB.
-    pub memory_mib: i64,
-    /// Where it starts reading.
-    pub start: StartPosition,
-    /// Job parameters.
-    pub params: serde_json::Value,
-    /// `created` until the instances issue runs it.
-    pub state: String,
-    /// Who created it.
-    pub created_by: String,
-    /// When.
-    pub created_at: String,
-}
-
 /// The outcome of a go-live.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WentLive {
@@ -79,7 +51,7 @@ pub struct WentLive {
     pub replaced: Option<Release>,
 }
 
-fn check_spec(spec: &GoLiveSpec) -> Result<()> {
+pub(super) fn check_spec(spec: &GoLiveSpec) -> Result<()> {
     if spec.parallelism < 1 {
         return Err(StoreError::invalid(
             "parallelism",
@@ -113,60 +85,6 @@ fn check_spec(spec: &GoLiveSpec) -> Result<()> {
     Ok(())
 }
 
-type InstanceRow = (
-    i64,
-    i64,
-    i64,
-    Option<i64>,
-    String,
-    i64,
-    i64,
-    String,
-    Option<i64>,
-    String,
-    String,
-    String,
-    String,
-);
-
-async fn load_instance(tx: &mut Tx, id: i64) -> Result<Instance> {
-    let row: Option<InstanceRow> = tx
-        .opt(
-            "SELECT i.id, i.job_id, v.number, i.release_id, i.env, i.parallelism, i.memory_mib, \
-             i.start_position, i.start_timestamp_ms, i.params, i.state, i.created_by, i.created_at \
-             FROM instances i JOIN job_versions v ON v.id = i.version_id WHERE i.id = $1",
-            &args![id],
-        )
-        .await?;
-    let Some(r) = row else {
-        return Err(StoreError::NotFound {
-            kind: "instance",
-            name: format!("#{id}"),
-            suggestion: None,
-        });
-    };
-    let job = job_by_id(tx, r.1).await?;
-    let start = match (r.7.as_str(), r.8) {
-        ("earliest", _) => StartPosition::Earliest,
-        ("timestamp", Some(ms)) => StartPosition::Timestamp(ms),
-        _ => StartPosition::Latest,
-    };
-    Ok(Instance {
-        id: r.0,
-        job: job.name(),
-        version: r.2,
-        release: r.3,
-        env: r.4,
-        parallelism: r.5,
-        memory_mib: r.6,
-        start,
-        params: serde_json::from_str(&r.9).unwrap_or_default(),
-        state: r.10,
-        created_by: r.11,
-        created_at: r.12,
-    })
-}
-
 /// Opens the release `id` for a go-live or an offline: the job's project must be active
 /// and the actor a developer or project admin of it, or a system admin.
 async fn for_change(tx: &mut Tx, actor: &str, id: i64, action: &str) -> Result<(Release, JobRow)> {
@@ -186,12 +104,6 @@ async fn for_change(tx: &mut Tx, actor: &str, id: i64, action: &str) -> Result<(
 }
 
 impl Session {
-    /// One instance record (go-live creates them in state `created`).
-    pub async fn instance(&self, id: i64) -> Result<Instance> {
-        let mut tx = self.pool.read().await?;
-        load_instance(&mut tx, id).await
-    }
-
     /// Takes an approved release live (developer or project admin of the job's project,
     /// or a system admin): records a production instance in state `created` and marks the
     /// job's previously live release `replaced`. Refused for a release that is not

@@ -10,8 +10,8 @@
 //!
 //! `locks.rs`: the edit lock; `versions.rs`: submit and read versions; `releases.rs`:
 //! release requests (kind `release` of the requests table); `golive.rs`: go-live, the
-//! instance record and offline. Running
-//! instances is not here: go-live only records the instance in state `created`.
+//! instance record and offline; `instances.rs`: test and production instances, their
+//! state machine, and the workers that claim and run them.
 
 use serde::Serialize;
 
@@ -22,11 +22,17 @@ use crate::identity::ProjectRole;
 use crate::projects::{self, Project};
 
 mod golive;
+mod instances;
 mod locks;
 mod releases;
 mod versions;
 
-pub use golive::{GoLiveSpec, Instance, StartPosition, WentLive};
+pub use golive::{GoLiveSpec, StartPosition, WentLive};
+pub(crate) use instances::stop_for_archive;
+pub use instances::{
+    DesiredState, Heartbeat, Held, Instance, InstanceFilter, InstanceState, TestInstanceSpec,
+    Worker, WorkingFile,
+};
 pub use locks::{JobLock, JobStatus, LockTaken, LockTakeover};
 pub use releases::{Release, ReleaseFilter, ReleaseState};
 pub(crate) use releases::{check_hash, on_decided, on_withdrawn, request_detail};
