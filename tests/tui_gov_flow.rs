@@ -165,7 +165,7 @@ fn reject_needs_an_opinion_and_bulk_approves_a_selection(pg: bool) {
     let mut devtui = place.app("bulk-dev", "dev");
     let frame = run_keys(&mut devtui, ":inbox<Enter>", 100, 30);
     assert!(
-        frame.contains("Only data admins decide requests"),
+        frame.contains("Data admins decide topic and permission requests"),
         "{frame}"
     );
     let frame = run_keys(&mut devtui, "a", 100, 30);

@@ -63,7 +63,7 @@ impl Inbox {
             (None, true) => Line::styled(format!("Nothing matches `{filter}`."), theme.muted()),
             (None, false) => Line::styled(
                 format!(
-                    "Only data admins decide requests; you are {}. Your own requests are in :requests.",
+                    "Data admins decide topic and permission requests, system admins releases; you are {}. Your own requests are in :requests.",
                     self.who
                 ),
                 theme.muted(),
