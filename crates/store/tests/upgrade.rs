@@ -255,7 +255,7 @@ async fn sqlite_store_at_version_3_upgrades_its_instances() {
         .await
         .unwrap();
     assert_eq!(next, 3, "a deleted instance's id is not handed out again");
-    // The new CHECKs hold: a state outside the machine is refused.
+    // The new CHECK constraints hold: a state outside the machine is refused.
     let bad = sqlx::query("UPDATE instances SET state = 'sleeping' WHERE id = 1")
         .execute(&pool)
         .await;
