@@ -27,7 +27,7 @@ use crate::operator::{InputTable, Operator};
 use crate::resolve::Resolver;
 use crate::sink::capture::CapturedRow;
 use crate::source::file::Replay;
-use plan::{plan, wire};
+use plan::{event_time_columns, plan, wire};
 use spawn::{Spawn, spawn_operators, spawn_sinks, spawn_sources};
 
 /// Builds the operator of a transform node from its inputs.
@@ -99,11 +99,20 @@ impl Pipeline {
         }
         let mut wiring = wire(job, &plan, &opts);
         let mut metrics = Metrics::default();
+        let event_times = event_time_columns(job, &plan);
         for id in &plan.order {
             if let Some(node) = job.node(id) {
-                metrics.node(id, node.kind());
+                let m = metrics.node(id, node.kind());
+                if let Some(column) = event_times.get(id) {
+                    m.set_event_time(column);
+                }
+                if let Some(tx) = wiring.inputs.get(id) {
+                    m.watch_input(tx);
+                }
             }
         }
+        // only the upstream tasks hold senders: a channel closes when they end
+        wiring.inputs.clear();
         let stop = Arc::new(AtomicBool::new(false));
         let mut tasks = JoinSet::new();
         let mut spawn = Spawn {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use tokio::sync::mpsc;
 use weir_model::graph::dag;
 use weir_model::model::{Job, Node, Role, TimeCharacteristic};
@@ -33,6 +33,8 @@ pub(super) struct Plan {
 pub(super) struct Wiring {
     pub(super) receivers: BTreeMap<String, (mpsc::Receiver<Envelope>, usize)>,
     pub(super) outputs: BTreeMap<String, Vec<Outputs>>,
+    /// The sender of every non-source node's input channel (for its backpressure metric).
+    pub(super) inputs: BTreeMap<String, mpsc::Sender<Envelope>>,
 }
 
 fn source_parallelism(job: &Job, node: &Node, opts: &RunOptions) -> usize {
@@ -112,6 +114,7 @@ fn source_schema(node: &Node) -> Result<SchemaRef> {
 /// One bounded channel per non-source node, with one slot per task of each upstream.
 pub(super) fn wire(job: &Job, plan: &Plan, opts: &RunOptions) -> Wiring {
     let mut receivers = BTreeMap::new();
+    let mut inputs = BTreeMap::new();
     let mut outputs: BTreeMap<String, Vec<Outputs>> = BTreeMap::new();
     for id in &plan.order {
         let tasks = plan.nodes.get(id).map(|p| p.tasks).unwrap_or(1);
@@ -137,8 +140,59 @@ pub(super) fn wire(job: &Job, plan: &Plan, opts: &RunOptions) -> Wiring {
             }
         }
         receivers.insert(id.clone(), (rx, slot));
+        inputs.insert(id.clone(), tx);
     }
-    Wiring { receivers, outputs }
+    Wiring {
+        receivers,
+        outputs,
+        inputs,
+    }
+}
+
+/// Columns the engine treats as a transform's event time when no input's event-time
+/// column survives into its output (a windowed aggregation's rows).
+const WINDOW_TIME_COLUMNS: [&str; 2] = ["window_time", "window_end"];
+
+/// The event-time column of the batches each node emits (sinks: writes), where there is
+/// one, for the latency metric: a source's event-time column (event time only); for a
+/// transform, the first of its inputs' event-time columns that its output keeps as a
+/// timestamp or BIGINT, else `window_time` or `window_end`; for a sink, its first input's.
+pub(super) fn event_time_columns(job: &Job, plan: &Plan) -> BTreeMap<String, String> {
+    let mut columns: BTreeMap<String, String> = BTreeMap::new();
+    for id in &plan.order {
+        let Some(node) = job.node(id) else { continue };
+        let schema = plan.nodes.get(id).and_then(|p| p.schema.clone());
+        let column = match (node.role(), schema) {
+            (Role::Source, Some(schema)) => input_table(job, id, schema).and_then(|t| t.event_time),
+            (Role::Transform, Some(schema)) => {
+                let from_inputs: Vec<&str> = job
+                    .inputs(id)
+                    .filter_map(|up| columns.get(up).map(String::as_str))
+                    .collect();
+                from_inputs
+                    .into_iter()
+                    .chain(WINDOW_TIME_COLUMNS)
+                    .find(|name| {
+                        schema.field_with_name(name).is_ok_and(|f| {
+                            matches!(
+                                f.data_type(),
+                                DataType::Int64 | DataType::Timestamp(TimeUnit::Millisecond, _)
+                            )
+                        })
+                    })
+                    .map(str::to_string)
+            }
+            (Role::Sink, _) => job
+                .inputs(id)
+                .next()
+                .and_then(|up| columns.get(up).cloned()),
+            _ => None,
+        };
+        if let Some(c) = column {
+            columns.insert(id.clone(), c);
+        }
+    }
+    columns
 }
 
 /// The table a transform reads from its upstream `up` (whose output has `schema`): the

@@ -265,6 +265,7 @@ pub async fn run_operator(
             for b in batches {
                 if b.num_rows() > 0 {
                     metrics.records_out.fetch_add(b.num_rows() as u64, Relaxed);
+                    metrics.record_latency(&b);
                     out.batch(&b).await?;
                 }
             }

@@ -347,6 +347,7 @@ impl JdbcSink {
                 .to_string();
                 self.deadletter
                     .write(None, None, &e.to_string(), payload.as_bytes());
+                self.metrics.dead_letters.fetch_add(1, Relaxed);
             }
         }
         Ok(())

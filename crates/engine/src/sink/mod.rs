@@ -53,6 +53,7 @@ pub async fn run_sink(
                         metrics.bytes_in.fetch_add(batch.get_array_memory_size() as u64, Relaxed);
                         sink.write(&batch).await?;
                         metrics.records_out.fetch_add(batch.num_rows() as u64, Relaxed);
+                        metrics.record_latency(&batch);
                     }
                     Msg::Watermark(w) => {
                         if let Some(w) = inputs.watermark(slot, w) {

@@ -71,7 +71,9 @@ impl Emitter {
             return self.tick();
         }
         self.metrics.records_in.fetch_add(raw.len() as u64, Relaxed);
-        self.metrics.bytes_in.fetch_add(raw.bytes() as u64, Relaxed);
+        // payload bytes: the raw buffer holds a newline after each record
+        let payload = raw.bytes().saturating_sub(raw.len());
+        self.metrics.bytes_in.fetch_add(payload as u64, Relaxed);
         let decoded = self.decoder.decode(raw)?;
         for (i, reason) in &decoded.bad {
             let (p, offset) = raw.meta[*i];
@@ -81,6 +83,9 @@ impl Emitter {
         }
         self.metrics
             .errors
+            .fetch_add(decoded.bad.len() as u64, Relaxed);
+        self.metrics
+            .dead_letters
             .fetch_add(decoded.bad.len() as u64, Relaxed);
         let mut batch = decoded.batch;
         if let TimeMode::Event(col) = self.time {
@@ -109,6 +114,7 @@ impl Emitter {
             self.metrics
                 .records_out
                 .fetch_add(batch.num_rows() as u64, Relaxed);
+            self.metrics.record_latency(&batch);
             self.outputs.blocking_batch(&batch)?;
         }
         self.tick()
