@@ -42,13 +42,11 @@
 //! run by two workers at once: a worker that lost an instance to a take-over finds it
 //! missing from its heartbeat and has its state reports refused.
 
-use std::time::Duration;
-
 use serde::Serialize;
 
 use crate::Session;
 use crate::audit::{self, NONE};
-use crate::db::{Backend, Tx, ago, args, now};
+use crate::db::{Tx, args, now};
 use crate::error::{Result, StoreError};
 use crate::identity::{GlobalRole, ProjectRole, Roles, roles};
 use crate::projects::{self, Project};
@@ -162,7 +160,7 @@ impl DesiredState {
         }
     }
 
-    fn from_db(s: &str) -> DesiredState {
+    pub(super) fn from_db(s: &str) -> DesiredState {
         if s == "stopped" {
             DesiredState::Stopped
         } else {
@@ -263,51 +261,7 @@ pub struct InstanceFilter {
     pub all: bool,
 }
 
-/// A registered worker.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Worker {
-    /// Its id, chosen by the worker (`host-pid` or a uuid).
-    pub id: String,
-    /// The login it acts as.
-    pub login: String,
-    /// The machine it runs on.
-    pub host: String,
-    /// Its process id there.
-    pub pid: i64,
-    /// How many instances it runs at most.
-    pub slots: i64,
-    /// When it registered.
-    pub started_at: String,
-    /// Its last heartbeat.
-    pub heartbeat_at: String,
-    /// Asked to stop (`weir worker stop`).
-    pub stopping: bool,
-    /// The instances it holds (starting, running or stopping), by id.
-    pub instances: Vec<i64>,
-}
-
-/// One instance a worker holds, as its heartbeat reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Held {
-    /// Instance id.
-    pub id: i64,
-    /// Its state.
-    pub state: InstanceState,
-    /// What it should be doing: `stopped` means the worker must stop it.
-    pub desired: DesiredState,
-}
-
-/// What a heartbeat tells its worker.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Heartbeat {
-    /// The worker is asked to stop.
-    pub stopping: bool,
-    /// The instances it still holds; one it runs that is missing was taken over by
-    /// another worker, and it must stop running it.
-    pub instances: Vec<Held>,
-}
-
-type MainRow = (
+pub(super) type MainRow = (
     i64,
     i64,
     Option<i64>,
@@ -323,7 +277,7 @@ type MainRow = (
     String,
 );
 
-type RunRow = (
+pub(super) type RunRow = (
     String,
     Option<String>,
     Option<String>,
@@ -384,7 +338,7 @@ pub(crate) async fn load_instance(tx: &mut Tx, id: i64) -> Result<Instance> {
     })
 }
 
-fn no_instance(id: i64) -> StoreError {
+pub(super) fn no_instance(id: i64) -> StoreError {
     StoreError::NotFound {
         kind: "instance",
         name: format!("#{id}"),
@@ -395,7 +349,7 @@ fn no_instance(id: i64) -> StoreError {
 /// Locks the instance's row for the transaction (on PostgreSQL; SQLite's write
 /// transaction is exclusive anyway), then reads it: a claim racing this write either
 /// waits or skips the row.
-async fn lock_instance(tx: &mut Tx, id: i64) -> Result<Instance> {
+pub(super) async fn lock_instance(tx: &mut Tx, id: i64) -> Result<Instance> {
     let n = tx
         .execute(
             "UPDATE instances SET desired = desired WHERE id = $1",
@@ -409,7 +363,7 @@ async fn lock_instance(tx: &mut Tx, id: i64) -> Result<Instance> {
 }
 
 /// The instance's job and project.
-async fn job_of(tx: &mut Tx, id: i64) -> Result<(JobRow, Project)> {
+pub(super) async fn job_of(tx: &mut Tx, id: i64) -> Result<(JobRow, Project)> {
     let (job_id,): (i64,) = tx
         .one("SELECT job_id FROM instances WHERE id = $1", &args![id])
         .await?;
@@ -419,7 +373,7 @@ async fn job_of(tx: &mut Tx, id: i64) -> Result<(JobRow, Project)> {
 }
 
 /// Checks the actor may start (`stop == false`) or stop the instance.
-fn require_right(r: &Roles, inst: &Instance, project: &str, stop: bool) -> Result<()> {
+pub(super) fn require_right(r: &Roles, inst: &Instance, project: &str, stop: bool) -> Result<()> {
     let verb = if stop { "stop" } else { "start" };
     if inst.env == "prod" {
         r.require_in_project(
@@ -439,7 +393,7 @@ fn require_right(r: &Roles, inst: &Instance, project: &str, stop: bool) -> Resul
 }
 
 /// Appends the audit row of one instance transition.
-async fn audit_change(
+pub(super) async fn audit_change(
     tx: &mut Tx,
     actor: &str,
     action: &str,
@@ -458,7 +412,7 @@ async fn audit_change(
     .await
 }
 
-fn check_hash(hash: &str) -> Result<String> {
+pub(super) fn check_hash(hash: &str) -> Result<String> {
     let h = hash.trim().to_ascii_lowercase();
     if h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(StoreError::invalid(
@@ -469,106 +423,6 @@ fn check_hash(hash: &str) -> Result<String> {
     }
     Ok(h)
 }
-
-fn check_worker_id(id: &str) -> Result<()> {
-    let ok = !id.is_empty()
-        && id.chars().count() <= 100
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::invalid(
-            "worker",
-            format!("`{id}` is not a worker id"),
-            "use 1 to 100 letters, digits, `-`, `_`, `.`, `:` or `@` (host-pid, a uuid)",
-        ))
-    }
-}
-
-/// Fails unless the actor may run workers (see the module doc).
-async fn require_worker_role(tx: &mut Tx, actor: &str) -> Result<Roles> {
-    let r = roles(tx, actor).await?;
-    match tx.backend() {
-        Backend::Sqlite if r.registered => Ok(r),
-        Backend::Sqlite => Err(r.forbidden("run a worker", "a registered user".to_string())),
-        Backend::Postgres => {
-            r.require(&[GlobalRole::SystemAdmin, GlobalRole::Ops], "run a worker")?;
-            Ok(r)
-        }
-    }
-}
-
-type WorkerRow = (String, String, String, i64, i64, String, String, bool);
-
-async fn load_worker(tx: &mut Tx, id: &str) -> Result<Worker> {
-    let row: Option<WorkerRow> = tx
-        .opt(
-            "SELECT id, login, host, pid, slots, started_at, heartbeat_at, stopping \
-             FROM workers WHERE id = $1",
-            &args![id],
-        )
-        .await?;
-    let Some(r) = row else {
-        let all: Vec<(String,)> = tx.all("SELECT id FROM workers", &[]).await?;
-        return Err(StoreError::not_found(
-            "worker",
-            id,
-            all.into_iter().map(|(w,)| w),
-        ));
-    };
-    let held: Vec<(i64,)> = tx
-        .all(
-            "SELECT id FROM instances WHERE worker = $1 \
-             AND state IN ('starting', 'running', 'stopping') ORDER BY id",
-            &args![id],
-        )
-        .await?;
-    Ok(Worker {
-        id: r.0,
-        login: r.1,
-        host: r.2,
-        pid: r.3,
-        slots: r.4,
-        started_at: r.5,
-        heartbeat_at: r.6,
-        stopping: r.7,
-        instances: held.into_iter().map(|(i,)| i).collect(),
-    })
-}
-
-/// The worker `id`, which the actor must be acting for (the login that registered it).
-async fn own_worker(tx: &mut Tx, actor: &str, id: &str) -> Result<Worker> {
-    let w = load_worker(tx, id).await?;
-    if w.login != actor {
-        return Err(StoreError::NotAllowed(format!(
-            "worker {id} runs as {}; only that login can act for it (you are {actor})",
-            w.login
-        )));
-    }
-    Ok(w)
-}
-
-/// Instances held by another worker whose heartbeat is older than `cutoff`, or waiting
-/// (`created`); on PostgreSQL skipping rows another transaction has locked.
-const CLAIM_PG: &str = "SELECT id FROM instances \
-     WHERE desired = 'running' AND (state = 'created' OR (state IN ('starting', 'running', 'stopping') \
-     AND (worker IS NULL OR worker <> $1) AND (heartbeat_at IS NULL OR heartbeat_at < $2))) \
-     ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED";
-const CLAIM_SQLITE: &str = "SELECT id FROM instances \
-     WHERE desired = 'running' AND (state = 'created' OR (state IN ('starting', 'running', 'stopping') \
-     AND (worker IS NULL OR worker <> $1) AND (heartbeat_at IS NULL OR heartbeat_at < $2))) \
-     ORDER BY id LIMIT $3";
-/// Instances asked to stop whose worker went silent: nobody will finish the stop.
-const ABANDONED_PG: &str = "SELECT id FROM instances \
-     WHERE desired = 'stopped' AND state IN ('starting', 'running', 'stopping') \
-     AND (worker IS NULL OR worker <> $1) AND (heartbeat_at IS NULL OR heartbeat_at < $2) \
-     ORDER BY id FOR UPDATE SKIP LOCKED";
-const ABANDONED_SQLITE: &str = "SELECT id FROM instances \
-     WHERE desired = 'stopped' AND state IN ('starting', 'running', 'stopping') \
-     AND (worker IS NULL OR worker <> $1) AND (heartbeat_at IS NULL OR heartbeat_at < $2) \
-     ORDER BY id";
 
 /// Stops the instances of project `project_id` for an archive, inside its transaction:
 /// desired `stopped` for every active one, those nobody holds (`created`) straight to
@@ -604,7 +458,7 @@ pub(crate) async fn stop_for_archive(
 }
 
 /// Desired `stopped`; an instance nobody holds (`created`) is stopped at once.
-async fn set_desired_stopped(tx: &mut Tx, inst: &Instance) -> Result<()> {
+pub(super) async fn set_desired_stopped(tx: &mut Tx, inst: &Instance) -> Result<()> {
     if inst.state == InstanceState::Created {
         tx.execute(
             "UPDATE instances SET desired = 'stopped', state = 'stopped', stopped_at = $2 \
@@ -888,365 +742,5 @@ impl Session {
         audit_change(&mut tx, &self.actor, "instance.stop", &before, &after).await?;
         tx.commit().await?;
         Ok(after)
-    }
-
-    /// Registers a worker (or registers it again after a restart: same id, new process).
-    /// From now on only the actor's login acts for it. See the module doc for who may.
-    pub async fn register_worker(
-        &self,
-        id: &str,
-        host: &str,
-        pid: i64,
-        slots: i64,
-    ) -> Result<Worker> {
-        check_worker_id(id)?;
-        if slots < 1 {
-            return Err(StoreError::invalid(
-                "slots",
-                format!("{slots} slots"),
-                "give the worker at least 1 slot",
-            ));
-        }
-        if pid < 0 {
-            return Err(StoreError::invalid(
-                "pid",
-                format!("process id {pid}"),
-                "pass the worker's process id",
-            ));
-        }
-        let mut tx = self.pool.write().await?;
-        require_worker_role(&mut tx, &self.actor).await?;
-        let before = match load_worker(&mut tx, id).await {
-            Ok(w) => Some(w),
-            Err(StoreError::NotFound { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        if let Some(b) = &before
-            && b.login != self.actor
-        {
-            return Err(StoreError::NotAllowed(format!(
-                "worker id {id} is taken by a worker running as {}; choose another id",
-                b.login
-            )));
-        }
-        let at = now();
-        tx.execute(
-            "INSERT INTO workers (id, login, host, pid, slots, started_at, heartbeat_at, stopping) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6, FALSE) \
-             ON CONFLICT (id) DO UPDATE SET host = $3, pid = $4, slots = $5, started_at = $6, \
-             heartbeat_at = $6, stopping = FALSE",
-            &args![id, &self.actor, host.trim(), pid, slots, &at],
-        )
-        .await?;
-        let after = load_worker(&mut tx, id).await?;
-        audit::append(
-            &mut tx,
-            &self.actor,
-            "worker.register",
-            "worker",
-            id,
-            before.as_ref(),
-            Some(&after),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    /// The worker's heartbeat: refreshes it and that of the instances it holds, and tells
-    /// it which instances it still holds with their desired states (so it carries out
-    /// stops) and whether it is asked to stop. Not audited.
-    pub async fn worker_heartbeat(&self, id: &str) -> Result<Heartbeat> {
-        let mut tx = self.pool.write().await?;
-        let w = own_worker(&mut tx, &self.actor, id).await?;
-        let at = now();
-        tx.execute(
-            "UPDATE workers SET heartbeat_at = $2 WHERE id = $1",
-            &args![id, &at],
-        )
-        .await?;
-        tx.execute(
-            "UPDATE instances SET heartbeat_at = $2 WHERE worker = $1 \
-             AND state IN ('starting', 'running', 'stopping')",
-            &args![id, &at],
-        )
-        .await?;
-        let rows: Vec<(i64, String, String)> = tx
-            .all(
-                "SELECT id, state, desired FROM instances WHERE worker = $1 \
-                 AND state IN ('starting', 'running', 'stopping') ORDER BY id",
-                &args![id],
-            )
-            .await?;
-        tx.commit().await?;
-        let mut instances = Vec::with_capacity(rows.len());
-        for (iid, state, desired) in rows {
-            instances.push(Held {
-                id: iid,
-                state: InstanceState::parse(&state)?,
-                desired: DesiredState::from_db(&desired),
-            });
-        }
-        Ok(Heartbeat {
-            stopping: w.stopping,
-            instances,
-        })
-    }
-
-    /// Claims up to `max` instances for worker `id` in one transaction: those waiting
-    /// (`created`) and those held by another worker whose heartbeat is older than
-    /// `take_over_after` (taken over). Each becomes `starting`, held by this worker, and
-    /// is audited (`instance.claim` or `instance.take_over`). Instances asked to stop
-    /// whose worker went silent are marked `stopped` on the way. Returns the claimed ones.
-    pub async fn claim_instances(
-        &self,
-        id: &str,
-        max: i64,
-        take_over_after: Duration,
-    ) -> Result<Vec<Instance>> {
-        let mut tx = self.pool.write().await?;
-        let w = own_worker(&mut tx, &self.actor, id).await?;
-        if w.stopping {
-            return Ok(Vec::new());
-        }
-        let cutoff = ago(take_over_after);
-        let at = now();
-        let abandoned_sql = match tx.backend() {
-            Backend::Postgres => ABANDONED_PG,
-            Backend::Sqlite => ABANDONED_SQLITE,
-        };
-        let abandoned: Vec<(i64,)> = tx.all(abandoned_sql, &args![id, &cutoff]).await?;
-        for (iid,) in abandoned {
-            let before = load_instance(&mut tx, iid).await?;
-            tx.execute(
-                "UPDATE instances SET state = 'stopped', stopped_at = $2 WHERE id = $1",
-                &args![iid, &at],
-            )
-            .await?;
-            let after = load_instance(&mut tx, iid).await?;
-            audit_change(&mut tx, &self.actor, "instance.state", &before, &after).await?;
-        }
-        let mut claimed = Vec::new();
-        if max > 0 {
-            let claim_sql = match tx.backend() {
-                Backend::Postgres => CLAIM_PG,
-                Backend::Sqlite => CLAIM_SQLITE,
-            };
-            let ids: Vec<(i64,)> = tx.all(claim_sql, &args![id, &cutoff, max]).await?;
-            for (iid,) in ids {
-                let before = load_instance(&mut tx, iid).await?;
-                tx.execute(
-                    "UPDATE instances SET worker = $2, state = 'starting', heartbeat_at = $3, \
-                     started_at = NULL, stopped_at = NULL, error = NULL WHERE id = $1",
-                    &args![iid, id, &at],
-                )
-                .await?;
-                let after = load_instance(&mut tx, iid).await?;
-                let action = if before.state == InstanceState::Created {
-                    "instance.claim"
-                } else {
-                    "instance.take_over"
-                };
-                audit_change(&mut tx, &self.actor, action, &before, &after).await?;
-                claimed.push(after);
-            }
-        }
-        tx.execute(
-            "UPDATE workers SET heartbeat_at = $2 WHERE id = $1",
-            &args![id, &at],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(claimed)
-    }
-
-    /// Worker `worker` reports instance `id`'s new state. Only the worker holding the
-    /// instance may (no instance runs on two workers). Allowed: starting → running;
-    /// starting or running → stopping; any held state → stopped (once desired is
-    /// stopped) or failed (with `error`).
-    pub async fn set_instance_state(
-        &self,
-        worker: &str,
-        id: i64,
-        state: InstanceState,
-        error: Option<&str>,
-    ) -> Result<Instance> {
-        let mut tx = self.pool.write().await?;
-        own_worker(&mut tx, &self.actor, worker).await?;
-        let before = lock_instance(&mut tx, id).await?;
-        if before.worker.as_deref() != Some(worker) || !before.state.is_held() {
-            let holder = match (&before.worker, before.state.is_held()) {
-                (Some(w), true) => format!("held by worker {w}"),
-                _ => format!("{} and held by no worker", before.state),
-            };
-            return Err(StoreError::NotAllowed(format!(
-                "worker {worker} does not hold instance #{id}: it is {holder}; stop running it"
-            )));
-        }
-        use InstanceState as S;
-        let allowed = match (before.state, state) {
-            (S::Starting, S::Running) => true,
-            (S::Starting | S::Running, S::Stopping) | (_, S::Stopped) => {
-                if before.desired != DesiredState::Stopped {
-                    return Err(StoreError::wrong_state(format!(
-                        "instance #{id} should keep running (nobody asked it to stop); report \
-                         failed with the error, or unregister the worker to hand it back"
-                    )));
-                }
-                true
-            }
-            (_, S::Failed) => true,
-            _ => false,
-        };
-        if !allowed {
-            return Err(StoreError::wrong_state(format!(
-                "instance #{id} cannot go from {} to {state}",
-                before.state
-            )));
-        }
-        let error = error.map(str::trim).filter(|e| !e.is_empty());
-        let at = now();
-        match state {
-            S::Running => {
-                tx.execute(
-                    "UPDATE instances SET state = 'running', started_at = $2, heartbeat_at = $2 \
-                     WHERE id = $1",
-                    &args![id, &at],
-                )
-                .await?;
-            }
-            S::Stopping => {
-                tx.execute(
-                    "UPDATE instances SET state = 'stopping', heartbeat_at = $2 WHERE id = $1",
-                    &args![id, &at],
-                )
-                .await?;
-            }
-            S::Stopped => {
-                tx.execute(
-                    "UPDATE instances SET state = 'stopped', stopped_at = $2 WHERE id = $1",
-                    &args![id, &at],
-                )
-                .await?;
-            }
-            _ => {
-                let Some(error) = error else {
-                    return Err(StoreError::invalid(
-                        "error",
-                        format!("instance #{id} is reported failed without an error"),
-                        "say what failed, where, and what to do",
-                    ));
-                };
-                tx.execute(
-                    "UPDATE instances SET state = 'failed', stopped_at = $2, error = $3 \
-                     WHERE id = $1",
-                    &args![id, &at, error],
-                )
-                .await?;
-            }
-        }
-        let after = load_instance(&mut tx, id).await?;
-        audit_change(&mut tx, &self.actor, "instance.state", &before, &after).await?;
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    /// The registered workers, by id, with the instances each holds.
-    pub async fn workers(&self) -> Result<Vec<Worker>> {
-        let mut tx = self.pool.read().await?;
-        let ids: Vec<(String,)> = tx.all("SELECT id FROM workers ORDER BY id", &[]).await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for (id,) in ids {
-            out.push(load_worker(&mut tx, &id).await?);
-        }
-        Ok(out)
-    }
-
-    /// Asks worker `id` to stop (`weir worker stop`): its next heartbeat says so. Its own
-    /// login, a system admin or ops.
-    pub async fn stop_worker(&self, id: &str) -> Result<Worker> {
-        let mut tx = self.pool.write().await?;
-        let before = load_worker(&mut tx, id).await?;
-        if before.login != self.actor {
-            roles(&mut tx, &self.actor)
-                .await?
-                .require(&[GlobalRole::SystemAdmin, GlobalRole::Ops], "stop workers")?;
-        }
-        if before.stopping {
-            return Err(StoreError::wrong_state(format!(
-                "worker {id} is already asked to stop"
-            )));
-        }
-        tx.execute(
-            "UPDATE workers SET stopping = TRUE WHERE id = $1",
-            &args![id],
-        )
-        .await?;
-        let after = load_worker(&mut tx, id).await?;
-        audit::append(
-            &mut tx,
-            &self.actor,
-            "worker.stop",
-            "worker",
-            id,
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    /// Removes worker `id` (it is exiting, or a system admin clears a dead one). The
-    /// instances it holds are handed back: those that should run go to `created` for
-    /// another worker to claim, those asked to stop are `stopped`. Returns the ids handed
-    /// back to run. Its own login or a system admin.
-    pub async fn unregister_worker(&self, id: &str) -> Result<Vec<i64>> {
-        let mut tx = self.pool.write().await?;
-        let before = load_worker(&mut tx, id).await?;
-        if before.login != self.actor {
-            roles(&mut tx, &self.actor)
-                .await?
-                .require(&[GlobalRole::SystemAdmin], "remove another login's worker")?;
-        }
-        let at = now();
-        let mut handed_back = Vec::new();
-        for &iid in &before.instances {
-            let inst = lock_instance(&mut tx, iid).await?;
-            if inst.worker.as_deref() != Some(id) || !inst.state.is_held() {
-                continue;
-            }
-            if inst.desired == DesiredState::Running {
-                tx.execute(
-                    "UPDATE instances SET state = 'created', worker = NULL, heartbeat_at = NULL \
-                     WHERE id = $1",
-                    &args![iid],
-                )
-                .await?;
-                handed_back.push(iid);
-            } else {
-                tx.execute(
-                    "UPDATE instances SET state = 'stopped', stopped_at = $2 WHERE id = $1",
-                    &args![iid, &at],
-                )
-                .await?;
-            }
-            let after = load_instance(&mut tx, iid).await?;
-            audit_change(&mut tx, &self.actor, "instance.release", &inst, &after).await?;
-        }
-        tx.execute("DELETE FROM workers WHERE id = $1", &args![id])
-            .await?;
-        audit::append(
-            &mut tx,
-            &self.actor,
-            "worker.unregister",
-            "worker",
-            id,
-            Some(&before),
-            NONE,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(handed_back)
     }
 }

@@ -10,8 +10,8 @@
 //!
 //! `locks.rs`: the edit lock; `versions.rs`: submit and read versions; `releases.rs`:
 //! release requests (kind `release` of the requests table); `golive.rs`: go-live, the
-//! instance record and offline; `instances.rs`: test and production instances, their
-//! state machine, and the workers that claim and run them.
+//! instance record and offline; `instances.rs`: test and production instances and their
+//! state machine; `workers.rs`: the workers that claim and run them.
 
 use serde::Serialize;
 
@@ -26,17 +26,18 @@ mod instances;
 mod locks;
 mod releases;
 mod versions;
+mod workers;
 
 pub use golive::{GoLiveSpec, StartPosition, WentLive};
 pub(crate) use instances::stop_for_archive;
 pub use instances::{
-    DesiredState, Heartbeat, Held, Instance, InstanceFilter, InstanceState, TestInstanceSpec,
-    Worker, WorkingFile,
+    DesiredState, Instance, InstanceFilter, InstanceState, TestInstanceSpec, WorkingFile,
 };
 pub use locks::{JobLock, JobStatus, LockTaken, LockTakeover};
 pub use releases::{Release, ReleaseFilter, ReleaseState};
 pub(crate) use releases::{check_hash, on_decided, on_withdrawn, request_detail};
 pub use versions::{JobVersion, NewVersion, Submitted, TestResult, Validation, VersionInfo};
+pub use workers::{Heartbeat, Held, Worker};
 
 /// Who may lock, submit and request releases of a project's jobs.
 const DEVS: &[ProjectRole] = &[ProjectRole::ProjectAdmin, ProjectRole::Developer];
