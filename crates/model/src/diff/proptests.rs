@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{NodeChange, diff, graph};
 use crate::jobfile::to_ron;
-use crate::model::{Job, Node};
+use crate::model::{AlertRule, Job, Node};
 
 /// A job whose node ids are unique, as `weir validate` requires.
 fn unique_ids(mut job: Job) -> Job {
@@ -76,6 +76,10 @@ enum Edit {
     JobParallelism(u32),
     SetEnv(String, String),
     Move(Index, (u32, u32)),
+    /// Replace the job's alert rules (often adding or dropping some).
+    SetAlerts(Vec<AlertRule>),
+    /// Change one alert's threshold.
+    AlertThreshold(Index, u32),
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -92,6 +96,8 @@ fn edit() -> impl Strategy<Value = Edit> {
         any::<u32>().prop_map(Edit::JobParallelism),
         ("[A-Z_.]{1,6}", "[a-z]{0,6}").prop_map(|(k, v)| Edit::SetEnv(k, v)),
         (any::<Index>(), any::<(u32, u32)>()).prop_map(|(i, p)| Edit::Move(i, p)),
+        prop::collection::vec(any::<AlertRule>(), 0..3).prop_map(Edit::SetAlerts),
+        (any::<Index>(), 1u32..10_000).prop_map(|(i, t)| Edit::AlertThreshold(i, t)),
     ]
 }
 
@@ -153,6 +159,11 @@ fn apply_edit(job: &mut Job, edit: Edit) {
         Edit::Move(i, p) if n > 0 => {
             job.positions
                 .insert(job.nodes[i.index(n)].id().to_string(), p);
+        }
+        Edit::SetAlerts(alerts) => job.config.alerts = alerts,
+        Edit::AlertThreshold(i, t) if !job.config.alerts.is_empty() => {
+            let k = i.index(job.config.alerts.len());
+            job.config.alerts[k].above = f64::from(t);
         }
         _ => {}
     }

@@ -325,3 +325,43 @@ fn diff_texts_refuses_what_does_not_decode() {
         ApplyError::DuplicateId { id: "pv".into() }
     );
 }
+
+#[test]
+fn alert_changes_are_job_settings() {
+    let a = job(CLICKSTREAM);
+    let b = job(&CLICKSTREAM.replace(
+        "parallelism: 2, env: {}",
+        "parallelism: 2, env: {}, alerts: [(kind: Lag, above: 1000, for_secs: 30)]",
+    ));
+    let d = diff(&a, &b);
+    assert!(d.nodes.is_empty() && d.edges_added.is_empty(), "{d:?}");
+    assert_eq!(
+        d.job,
+        vec![ParamChange {
+            path: "config.alerts".into(),
+            old: None,
+            new: Some(json!([{"kind": "Lag", "above": 1000.0, "for_secs": 30}])),
+        }]
+    );
+    assert_eq!(to_ron(&d.apply(&a).unwrap()), to_ron(&b));
+
+    // A changed threshold and an added webhook are leaves of the alert.
+    let c = job(&CLICKSTREAM.replace(
+        "parallelism: 2, env: {}",
+        "parallelism: 2, env: {}, alerts: [(kind: Lag, above: 5000, for_secs: 30, webhook: Some(\"http://127.0.0.1:9/hook\"))]",
+    ));
+    let d = diff(&b, &c);
+    let paths: Vec<&str> = d.job.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["config.alerts[0].above", "config.alerts[0].webhook"]
+    );
+    assert!(
+        d.render_text(false)
+            .starts_with("job\n  config.alerts[0].above"),
+        "{}",
+        d.render_text(false)
+    );
+    assert_eq!(d.apply(&b).unwrap(), c);
+    assert_eq!(diff(&c, &a).apply(&c).unwrap(), a);
+}

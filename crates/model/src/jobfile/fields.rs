@@ -493,7 +493,13 @@ mod tests {
         assert_eq!(operator_fields("Nope"), None);
         assert_eq!(
             struct_fields::<JobConfig>().unwrap(),
-            ["time", "checkpoint_interval_ms", "parallelism", "env"]
+            [
+                "time",
+                "checkpoint_interval_ms",
+                "parallelism",
+                "env",
+                "alerts"
+            ]
         );
     }
 

@@ -308,9 +308,19 @@ fn force_break(v: &Value) -> bool {
     }
 }
 
+/// A job-level setting (a field of `Job`, printed at depth 1) that holds a list of
+/// structs, like `config` with `alerts`, is broken up so that the list puts one item per
+/// line too. Deeper structs (an operator's parameters) keep fitting on one line.
+fn holds_record_list(v: &Value, depth: usize) -> bool {
+    depth == 1
+        && matches!(&v.kind, Kind::Struct { fields, .. }
+            if fields.iter().any(|f| force_break(&f.value)))
+}
+
 /// Print `v` at the cursor (after `prefix_len` characters on a line indented `depth`).
 fn value(out: &mut String, v: &Value, depth: usize, prefix_len: usize) {
     if !force_break(v)
+        && !holds_record_list(v, depth)
         && let Some(f) = flat(v)
         && depth * INDENT.len() + prefix_len + f.chars().count() < WIDTH
     {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::alert::AlertRule;
 use super::operator::Node;
 
 /// The job file format version this build reads and writes.
@@ -61,6 +62,10 @@ pub struct JobConfig {
     /// Custom environment parameters, passed to operators and the engine.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Alert rules of the job's running instances (SPEC R-mon); absent from the
+    /// canonical text when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<AlertRule>,
 }
 
 pub fn default_checkpoint_interval() -> u64 {
@@ -78,6 +83,7 @@ impl Default for JobConfig {
             checkpoint_interval_ms: default_checkpoint_interval(),
             parallelism: default_parallelism(),
             env: BTreeMap::new(),
+            alerts: Vec::new(),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The rules of a job beyond its shape: ids, edges and the graph (cycles, where sources,
-//! SQL and sinks may stand), parameter rules of SPEC R-job, data source references and
-//! the SQL of each SQL operator. Every rule reports with the span of what it is about.
+//! SQL and sinks may stand), parameter rules of SPEC R-job, data source references, the
+//! job's alert rules (`config.alerts`) and the SQL of each SQL operator. Every rule
+//! reports with the span of what it is about.
 
+mod alerts;
 mod graph;
 mod job;
 mod params;
@@ -76,6 +78,7 @@ pub fn validate(src: &str, job: &Job, d: &Decoded<'_>) -> Vec<(Severity, Problem
         out: Vec::new(),
     };
     c.job_level();
+    c.alerts();
     c.ids();
     let graph_ok = c.edges();
     if graph_ok {
