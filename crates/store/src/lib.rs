@@ -41,10 +41,11 @@ pub use deploy::{
 pub use error::{Conflict, EffectFailed, Result, StoreError};
 pub use identity::{GlobalRole, ProjectRole, Roles, User};
 pub use jobs::{
+    Alert, AlertFilter, AlertFiring, AlertRuleRow, AlertRuleSpec, AlertState, AlertTarget,
     DesiredState, GoLiveSpec, Heartbeat, Held, Instance, InstanceFilter, InstanceState, JobLock,
-    JobStatus, JobVersion, LockTaken, LockTakeover, NewVersion, Release, ReleaseFilter,
-    ReleaseState, StartPosition, Submitted, TestInstanceSpec, TestResult, Validation, VersionInfo,
-    WentLive, Worker, WorkingFile,
+    JobStatus, JobVersion, LOG_LINES_KEPT, LockTaken, LockTakeover, LogLevel, LogLine, MetricPoint,
+    NewVersion, Release, ReleaseFilter, ReleaseState, StartPosition, Submitted, TestInstanceSpec,
+    TestResult, Validation, VersionInfo, WentLive, Worker, WorkingFile,
 };
 pub use migrate::SCHEMA_VERSION;
 pub use permissions::{

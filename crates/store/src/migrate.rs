@@ -41,10 +41,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_instances.sql"),
         postgres: include_str!("../migrations/postgres/0004_instances.sql"),
     },
+    Migration {
+        version: 5,
+        description: "monitoring: metric snapshots, instance logs, alert rules, alerts",
+        sqlite: include_str!("../migrations/sqlite/0005_monitoring.sql"),
+        postgres: include_str!("../migrations/postgres/0005_monitoring.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS weir_schema (
     version BIGINT PRIMARY KEY,

@@ -11,7 +11,8 @@
 //! `locks.rs`: the edit lock; `versions.rs`: submit and read versions; `releases.rs`:
 //! release requests (kind `release` of the requests table); `golive.rs`: go-live, the
 //! instance record and offline; `instances.rs`: test and production instances and their
-//! state machine; `workers.rs`: the workers that claim and run them.
+//! state machine; `workers.rs`: the workers that claim and run them; `monitoring/`: metric
+//! snapshots, instance logs, alert rules and alerts.
 
 use serde::Serialize;
 
@@ -24,6 +25,7 @@ use crate::projects::{self, Project};
 mod golive;
 mod instances;
 mod locks;
+mod monitoring;
 mod releases;
 mod versions;
 mod workers;
@@ -34,6 +36,10 @@ pub use instances::{
     DesiredState, Instance, InstanceFilter, InstanceState, TestInstanceSpec, WorkingFile,
 };
 pub use locks::{JobLock, JobStatus, LockTaken, LockTakeover};
+pub use monitoring::{
+    Alert, AlertFilter, AlertFiring, AlertRuleRow, AlertRuleSpec, AlertState, AlertTarget,
+    LOG_LINES_KEPT, LogLevel, LogLine, MetricPoint,
+};
 pub use releases::{Release, ReleaseFilter, ReleaseState};
 pub(crate) use releases::{check_hash, on_decided, on_withdrawn, request_detail};
 pub use versions::{JobVersion, NewVersion, Submitted, TestResult, Validation, VersionInfo};

@@ -127,7 +127,7 @@ async fn load_worker(tx: &mut Tx, id: &str) -> Result<Worker> {
 }
 
 /// The worker `id`, which the actor must be acting for (the login that registered it).
-async fn own_worker(tx: &mut Tx, actor: &str, id: &str) -> Result<Worker> {
+pub(super) async fn own_worker(tx: &mut Tx, actor: &str, id: &str) -> Result<Worker> {
     let w = load_worker(tx, id).await?;
     if w.login != actor {
         return Err(StoreError::NotAllowed(format!(
@@ -260,6 +260,30 @@ impl Session {
             stopping: w.stopping,
             instances,
         })
+    }
+
+    /// The instances worker `id` holds with their desired states, read without writing
+    /// (between heartbeats a worker looks every second, so that a stop is carried out
+    /// within a second). Only the worker's own login.
+    pub async fn held_instances(&self, id: &str) -> Result<Vec<Held>> {
+        let mut tx = self.pool.read().await?;
+        own_worker(&mut tx, &self.actor, id).await?;
+        let rows: Vec<(i64, String, String)> = tx
+            .all(
+                "SELECT id, state, desired FROM instances WHERE worker = $1 \
+                 AND state IN ('starting', 'running', 'stopping') ORDER BY id",
+                &args![id],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (iid, state, desired) in rows {
+            out.push(Held {
+                id: iid,
+                state: InstanceState::parse(&state)?,
+                desired: DesiredState::from_db(&desired),
+            });
+        }
+        Ok(out)
     }
 
     /// Claims up to `max` instances for worker `id` in one transaction: those waiting
