@@ -5,7 +5,7 @@
 pub mod latency;
 pub mod prometheus;
 
-pub use prometheus::prometheus;
+pub use prometheus::{prometheus, prometheus_many};
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -30,8 +30,11 @@ pub struct NodeMetrics {
     pub errors: AtomicU64,
     /// Current watermark, `i64::MIN` before the first.
     pub watermark: AtomicI64,
-    /// Kafka consumer lag (messages), -1 when unknown or not a Kafka source.
+    /// Kafka consumer lag (messages), -1 when unknown or not a Kafka source: the sum of
+    /// `partition_lag`, which the source tasks update with [`NodeMetrics::set_lag`].
     pub lag: AtomicI64,
+    /// Lag per Kafka partition, by partition id.
+    partition_lag: Mutex<std::collections::BTreeMap<i32, i64>>,
     /// Records and rows written to the node's dead-letter file.
     pub dead_letters: AtomicU64,
     /// Event time to emit of the batches this node emits (sinks: writes).
@@ -54,6 +57,7 @@ impl Default for NodeMetrics {
             errors: AtomicU64::new(0),
             watermark: AtomicI64::new(i64::MIN),
             lag: AtomicI64::new(-1),
+            partition_lag: Mutex::new(std::collections::BTreeMap::new()),
             dead_letters: AtomicU64::new(0),
             latency: LatencyHistogram::default(),
             event_time: OnceLock::new(),
@@ -66,6 +70,26 @@ impl NodeMetrics {
     /// Moves the watermark forward (never back).
     pub fn set_watermark(&self, w: i64) {
         self.watermark.fetch_max(w, Relaxed);
+    }
+
+    /// Records the lag of some partitions (one source task's share) and sets the node's
+    /// total over every partition known so far.
+    pub fn set_lag(&self, partitions: &[(i32, i64)]) {
+        let Ok(mut map) = self.partition_lag.lock() else {
+            return;
+        };
+        for (p, l) in partitions {
+            map.insert(*p, (*l).max(0));
+        }
+        self.lag.store(map.values().sum(), Relaxed);
+    }
+
+    /// Lag per partition, by partition id.
+    pub fn partition_lag(&self) -> Vec<(i32, i64)> {
+        self.partition_lag
+            .lock()
+            .map(|m| m.iter().map(|(p, l)| (*p, *l)).collect())
+            .unwrap_or_default()
     }
 
     /// Names the event-time column of the batches this node emits (the first call wins).
@@ -183,6 +207,7 @@ impl Metrics {
                     late: m.late.load(Relaxed),
                     errors: m.errors.load(Relaxed),
                     lag: (lag >= 0).then_some(lag),
+                    lag_partitions: m.partition_lag(),
                     rate_bytes_in: bytes_in.saturating_sub(pbytes) as f64 / dt,
                     dead_letters: m.dead_letters.load(Relaxed),
                     latency_p50_ms: latency::quantile(&latency_counts, before, 0.5),
@@ -244,6 +269,9 @@ pub struct NodeSnapshot {
     pub late: u64,
     pub errors: u64,
     pub lag: Option<i64>,
+    /// Lag per Kafka partition (partition id, records), sources only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lag_partitions: Vec<(i32, i64)>,
     /// Bytes in per second since the previous sample.
     pub rate_bytes_in: f64,
     /// Records and rows written to the dead-letter file.

@@ -16,7 +16,7 @@ enum Kind {
 }
 
 /// The samples of one node in a family: an extra label (name, value) and the value.
-type Samples = Vec<(Option<(&'static str, &'static str)>, f64)>;
+type Samples = Vec<(Option<(&'static str, String)>, f64)>;
 
 /// One metric family: name, help, type, and the value(s) of a node (none: no sample).
 struct Family {
@@ -96,6 +96,17 @@ const FAMILIES: &[Family] = &[
         samples: |n| maybe(n.lag.map(|l| l as f64)),
     },
     Family {
+        name: "weir_source_partition_lag_records",
+        help: "Records in one Kafka partition not yet read (high-water mark minus position).",
+        kind: Kind::Gauge,
+        samples: |n| {
+            n.lag_partitions
+                .iter()
+                .map(|(p, l)| (Some(("partition", p.to_string())), *l as f64))
+                .collect()
+        },
+    },
+    Family {
         name: "weir_backpressure_ratio",
         help: "How full the node's fullest input channel is (0 to 1).",
         kind: Kind::Gauge,
@@ -108,10 +119,10 @@ const FAMILIES: &[Family] = &[
         samples: |n| {
             let mut v = Vec::new();
             if let Some(p) = n.latency_p50_ms {
-                v.push((Some(("quantile", "0.5")), p / 1000.0));
+                v.push((Some(("quantile", "0.5".into())), p / 1000.0));
             }
             if let Some(p) = n.latency_p99_ms {
-                v.push((Some(("quantile", "0.99")), p / 1000.0));
+                v.push((Some(("quantile", "0.99".into())), p / 1000.0));
             }
             v
         },
@@ -127,6 +138,46 @@ pub fn family_names() -> impl Iterator<Item = &'static str> {
 /// and `job` (from `labels`, empty when not given), `node`, then the other `labels` in
 /// their order; label names are made valid (`[a-zA-Z_][a-zA-Z0-9_]*`), values escaped.
 pub fn prometheus(snapshot: &Snapshot, labels: &[(&str, &str)]) -> String {
+    prometheus_many(&[(snapshot, labels)])
+}
+
+/// Several snapshots (a worker's instances) in one exposition: each family's `# HELP`
+/// and `# TYPE` once, then the samples of every snapshot with its own labels.
+pub fn prometheus_many(snapshots: &[(&Snapshot, &[(&str, &str)])]) -> String {
+    let prefixes: Vec<(String, String)> = snapshots
+        .iter()
+        .map(|(_, labels)| label_parts(labels))
+        .collect();
+    let mut out = String::new();
+    for family in FAMILIES {
+        let kind = match family.kind {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+        };
+        let _ = writeln!(out, "# HELP {} {}", family.name, family.help);
+        let _ = writeln!(out, "# TYPE {} {kind}", family.name);
+        for ((snapshot, _), (common, extra)) in snapshots.iter().zip(&prefixes) {
+            for node in &snapshot.nodes {
+                for (label, value) in (family.samples)(node) {
+                    let _ = write!(
+                        out,
+                        "{}{{{common},node=\"{}\"{extra}",
+                        family.name,
+                        escape(&node.id)
+                    );
+                    if let Some((k, v)) = label {
+                        let _ = write!(out, ",{k}=\"{}\"", escape(&v));
+                    }
+                    let _ = writeln!(out, "}} {}", number(value));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `instance="…",job="…"` part and the `,k="v"` part of the other labels.
+fn label_parts(labels: &[(&str, &str)]) -> (String, String) {
     let given = |name: &str| {
         labels
             .iter()
@@ -152,30 +203,7 @@ pub fn prometheus(snapshot: &Snapshot, labels: &[(&str, &str)]) -> String {
         let _ = write!(extra, ",{name}=\"{}\"", escape(v));
         used.push(name);
     }
-    let mut out = String::new();
-    for family in FAMILIES {
-        let kind = match family.kind {
-            Kind::Counter => "counter",
-            Kind::Gauge => "gauge",
-        };
-        let _ = writeln!(out, "# HELP {} {}", family.name, family.help);
-        let _ = writeln!(out, "# TYPE {} {kind}", family.name);
-        for node in &snapshot.nodes {
-            for (label, value) in (family.samples)(node) {
-                let _ = write!(
-                    out,
-                    "{}{{{common},node=\"{}\"{extra}",
-                    family.name,
-                    escape(&node.id)
-                );
-                if let Some((k, v)) = label {
-                    let _ = write!(out, ",{k}=\"{v}\"");
-                }
-                let _ = writeln!(out, "}} {}", number(value));
-            }
-        }
-    }
-    out
+    (common, extra)
 }
 
 /// A label value with backslash, double quote and newline escaped.
@@ -336,6 +364,7 @@ mod tests {
             late: 10,
             errors: 2,
             lag: Some(42),
+            lag_partitions: vec![(0, 40), (1, 2)],
             rate_bytes_in: 655.36,
             dead_letters: 2,
             latency_p50_ms: Some(12.5),
@@ -458,5 +487,34 @@ mod tests {
         assert_eq!(number(f64::NAN), "NaN");
         assert_eq!(number(f64::INFINITY), "+Inf");
         assert_eq!(number(f64::NEG_INFINITY), "-Inf");
+    }
+
+    #[test]
+    fn several_snapshots_share_one_header_per_family_and_lag_is_per_partition() {
+        let a = Snapshot {
+            elapsed_ms: 1000,
+            nodes: vec![node("src")],
+        };
+        let b = Snapshot {
+            elapsed_ms: 1000,
+            nodes: vec![node("src")],
+        };
+        let text = prometheus_many(&[
+            (&a, &[("instance", "1"), ("job", "shop/a")][..]),
+            (&b, &[("instance", "2"), ("job", "shop/b")][..]),
+        ]);
+        assert_eq!(
+            text.matches("# TYPE weir_records_in_total counter").count(),
+            1
+        );
+        assert!(
+            text.contains("weir_records_in_total{instance=\"1\",job=\"shop/a\",node=\"src\"} 1000")
+        );
+        assert!(
+            text.contains("weir_records_in_total{instance=\"2\",job=\"shop/b\",node=\"src\"} 1000")
+        );
+        assert!(text.contains(
+            "weir_source_partition_lag_records{instance=\"1\",job=\"shop/a\",node=\"src\",partition=\"0\"} 40"
+        ));
     }
 }

@@ -61,6 +61,14 @@ pub struct RunOptions {
     pub discard_sinks: bool,
     /// Builds transform operators (the SQL operator by default).
     pub planner: Planner,
+    /// Overrides every Kafka source's `start` (an instance's start position).
+    pub start: Option<weir_model::model::StartOffset>,
+    /// Appended to the default consumer group `weir-<job>-<node>` (an instance's `-i42`).
+    pub group_suffix: String,
+    /// Managed offsets (a worker's instances): sources resume from their group's committed
+    /// offsets, and the positions reached are committed when the run ends cleanly, after
+    /// the sinks flushed. None: librdkafka's auto-commit (`weir run`).
+    pub offsets: Option<Arc<crate::source::kafka::Offsets>>,
 }
 
 impl RunOptions {
@@ -76,6 +84,9 @@ impl RunOptions {
             capture: None,
             discard_sinks: false,
             planner,
+            start: None,
+            group_suffix: String::new(),
+            offsets: None,
         }
     }
 }
@@ -83,6 +94,7 @@ impl RunOptions {
 /// A running pipeline.
 pub struct Pipeline {
     metrics: Metrics,
+    offsets: Option<Arc<crate::source::kafka::Offsets>>,
     stop: Arc<AtomicBool>,
     tasks: JoinSet<Result<()>>,
     /// Output schema of every node that has one.
@@ -134,6 +146,7 @@ impl Pipeline {
             .collect();
         Ok(Pipeline {
             metrics,
+            offsets: opts.offsets.clone(),
             stop,
             tasks,
             schemas,
@@ -151,7 +164,8 @@ impl Pipeline {
     }
 
     /// Waits for every task; the first error stops the others and is returned (a task's
-    /// report that its downstream stopped gives way to the downstream's own error).
+    /// report that its downstream stopped gives way to the downstream's own error). With
+    /// managed offsets, a clean end commits the positions the sources reached.
     pub async fn wait(mut self) -> Result<Metrics> {
         let mut first: Option<EngineError> = None;
         while let Some(r) = self.tasks.join_next().await {
@@ -167,10 +181,16 @@ impl Pipeline {
                 }
             }
         }
-        match first {
-            Some(e) => Err(e),
-            None => Ok(self.metrics),
+        if let Some(e) = first {
+            return Err(e);
         }
+        // every sink flushed: now the positions the sources reached are safe to commit
+        if let Some(offsets) = self.offsets.take() {
+            tokio::task::spawn_blocking(move || offsets.commit())
+                .await
+                .map_err(|e| EngineError::Internal(format!("committing offsets: {e}")))??;
+        }
+        Ok(self.metrics)
     }
 }
 
@@ -190,6 +210,7 @@ mod tests {
         });
         let pipeline = Pipeline {
             metrics: Metrics::default(),
+            offsets: None,
             stop: Arc::new(AtomicBool::new(false)),
             tasks,
             schemas: BTreeMap::new(),

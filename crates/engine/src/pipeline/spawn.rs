@@ -226,10 +226,14 @@ fn run_source(task: SourceTask, opts: &RunOptions, job: String, stop: &AtomicBoo
                 task.time,
                 vec![],
             );
+            let group = crate::source::kafka::group_of(&src, &job, &opts.group_suffix);
             let kafka = crate::source::kafka::KafkaTask {
                 node: src,
                 job,
                 datasource,
+                start: opts.start,
+                group,
+                managed: opts.offsets.clone(),
                 task: task.index,
                 tasks: task.tasks,
                 bounded: opts.bounded,

@@ -15,7 +15,7 @@
 //! Test topics must stay under 5 MiB per partition.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -48,6 +48,65 @@ pub struct KafkaTask {
     pub bounded: bool,
     pub batch_size: usize,
     pub idle_ms: u64,
+    /// Overrides the node's `start` (an instance's start position).
+    pub start: Option<StartOffset>,
+    /// The consumer group (see [`group_of`]).
+    pub group: String,
+    /// Managed offsets: resume from the group's committed offsets, commit only after the
+    /// sinks flushed (no auto-commit). None: auto-commit, start by `start` (`weir run`).
+    pub managed: Option<std::sync::Arc<Offsets>>,
+}
+
+/// The consumer group of a source: the node's own `group`, else `weir-<job>-<node>`
+/// followed by `suffix` (an instance's `-i42`, so that instances keep their own offsets).
+pub fn group_of(node: &Node, job: &str, suffix: &str) -> String {
+    node.group
+        .clone()
+        .unwrap_or_else(|| format!("weir-{job}-{}{suffix}", node.id))
+}
+
+/// The positions a run reached, per group, topic and partition, kept by the source tasks
+/// as they stop and committed by [`Offsets::commit`] once the pipeline drained and every
+/// sink flushed: a run that ends cleanly resumes exactly there, one that is killed
+/// resumes from its last commit (at least once).
+/// One group's client settings and the (topic, partition, offset) positions to commit.
+type Kept = (ClientConfig, Vec<(String, i32, i64)>);
+
+#[derive(Debug, Default)]
+pub struct Offsets {
+    /// Per group: the client settings to commit with, and (topic, partition, offset).
+    kept: std::sync::Mutex<std::collections::BTreeMap<String, Kept>>,
+}
+
+impl Offsets {
+    fn keep(&self, config: &ClientConfig, group: &str, topic: &str, partition: i32, offset: i64) {
+        if let Ok(mut k) = self.kept.lock() {
+            k.entry(group.to_string())
+                .or_insert_with(|| (config.clone(), Vec::new()))
+                .1
+                .push((topic.to_string(), partition, offset));
+        }
+    }
+
+    /// Commits the kept positions, one consumer per group; returns how many partitions.
+    /// Called after the sinks flushed.
+    pub fn commit(&self) -> Result<usize> {
+        let kept = self.kept.lock().map(|k| k.clone()).unwrap_or_default();
+        let mut n = 0;
+        for (group, (config, positions)) in &kept {
+            let mut tpl = TopicPartitionList::new();
+            for (t, p, o) in positions {
+                tpl.add_partition_offset(t, *p, Offset::Offset(*o))?;
+            }
+            let mut c = config.clone();
+            c.set("group.id", group);
+            c.set("enable.auto.commit", "false");
+            let consumer: BaseConsumer = c.create()?;
+            consumer.commit(&tpl, rdkafka::consumer::CommitMode::Sync)?;
+            n += positions.len();
+        }
+        Ok(n)
+    }
 }
 
 fn timeout() -> Duration {
@@ -114,9 +173,20 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
             e,
         )
     };
-    let consumer: BaseConsumer = consumer_config(node, &task.job, &task.datasource)?
-        .create()
-        .map_err(|e| at(e.into()))?;
+    let mut config = consumer_config(node, &task.job, &task.datasource)?;
+    config.set("group.id", &task.group);
+    // An unbounded run waits for data at the broker instead of asking 100 times a second:
+    // records still come as soon as they arrive (fetch.min.bytes 1), and 20 idle
+    // instances on a worker cost ~11% of a core less (bench/results/instances.txt).
+    let explicit =
+        |k: &str| node.properties.contains_key(k) || task.datasource.options.contains_key(k);
+    if !task.bounded && !explicit("fetch.wait.max.ms") {
+        config.set("fetch.wait.max.ms", "500");
+    }
+    if task.managed.is_some() {
+        config.set("enable.auto.commit", "false");
+    }
+    let consumer: BaseConsumer = config.create().map_err(|e| at(e.into()))?;
     let all = partitions(&consumer, &node.topic).map_err(at)?;
     let mine: Vec<i32> = all
         .iter()
@@ -132,6 +202,7 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
         return emitter.end(true);
     }
     let local: HashMap<i32, usize> = mine.iter().enumerate().map(|(i, p)| (*p, i)).collect();
+    let start = task.start.unwrap_or(node.start);
     // start offsets
     let mut tpl = TopicPartitionList::new();
     let mut starts: Vec<i64> = Vec::with_capacity(mine.len());
@@ -141,13 +212,13 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
             .fetch_watermarks(&node.topic, p, timeout())
             .map_err(|e| at(e.into()))?;
         ends.push(high);
-        starts.push(match node.start {
+        starts.push(match start {
             StartOffset::Earliest => low,
             StartOffset::Latest => high,
             StartOffset::Timestamp(_) => low,
         });
     }
-    if let StartOffset::Timestamp(ms) = node.start {
+    if let StartOffset::Timestamp(ms) = start {
         let mut q = TopicPartitionList::new();
         for &p in &mine {
             q.add_partition_offset(&node.topic, p, Offset::Offset(ms as i64))?;
@@ -164,6 +235,25 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
             }
         }
     }
+    if task.managed.is_some() {
+        // resume where the last run of this instance committed; a first run commits
+        // where it starts, so that a take-over never skips what came in meanwhile
+        let resumed = committed(&consumer, &node.topic, &mine).map_err(at)?;
+        let mut fresh = TopicPartitionList::new();
+        for (i, &p) in mine.iter().enumerate() {
+            match resumed[i] {
+                Some(o) => starts[i] = o,
+                None => {
+                    fresh.add_partition_offset(&node.topic, p, Offset::Offset(starts[i]))?;
+                }
+            }
+        }
+        if fresh.count() > 0 {
+            consumer
+                .commit(&fresh, rdkafka::consumer::CommitMode::Sync)
+                .map_err(|e| at(e.into()))?;
+        }
+    }
     for (i, &p) in mine.iter().enumerate() {
         tpl.add_partition_offset(&node.topic, p, Offset::Offset(starts[i]))?;
     }
@@ -177,17 +267,101 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
             }
         }
     }
-    let mut positions = starts.clone();
+    let positions: Vec<AtomicI64> = starts.iter().map(|s| AtomicI64::new(*s)).collect();
+    // The lag is measured on a thread of its own, so that it keeps rising while the
+    // pipeline back-pressures this one (a blocked sink: the case a lag alert is for).
+    let watching = AtomicBool::new(true);
+    let lag_metrics = emitter.metrics.clone();
+    let result = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            watch_lag(
+                &consumer,
+                &node.topic,
+                &mine,
+                &positions,
+                lag_metrics,
+                &watching,
+            )
+        });
+        let r = consume(
+            &task, &consumer, emitter, stop, &local, &mut done, &ends, &positions,
+        );
+        watching.store(false, Relaxed);
+        r
+    });
+    let positions: Vec<i64> = positions.iter().map(|p| p.load(Relaxed)).collect();
+    keep_positions(&task, &config, &mine, &positions);
+    match result? {
+        Ended::Stopped => {
+            emitter.end(false)?;
+            Ok(())
+        }
+        Ended::Drained => {
+            let drained: Vec<(i32, i64)> = mine.iter().map(|p| (*p, 0)).collect();
+            emitter.metrics.set_lag(&drained);
+            emitter.tick()?;
+            emitter.end(true)
+        }
+    }
+}
+
+/// How a consumer task's loop ended.
+enum Ended {
+    /// `stop` was set.
+    Stopped,
+    /// Every partition reached its end (bounded).
+    Drained,
+}
+
+/// Every second until `watching` clears: each partition's high-water mark minus the
+/// position this task reached.
+fn watch_lag(
+    consumer: &BaseConsumer,
+    topic: &str,
+    mine: &[i32],
+    positions: &[AtomicI64],
+    metrics: std::sync::Arc<crate::metrics::NodeMetrics>,
+    watching: &AtomicBool,
+) {
+    let mut last = Instant::now() - Duration::from_secs(1);
+    while watching.load(Relaxed) {
+        if last.elapsed() >= Duration::from_secs(1) {
+            last = Instant::now();
+            let mut lags = Vec::with_capacity(mine.len());
+            for (i, &p) in mine.iter().enumerate() {
+                if let Ok((_, high)) =
+                    consumer.fetch_watermarks(topic, p, Duration::from_millis(500))
+                {
+                    lags.push((p, (high - positions[i].load(Relaxed)).max(0)));
+                }
+            }
+            metrics.set_lag(&lags);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Polls and emits until `stop` is set or (bounded) every partition is done.
+#[allow(clippy::too_many_arguments)]
+fn consume(
+    task: &KafkaTask,
+    consumer: &BaseConsumer,
+    emitter: &mut Emitter,
+    stop: &AtomicBool,
+    local: &HashMap<i32, usize>,
+    done: &mut [bool],
+    ends: &[i64],
+    positions: &[AtomicI64],
+) -> Result<Ended> {
+    let node = &task.node;
     let mut raw = RawBatch::default();
-    let mut last_lag = Instant::now();
     let linger = Duration::from_millis(20);
     loop {
         if task.bounded && done.iter().all(|d| *d) {
-            break;
+            return Ok(Ended::Drained);
         }
         if stop.load(Relaxed) {
-            emitter.end(false)?;
-            return Ok(());
+            return Ok(Ended::Stopped);
         }
         raw.clear();
         let started = Instant::now();
@@ -202,7 +376,7 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
                     let Some(&li) = local.get(&m.partition()) else {
                         continue;
                     };
-                    positions[li] = m.offset() + 1;
+                    positions[li].store(m.offset() + 1, Relaxed);
                     raw.push(li as i32, m.offset(), m.payload().unwrap_or(&[]));
                     if task.bounded && !done[li] && m.offset() + 1 >= ends[li] {
                         done[li] = true;
@@ -229,21 +403,33 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
                 emitter.finish_partition(i);
             }
         }
-        if last_lag.elapsed() >= Duration::from_secs(1) {
-            last_lag = Instant::now();
-            let mut lag = 0i64;
-            for (i, &p) in mine.iter().enumerate() {
-                if let Ok((_, high)) =
-                    consumer.fetch_watermarks(&node.topic, p, Duration::from_millis(200))
-                {
-                    ends[i] = if task.bounded { ends[i] } else { high };
-                    lag += (high - positions[i]).max(0);
-                }
-            }
-            emitter.metrics.lag.store(lag, Relaxed);
+    }
+}
+
+/// Hands this task's positions to the run's [`Offsets`] (managed offsets only), which
+/// commits them once the sinks have flushed.
+fn keep_positions(task: &KafkaTask, config: &ClientConfig, mine: &[i32], positions: &[i64]) {
+    if let Some(managed) = &task.managed {
+        for (p, o) in mine.iter().zip(positions) {
+            managed.keep(config, &task.group, &task.node.topic, *p, *o);
         }
     }
-    emitter.metrics.lag.store(0, Relaxed);
-    emitter.tick()?;
-    emitter.end(true)
+}
+
+/// The committed offsets of `group` for `partitions` of `topic` (None where it has none).
+fn committed(consumer: &BaseConsumer, topic: &str, partitions: &[i32]) -> Result<Vec<Option<i64>>> {
+    let mut tpl = TopicPartitionList::new();
+    for &p in partitions {
+        tpl.add_partition(topic, p);
+    }
+    let found = consumer.committed_offsets(tpl, timeout())?;
+    Ok(partitions
+        .iter()
+        .map(
+            |&p| match found.find_partition(topic, p).map(|e| e.offset()) {
+                Some(Offset::Offset(o)) if o >= 0 => Some(o),
+                _ => None,
+            },
+        )
+        .collect())
 }
