@@ -27,12 +27,17 @@ pub enum LoggingOff {
 /// Start logging to `<project>/.weir/logs/weir.log`. Returns the log file's path, or why
 /// logging could not start (the command still runs; the caller decides whether to say so).
 pub fn init(verbosity: u8) -> Result<PathBuf, LoggingOff> {
+    init_to(verbosity, "weir.log")
+}
+
+/// [`init`] into `<project>/.weir/logs/<file>` (`weir worker` logs to `worker.log`).
+pub fn init_to(verbosity: u8, file: &str) -> Result<PathBuf, LoggingOff> {
     let file_error = |what: String| move |source| LoggingOff::File { what, source };
     let cwd = std::env::current_dir().map_err(file_error("no current directory".into()))?;
     let dir = project_root(&cwd).join(".weir").join("logs");
     std::fs::create_dir_all(&dir)
         .map_err(file_error(format!("cannot create {}", dir.display())))?;
-    let path = dir.join("weir.log");
+    let path = dir.join(file);
     let file = OpenOptions::new()
         .create(true)
         .append(true)

@@ -4,7 +4,12 @@ use clap::Parser;
 
 fn main() {
     let cli = weir::cli::Cli::parse();
-    match weir::logging::init(cli.global.verbose) {
+    let log = if cli.runs_worker() {
+        "worker.log"
+    } else {
+        "weir.log"
+    };
+    match weir::logging::init_to(cli.global.verbose, log) {
         Ok(path) => {
             tracing::debug!(log = %path.display(), "weir {} started", env!("CARGO_PKG_VERSION"))
         }

@@ -15,19 +15,23 @@ mod macros {
     }
 }
 
+mod alert;
 mod bench;
 mod broker;
 mod fmt;
 mod gov;
 mod graph;
+mod instance;
 mod job;
 mod release;
 mod run;
 mod store;
 mod table;
 mod test;
+mod top;
 pub mod tui;
 mod validate;
+mod worker;
 
 use std::path::PathBuf;
 
@@ -146,6 +150,24 @@ pub enum Command {
     Job(job::JobArgs),
     /// Releases: request a version for production, list, show, go live, offline.
     Release(release::ReleaseArgs),
+    /// Instances: start a job on a worker, list, show, stop, restart, read the log.
+    Instance(instance::InstanceArgs),
+    /// Live figures of the instances, or of one instance's operators, refreshed every second.
+    Top(top::TopArgs),
+    /// Run instances from the store (a worker); status and stop of the store's workers.
+    Worker(worker::WorkerArgs),
+    /// Alert rules on instances and jobs: add, list, remove.
+    Alert(alert::AlertArgs),
+    /// Firing and recent alerts.
+    Alerts(alert::AlertsArgs),
+}
+
+impl Cli {
+    /// The command runs a worker (`weir worker` without a subcommand): it logs to
+    /// `.weir/logs/worker.log`.
+    pub fn runs_worker(&self) -> bool {
+        matches!(&self.command, Some(Command::Worker(w)) if w.command.is_none())
+    }
 }
 
 /// Run a parsed command line; returns the process exit code.
@@ -173,6 +195,11 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Store(a)) => store::run(&cli.global, &a),
         Some(Command::Job(a)) => job::run(&cli.global, &a),
         Some(Command::Release(a)) => release::run(&cli.global, &a),
+        Some(Command::Instance(a)) => instance::run(&cli.global, &a),
+        Some(Command::Top(a)) => top::run(&cli.global, &a),
+        Some(Command::Worker(a)) => worker::run(&cli.global, &a),
+        Some(Command::Alert(a)) => alert::run(&cli.global, &a),
+        Some(Command::Alerts(a)) => alert::alerts(&cli.global, &a),
         None => tui::run(
             &cli.global,
             &tui::TuiArgs {

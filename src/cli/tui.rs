@@ -97,7 +97,17 @@ pub fn run(global: &Global, args: &TuiArgs) -> i32 {
             }
             // and a Kafka broker for the project
             let mut started: Option<String> = None;
-            let broker = if args.no_broker {
+            let worker = if args.no_broker {
+                None
+            } else {
+                local_worker(global, &app.project.root)
+            };
+            if let Some(note) = &worker
+                && app.status.is_none()
+            {
+                app.status = Some((weir_tui::action::Level::Info, note.clone()));
+            }
+            let broker = if args.no_broker || worker.is_some() {
                 None
             } else {
                 match weir_app::engine::embedded_broker(&app.project.root) {
@@ -177,6 +187,33 @@ fn run_headless(mut app: Workbench, script_path: &PathBuf, args: &TuiArgs) -> i3
         Err(f) => {
             eprintln!("{}:{}: {}", script_path.display(), f.line, f.message);
             exit::CHECK_FAILED
+        }
+    }
+}
+
+/// The embedded default's local worker, which runs instances and the project's embedded
+/// Kafka broker so that both outlive the workbench: started (detached, not waited for)
+/// when no broker runs for the project and no worker is alive for the store. Returns what
+/// to say in the status bar, or None when the workbench should run a broker of its own
+/// (a broker or a worker is there already, or the worker cannot start).
+fn local_worker(global: &Global, root: &std::path::Path) -> Option<String> {
+    if let Ok((_, control)) = weir_app::engine::broker_running(root)
+        && std::net::TcpStream::connect(&control).is_ok()
+    {
+        return None;
+    }
+    let url = weir_app::governance::store_url(global.store.as_deref(), root).ok()?;
+    if weir_app::worker::local::alive(&url).ok()?.is_some() {
+        return None;
+    }
+    match weir_app::worker::local::spawn(root, global.store.as_deref()) {
+        Ok((pid, log)) => Some(format!(
+            "started the local worker (pid {pid}): it runs instances and the embedded Kafka broker; log {}",
+            log.display()
+        )),
+        Err(e) => {
+            tracing::warn!("no local worker: {e}");
+            None
         }
     }
 }

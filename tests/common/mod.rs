@@ -3,6 +3,7 @@
 //! the clock.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod place;
 
 use std::path::{Path, PathBuf};

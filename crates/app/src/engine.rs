@@ -96,6 +96,21 @@ fn store_sources_in(
     let Ok(Some(url)) = store_in_use(store) else {
         return Vec::new();
     };
+    let job = job.clone();
+    on_store(&url, |gov| async move {
+        Ok(connections_of(&gov, &job, crate::governance::Env::Test).await)
+    })
+    .unwrap_or_default()
+}
+
+/// The metadata store's data sources that `job` names, with their address in `env`; a
+/// name the store does not know, or without an address in `env`, is left out (the
+/// resolver then says how to give it).
+pub async fn connections_of(
+    gov: &crate::governance::Governance,
+    job: &Job,
+    env: crate::governance::Env,
+) -> Vec<(String, weir_engine::resolve::Connection)> {
     let mut names: Vec<String> = job
         .nodes
         .iter()
@@ -103,20 +118,17 @@ fn store_sources_in(
         .collect();
     names.sort();
     names.dedup();
-    on_store(&url, |gov| async move {
-        let mut out = Vec::new();
-        for name in &names {
-            let Ok(ds) = gov.data_source(name).await else {
-                continue;
-            };
-            let Ok(connection) = ds.connection(crate::governance::Env::Test) else {
-                continue;
-            };
-            out.push((name.clone(), connection));
-        }
-        Ok(out)
-    })
-    .unwrap_or_default()
+    let mut out = Vec::new();
+    for name in &names {
+        let Ok(ds) = gov.data_source(name).await else {
+            continue;
+        };
+        let Ok(connection) = ds.connection(env) else {
+            continue;
+        };
+        out.push((name.clone(), connection));
+    }
+    out
 }
 
 /// The metadata store a run, a test or a rights check uses, when there is one:
@@ -389,4 +401,10 @@ pub fn engine_problems(job: &Job) -> Vec<jobfile::NodeProblem> {
             hint: Some("the engine runs projections, filters, window TVFs (TUMBLE, HOP, CUMULATE) with GROUP BY, and per-window TopN; see formats/job-v1.md".into()),
         })
         .collect()
+}
+
+/// The embedded broker running for `project` (`weir broker`, the local worker or a
+/// workbench): its bootstrap and control addresses, from `.weir/broker.json`.
+pub fn broker_running(project: &Path) -> Result<(String, String), AppError> {
+    Ok(weir_engine::broker::running(project)?)
 }

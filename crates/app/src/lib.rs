@@ -7,11 +7,13 @@ pub mod connectivity;
 pub mod engine;
 mod error;
 pub mod governance;
+pub mod instances;
 pub mod jobs;
 pub mod kafka_topics;
 pub mod project;
 pub mod store_admin;
 pub mod store_link;
+pub mod worker;
 
 use std::path::{Path, PathBuf};
 

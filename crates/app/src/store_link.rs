@@ -32,6 +32,8 @@ pub struct Counters {
     pub inbox: usize,
     /// My own requests still pending.
     pub mine: usize,
+    /// Alerts firing now (written by the workers; the change feed reports them).
+    pub alerts: i64,
 }
 
 /// Work running in the background; the screen that started it polls for the result.
@@ -120,6 +122,8 @@ impl Progress {
 
 pub struct StoreLink {
     rt: tokio::runtime::Runtime,
+    /// The store's URL (a worker started for this store is pointed at it).
+    url: String,
     gov: Arc<Governance>,
     /// Background work still running, for the status bar.
     board: Board,
@@ -180,6 +184,7 @@ impl StoreLink {
         });
         let mut link = StoreLink {
             rt,
+            url: url.to_string(),
             gov,
             board: Board::default(),
             roles: Roles {
@@ -212,6 +217,11 @@ impl StoreLink {
     /// Run a short store call to completion.
     pub fn call<F: Future>(&self, f: F) -> F::Output {
         self.rt.block_on(f)
+    }
+
+    /// The URL of the store the link is open on (`sqlite://…`, `postgres://…`).
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// The use cases, for `call` and `spawn`.
@@ -301,8 +311,17 @@ impl StoreLink {
             let roles = gov.whoami().await?;
             let inbox = gov.inbox().await?.len();
             let mine = gov.my_requests(RequestFilter::InProgress).await?.len();
+            let alerts = gov.firing_alert_count().await?;
             let at = gov.last_change().await?;
-            Ok::<_, AppError>((roles, Counters { inbox, mine }, at))
+            Ok::<_, AppError>((
+                roles,
+                Counters {
+                    inbox,
+                    mine,
+                    alerts,
+                },
+                at,
+            ))
         });
         match read {
             Ok((roles, counters, at)) => {
