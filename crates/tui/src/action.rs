@@ -23,6 +23,8 @@ pub enum Action {
     Open(&'static str),
     /// Open a job of the project tree in the graph editor.
     OpenJob(String),
+    /// Open the live view of instance `id` above the active screen.
+    OpenInstance(i64),
     /// Run a named action of the focused pane (from the keymap or the palette).
     Perform(String),
     Status(Level, String),

@@ -1,7 +1,9 @@
 //! Headless mode: replay a key script through the same event path as the terminal and
 //! write every frame as text. Script lines: keys in vim notation (`:inbox<Enter>`,
 //! `<C-s>`, plain characters typed as they are), `expect "text"` (the run fails unless
-//! the current frame shows the text), `wait MS`, `resize WxH`, `# comment`.
+//! the current frame shows the text), `wait MS`, `until "text" [MS]` (turn the event loop
+//! and redraw until the screen shows the text; fails like `expect` after MS, default
+//! 10000), `resize WxH`, `# comment`.
 
 use crate::refused::Refused;
 use std::path::{Path, PathBuf};
@@ -20,8 +22,13 @@ pub enum Step {
     Keys(Vec<Key>),
     Expect(String),
     Wait(u64),
+    /// Turn the event loop until the screen shows the text, for at most the milliseconds.
+    Until(String, u64),
     Resize(u16, u16),
 }
+
+/// How long `until` waits without a timeout of its own.
+pub const UNTIL_DEFAULT_MS: u64 = 10_000;
 
 /// A parsed script: steps with their 1-based line numbers.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -46,6 +53,35 @@ pub fn parse_size(s: &str) -> Result<(u16, u16), Refused> {
         return Err(format!("size {w}x{h} is out of range (20x5 to 1000x1000)").into());
     }
     Ok((w, h))
+}
+
+/// `"text" [MS]` of an `until` line.
+fn until(arg: &str) -> Result<Step, Refused> {
+    let arg = arg.trim();
+    // the closing quote: the last `"` not escaped by a backslash
+    let mut end = None;
+    let mut escaped = false;
+    for (i, c) in arg.char_indices().skip(1) {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            end = Some(i);
+        }
+    }
+    let Some(end) = end.filter(|_| arg.starts_with('"')) else {
+        return Err(format!("until takes text in double quotes and an optional timeout: until \"running\" 5000, not `until {arg}`").into());
+    };
+    let text = quoted(&arg[..=end])?;
+    let rest = arg[end + 1..].trim();
+    let ms = match rest {
+        "" => UNTIL_DEFAULT_MS,
+        ms => ms.parse::<u64>().map_err(|_| {
+            format!("until's timeout is milliseconds: until \"{text}\" 5000, not `{rest}`")
+        })?,
+    };
+    Ok(Step::Until(text, ms))
 }
 
 fn quoted(arg: &str) -> Result<String, Refused> {
@@ -91,6 +127,8 @@ pub fn parse_script(text: &str) -> Result<Script, Vec<String>> {
                 .parse::<u64>()
                 .map(Step::Wait)
                 .map_err(|_| Refused(format!("wait takes milliseconds: `wait 100`, not `{line}`")))
+        } else if let Some(arg) = trimmed.strip_prefix("until ") {
+            until(arg)
         } else if let Some(arg) = trimmed.strip_prefix("resize ") {
             parse_size(arg).map(|(w, h)| Step::Resize(w, h))
         } else {
@@ -216,6 +254,28 @@ impl Headless {
                     }
                     self.draw(app).map_err(io(*line))?;
                 }
+                Step::Until(text, ms) => {
+                    let start = std::time::Instant::now();
+                    let end = start + Duration::from_millis(*ms);
+                    // a frame each turn of the event loop (100 ms), as the terminal draws
+                    while !self.last.contains(text.as_str()) {
+                        if std::time::Instant::now() >= end {
+                            return Err(Failure {
+                                line: *line,
+                                message: format!(
+                                    "expected \"{text}\" on screen within {ms} ms (frame {:04}); the screen shows:\n{}",
+                                    self.frames.saturating_sub(1),
+                                    self.last
+                                ),
+                            });
+                        }
+                        std::thread::sleep(
+                            Duration::from_millis(100)
+                                .min(end.saturating_duration_since(std::time::Instant::now())),
+                        );
+                        self.draw(app).map_err(io(*line))?;
+                    }
+                }
                 Step::Resize(w, h) => {
                     self.terminal.backend_mut().resize(*w, *h);
                     self.terminal
@@ -239,6 +299,17 @@ mod tests {
             .unwrap();
         assert_eq!(s.steps.len(), 4);
         assert_eq!(s.steps[1].1, Step::Expect("a \"b\"".into()));
+        let s = parse_script("until \"running\"\nuntil \"say \\\"hi\\\"\" 250\n").unwrap();
+        assert_eq!(
+            s.steps,
+            [
+                (1, Step::Until("running".into(), UNTIL_DEFAULT_MS)),
+                (2, Step::Until("say \"hi\"".into(), 250)),
+            ]
+        );
+        let e = parse_script("until running\nuntil \"x\" soon\n").unwrap_err();
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[1].contains("milliseconds"), "{e:?}");
         let e = parse_script("expect nope\nwait x\nresize 3\n<Bad>\n").unwrap_err();
         assert_eq!(e.len(), 4);
         assert!(e[0].starts_with("line 1:"));

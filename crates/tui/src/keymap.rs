@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::keys::{Key, parse_keys};
 
 /// Key contexts: `global` applies everywhere unless the active context binds the key.
-pub const CONTEXTS: [&str; 13] = [
+pub const CONTEXTS: [&str; 16] = [
     "global",
     "tree",
     "graph",
@@ -20,6 +20,9 @@ pub const CONTEXTS: [&str; 13] = [
     "versions",
     "diff",
     "releases",
+    "instances",
+    "instance",
+    "alerts",
 ];
 
 /// (context, key, action, what it does). Action names are what palette entries and
@@ -365,6 +368,67 @@ pub const DEFAULTS: &[(&str, &str, &str, &str)] = &[
         "a",
         "approve",
         "approve the pending release, bound to its hash",
+    ),
+    // :instances and :alerts (screens/instances/)
+    ("instances", "<Up>", "up", "previous instance"),
+    ("instances", "<Down>", "down", "next instance"),
+    ("instances", "k", "up", "previous instance"),
+    ("instances", "j", "down", "next instance"),
+    (
+        "instances",
+        "<Enter>",
+        "open",
+        "the live view of the selected instance",
+    ),
+    (
+        "instances",
+        "s",
+        "start",
+        "start an instance of a job (form)",
+    ),
+    (
+        "instances",
+        "x",
+        "stop",
+        "stop the selected instance (after a y)",
+    ),
+    (
+        "instances",
+        "R",
+        "restart",
+        "start the selected stopped or failed instance again",
+    ),
+    (
+        "instances",
+        "A",
+        "toggle-all",
+        "also list stopped and failed instances, or not",
+    ),
+    // the live view of one instance (screens/instances/view/)
+    ("instance", "x", "stop", "stop the instance (after a y)"),
+    (
+        "instance",
+        "r",
+        "restart",
+        "start the stopped or failed instance again",
+    ),
+    (
+        "instance",
+        "o",
+        "open-job",
+        "open the instance's job in the graph editor",
+    ),
+    ("instance", "a", "show-alerts", "the alerts screen"),
+    ("instance", "R", "refresh", "read the figures now"),
+    ("alerts", "<Up>", "up", "previous alert"),
+    ("alerts", "<Down>", "down", "next alert"),
+    ("alerts", "k", "up", "previous alert"),
+    ("alerts", "j", "down", "next alert"),
+    (
+        "alerts",
+        "<Enter>",
+        "open",
+        "the live view of the alert's instance",
     ),
 ];
 

@@ -452,7 +452,7 @@ mod tests {
         assert_eq!(hints[3], "did you mean \"add-node\"?");
         assert_eq!(
             hints[4],
-            "`open` is an action of tree, catalog; bind it there"
+            "`open` is an action of tree, catalog, instances, alerts; bind it there"
         );
         assert!(
             hints[7].starts_with("here it runs its global binding"),

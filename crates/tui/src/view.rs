@@ -102,6 +102,16 @@ fn status_left(app: &Workbench) -> String {
     )
 }
 
+/// `│ ⚠ 2 alerts ` while alerts fire (drawn in the error colour), from the link's counters.
+fn status_alerts(app: &Workbench) -> Option<String> {
+    let n = app.store.as_ref()?.counters().alerts;
+    match n {
+        ..=0 => None,
+        1 => Some("│ ⚠ 1 alert ".into()),
+        n => Some(format!("│ ⚠ {n} alerts ")),
+    }
+}
+
 /// The frames of the spinner shown while background work runs.
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -138,6 +148,7 @@ fn status_right(app: &Workbench) -> Vec<(String, Option<Level>)> {
 /// The status bar's text on one line (the key hints left out: they may be cut).
 fn status_text(app: &Workbench) -> String {
     let mut text = status_left(app);
+    text.push_str(&status_alerts(app).unwrap_or_default());
     for (part, _) in status_right(app) {
         if part != HINTS {
             text.push_str(&part);
@@ -189,6 +200,12 @@ fn draw_status(app: &Workbench, frame: &mut Frame, area: Rect) {
     let base = theme.status();
     let left = status_left(app);
     let mut spans = vec![Span::styled(left, base.add_modifier(Modifier::BOLD))];
+    if let Some(alerts) = status_alerts(app) {
+        spans.push(Span::styled(
+            alerts,
+            base.fg(theme.error).add_modifier(Modifier::BOLD),
+        ));
+    }
     for (part, level) in status_right(app) {
         let style = match level {
             // what runs in the background

@@ -5,6 +5,7 @@
 pub mod gov;
 pub mod graph;
 pub mod home;
+pub mod instances;
 pub mod jobs;
 pub mod sql;
 

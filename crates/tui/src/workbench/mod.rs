@@ -4,6 +4,7 @@
 //! Background work of the store link (approvals, connectivity tests) is collected on
 //! every turn of the event loop (`tick`), also for a screen closed while its work runs.
 
+mod instances;
 mod keys;
 
 use super::action::{Action, Level, Outcome};
@@ -52,6 +53,12 @@ pub const SCREENS: &[(&str, &str)] = &[
         "releases",
         "releases: their states, diffs, go-live and offline",
     ),
+    (
+        "instances",
+        "running instances: live rates, start, stop, restart",
+    ),
+    ("alerts", "firing and recent alerts of the instances"),
+    ("run", "start a test instance of the open job and watch it"),
     ("tree", "the project tree"),
     ("help", "keys of the active screen"),
     ("quit", "leave weir"),
@@ -339,6 +346,7 @@ impl Workbench {
             }
             Action::Open(name) => self.open(name),
             Action::OpenJob(rel) => self.open_job_at(&rel),
+            Action::OpenInstance(id) => self.open_instance(id),
             Action::Perform(a) => {
                 if let Outcome::Action(next) = self.perform_focused(&a) {
                     self.apply(next);
@@ -436,6 +444,8 @@ impl Workbench {
                 self.screens.push(screen);
                 self.focus = Focus::Main;
             }
+            "instances" | "alerts" => self.open_monitor(name),
+            "run" => self.run_open_job(),
             "help" => self.apply(Action::Help),
             "quit" => self.quit_or_warn(),
             "versions" => self.open_versions(),

@@ -4,6 +4,9 @@
 //!   edit refused, naming the holder) and `L` takes the lock over after a `y`;
 //! - **`:submit`:** refused while the editor holds unsaved edits ("save first"), else a
 //!   message prompt and the submit in the background (`submit.rs`);
+//! - **`:run`:** refused while the editor holds unsaved edits ("save first"), else a test
+//!   instance of the job file as it is on disk, started in the background with a worker
+//!   for it (`screens::instances::start::launch`), whose live view then opens;
 //! - **the file on disk:** a checkout (or any other writer) that replaces the job file is
 //!   noticed by its modification time; the editor reloads it when it holds no edits of
 //!   its own, and warns otherwise.
@@ -24,6 +27,7 @@ use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
 use crate::overlay::centered;
 use crate::screens::Context;
+use crate::screens::instances::start::{Launch, launch};
 use crate::theme::Theme;
 
 /// The editor's actions that change the job, refused while the job is read-only.
@@ -69,6 +73,10 @@ pub struct EditorJob {
     confirm_take: Option<String>,
     submitting: Option<Submitting>,
     locking: Option<Work>,
+    /// `:run` starting a test instance.
+    running: Option<Launch>,
+    /// What the finished `:run` says, once its view is open.
+    ran: Option<(Level, String)>,
     stamp: Option<Stamp>,
     /// The changed file a warning was given for (not repeated every turn).
     warned: Option<Option<Stamp>>,
@@ -88,6 +96,8 @@ impl EditorJob {
             confirm_take: None,
             submitting: None,
             locking: None,
+            running: None,
+            ran: None,
             stamp: stamp_of(path),
             warned: None,
             saved: false,
@@ -119,7 +129,7 @@ impl EditorJob {
 
     /// A submit or a lock change runs in the background.
     pub fn busy(&self) -> bool {
-        self.submitting.is_some() || self.locking.is_some()
+        self.submitting.is_some() || self.locking.is_some() || self.running.is_some()
     }
 
     /// The editor wrote the file (save): not a change by someone else.
@@ -151,6 +161,7 @@ impl EditorJob {
     pub fn perform(&mut self, action: &str, cx: &Context, unsaved: bool) -> Option<Outcome> {
         match action {
             "submit" => Some(self.start_prompt(cx, unsaved)),
+            "run" => Some(self.run(cx, unsaved)),
             "take-lock" => Some(self.take_lock(cx)),
             a if EDITS.contains(&a) => {
                 let holder = self.holder.clone()?;
@@ -194,6 +205,66 @@ impl EditorJob {
         }
         self.prompt = Some(SubmitPrompt::default());
         say(Level::Info, String::new())
+    }
+
+    /// `:run`: a test instance of the job file as it is on disk, and a worker for it.
+    fn run(&mut self, cx: &Context, unsaved: bool) -> Outcome {
+        let say = |level, msg: String| Outcome::Action(Action::Status(level, msg));
+        if self.running.is_some() {
+            return say(
+                Level::Warning,
+                "a :run of this job starts: wait for it".into(),
+            );
+        }
+        let Some(link) = cx.store else {
+            return say(
+                Level::Error,
+                "running needs the metadata store: the project's .weir/weir.db, --store PATH or WEIR_DATABASE_URL".into(),
+            );
+        };
+        if unsaved {
+            return say(
+                Level::Warning,
+                format!(
+                    "save first (C-s): :run starts jobs/{} as it is on disk",
+                    self.rel
+                ),
+            );
+        }
+        let req = weir_app::instances::StartRequest {
+            job: self.path.display().to_string(),
+            env: Some("test".into()),
+            cwd: cx.project.root.clone(),
+            ..Default::default()
+        };
+        self.running = Some(launch(link, &cx.project.root, req));
+        // the spinner says what runs
+        say(Level::Info, String::new())
+    }
+
+    /// The end of a `:run`: open the new instance's view, or say why it did not start.
+    fn ran(&mut self) -> Option<Action> {
+        let out = self.running.as_mut()?.poll();
+        let out = match out {
+            Some(out) => out,
+            None if self.running.as_ref().is_some_and(|r| r.running()) => return None,
+            None => Err(weir_app::AppError::Internal(
+                "the :run stopped without an answer".into(),
+            )),
+        };
+        self.running = None;
+        Some(match out {
+            Ok(l) => {
+                let level = if l.worker.is_ok() {
+                    Level::Ok
+                } else {
+                    Level::Warning
+                };
+                self.ran = Some((level, l.said()));
+                Action::OpenInstance(l.started.instance.id)
+            }
+            Err(e) => Action::Status(Level::Error, crate::screens::gov::error_text(&e)),
+        })
     }
 
     fn take_lock(&mut self, cx: &Context) -> Outcome {
@@ -280,6 +351,12 @@ impl EditorJob {
     /// changed (`changed`: someone wrote to the store), the file on disk. `unsaved`: the
     /// editor holds edits not on disk.
     pub fn tick(&mut self, cx: &Context, changed: bool, unsaved: bool) -> Tick {
+        if let Some((level, msg)) = self.ran.take() {
+            return Tick::Say(Action::StoreWritten(level, msg));
+        }
+        if let Some(action) = self.ran() {
+            return Tick::Say(action);
+        }
         if let Some(action) = self.submitting.as_mut().and_then(Submitting::poll) {
             self.submitting = None;
             // the first submit of a job takes its lock

@@ -1,0 +1,6 @@
+pub mod alerts;
+pub mod clock;
+pub mod list;
+pub mod rows;
+pub mod start;
+pub mod view;

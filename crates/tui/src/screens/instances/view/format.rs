@@ -1,0 +1,209 @@
+//! Numbers and times as the instance view shows them: rates (`1.2k/s`), counts (`5.2k`),
+//! durations (`3m`, `2.1s`), UTC clock times, and RFC 3339 stamps read into epoch
+//! milliseconds without a clock, so that what is drawn depends only on the screen's
+//! `now_ms`.
+
+use weir_app::instances::{Instance, InstanceState, StartPosition};
+
+/// `0/s`, `7.5/s`, `420/s`, `1.2k/s`, `3.4M/s`.
+pub fn rate(v: f64) -> String {
+    format!("{}/s", count_f(v))
+}
+
+/// A count with a k/M suffix: `950`, `5.2k`, `12k`, `3.1M`.
+pub fn count(n: u64) -> String {
+    count_f(n as f64)
+}
+
+fn count_f(v: f64) -> String {
+    let v = if v.is_finite() { v.max(0.0) } else { 0.0 };
+    if v < 10.0 && v.fract() != 0.0 {
+        format!("{v:.1}")
+    } else if v < 1000.0 {
+        format!("{v:.0}")
+    } else if v < 10_000.0 {
+        format!("{:.1}k", v / 1000.0)
+    } else if v < 1_000_000.0 {
+        format!("{:.0}k", v / 1000.0)
+    } else if v < 10_000_000.0 {
+        format!("{:.1}M", v / 1_000_000.0)
+    } else {
+        format!("{:.0}M", v / 1_000_000.0)
+    }
+}
+
+/// A short duration: `350ms`, `2.1s`, `45s`, `3m`, `2h5m`, `3d`.
+pub fn duration_ms(ms: i64) -> String {
+    let ms = ms.max(0);
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    if ms < 10_000 {
+        return format!("{:.1}s", ms as f64 / 1000.0);
+    }
+    age_secs(ms / 1000)
+}
+
+/// Whole seconds as `45s`, `3m`, `2h5m`, `3d`.
+pub fn age_secs(s: i64) -> String {
+    let s = s.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 if (s % 3600) / 60 == 0 => format!("{}h", s / 3600),
+        3600..86_400 => format!("{}h{}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// Milliseconds since the epoch as `HH:MM:SS` (UTC).
+pub fn clock(ms: i64) -> String {
+    let secs = ms.div_euclid(1000).rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
+/// Milliseconds since the epoch as `2026-12-07 12:00:00` (UTC).
+pub fn date_time(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {}", clock(ms))
+}
+
+/// The `HH:MM:SS` of a stored RFC 3339 stamp (`2026-12-07T12:01:02.5Z` → `12:01:02`).
+pub fn stamp_clock(at: &str) -> String {
+    match parse_rfc3339_ms(at) {
+        Some(ms) => clock(ms),
+        None => at.get(11..19).unwrap_or(at).to_string(),
+    }
+}
+
+/// Reads `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` (a space for `T` too) into epoch
+/// milliseconds; None when it is not such a stamp.
+pub fn parse_rfc3339_ms(at: &str) -> Option<i64> {
+    let s = at.trim();
+    let num = |a: usize, b: usize| -> Option<i64> {
+        let t = s.get(a..b)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (h, mi, se) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut rest = s.get(19..).unwrap_or("");
+    let mut frac_ms = 0i64;
+    if let Some(f) = rest.strip_prefix('.') {
+        let digits: String = f.chars().take_while(char::is_ascii_digit).collect();
+        rest = &f[digits.len()..];
+        let mut padded: String = digits.chars().take(3).collect();
+        while padded.len() < 3 {
+            padded.push('0');
+        }
+        frac_ms = padded.parse().unwrap_or(0);
+    }
+    let offset_min = match rest {
+        "" | "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first() {
+                Some(b'+') => 1,
+                Some(b'-') => -1,
+                _ => return None,
+            };
+            let oh: i64 = rest.get(1..3)?.parse().ok()?;
+            let om: i64 = rest.get(4..6).and_then(|m| m.parse().ok()).unwrap_or(0);
+            sign * (oh * 60 + om)
+        }
+    };
+    let days = days_from_civil(y, mo, d);
+    Some(((days * 86_400 + h * 3600 + mi * 60 + se) - offset_min * 60) * 1000 + frac_ms)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `up 3m` while running (from `started_at` to `now_ms`), else `-`.
+pub fn uptime(inst: &Instance, now_ms: i64) -> String {
+    match (
+        inst.state,
+        inst.started_at.as_deref().and_then(parse_rfc3339_ms),
+    ) {
+        (InstanceState::Running, Some(at)) => format!("up {}", age_secs((now_ms - at) / 1000)),
+        _ => "-".into(),
+    }
+}
+
+/// `from latest`, `from earliest`, `from 2026-12-07 12:00:00`.
+pub fn start(pos: &StartPosition) -> String {
+    match pos {
+        StartPosition::Latest => "from latest".into(),
+        StartPosition::Earliest => "from earliest".into(),
+        StartPosition::Timestamp(ms) => format!("from {}", date_time(*ms)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_counts_are_short() {
+        assert_eq!(rate(0.0), "0/s");
+        assert_eq!(rate(7.5), "7.5/s");
+        assert_eq!(rate(420.0), "420/s");
+        assert_eq!(rate(1234.0), "1.2k/s");
+        assert_eq!(rate(45_000.0), "45k/s");
+        assert_eq!(rate(3_400_000.0), "3.4M/s");
+        assert_eq!(rate(f64::NAN), "0/s");
+        assert_eq!(count(5200), "5.2k");
+        assert_eq!(duration_ms(350), "350ms");
+        assert_eq!(duration_ms(2100), "2.1s");
+        assert_eq!(duration_ms(190_000), "3m");
+        assert_eq!(age_secs(7500), "2h5m");
+        assert_eq!(age_secs(7200), "2h");
+    }
+
+    #[test]
+    fn stamps_read_into_epoch_milliseconds() {
+        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Some(0));
+        let ms = parse_rfc3339_ms("2026-12-07T12:01:02.5Z").unwrap();
+        assert_eq!(date_time(ms), "2026-12-07 12:01:02");
+        assert_eq!(ms % 1000, 500);
+        assert_eq!(
+            parse_rfc3339_ms("2026-12-07T13:01:02+01:00"),
+            parse_rfc3339_ms("2026-12-07 12:01:02")
+        );
+        assert_eq!(parse_rfc3339_ms("yesterday"), None);
+        assert_eq!(parse_rfc3339_ms("2026-13-07T12:01:02Z"), None);
+        assert_eq!(stamp_clock("2026-12-07T12:01:02Z"), "12:01:02");
+    }
+}
