@@ -40,27 +40,6 @@ const CPU_WINDOW: Duration = Duration::from_secs(20);
 /// The window of the store's growth.
 const GROWTH_WINDOW: Duration = Duration::from_secs(60);
 
-/// An echo job reading `topic` of the job-local source `k` from the latest offset, writing
-/// every record to `out` as JSON lines.
-fn echo_job(name: &str, bootstrap: &str, topic: &str, out: &Path) -> String {
-    format!(
-        r#"Job(
-    version: 1,
-    name: "{name}",
-    config: (time: Event, parallelism: 1),
-    datasources: {{"k": (kind: Kafka, address: "{bootstrap}")}},
-    nodes: [
-        KafkaSource(id: "src", datasource: "k", topic: "{topic}", start: Latest, event_time: Some("ts"), watermark_ms: 1000,
-            fields: Some([(name: "id", type: BigInt), (name: "ts", type: Timestamp)])),
-        Sql(id: "q", query: "SELECT id, ts FROM src"),
-        PrintSink(id: "out", path: Some("{}")),
-    ],
-    edges: [("src", "q"), ("q", "out")],
-)"#,
-        out.display()
-    )
-}
-
 /// The id `weir instance start` prints on its first line.
 fn id_of(started: &str) -> String {
     let id = started
@@ -122,7 +101,10 @@ fn start_to_first_row(c: &Checkout, bootstrap: &str) -> (Vec<Duration>, Vec<Dura
     let (mut first_row, mut command) = (Vec::new(), Vec::new());
     for run in 0..FIRST_ROW_RUNS {
         let out = c.path(&format!("first-{run}.jsonl"));
-        c.write_job("echo.ron", &echo_job("echo", bootstrap, "live", &out));
+        c.write_job(
+            "echo.ron",
+            &cli::echo_job("echo", bootstrap, "live", "Latest", &out, ""),
+        );
         let t = Instant::now();
         let mut child = c
             .command(
@@ -397,7 +379,14 @@ fn main() {
     // 2. twenty idle instances
     c.write_job(
         "idle.ron",
-        &echo_job("idle", &bootstrap, "idle", &c.path("idle.jsonl")),
+        &cli::echo_job(
+            "idle",
+            &bootstrap,
+            "idle",
+            "Latest",
+            &c.path("idle.jsonl"),
+            "",
+        ),
     );
     let started = Instant::now();
     let ids: Vec<String> = (0..IDLE_INSTANCES)

@@ -13,28 +13,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::cli::{Checkout, produce};
-use weir_engine::broker::Broker;
 
-/// A job reading topic `in` of the job-local data source `k` at `bootstrap` (one
-/// partition, event time `ts`, 1 s watermark), writing every record to `out` as JSON lines.
+/// The echo job of these tests: topic `in` from the earliest offset.
 fn echo_job(bootstrap: &str, out: &std::path::Path, extra_config: &str) -> String {
-    format!(
-        r#"Job(
-    version: 1,
-    name: "echo",
-    config: (time: Event, parallelism: 1{extra_config}),
-    datasources: {{"k": (kind: Kafka, address: "{bootstrap}")}},
-    nodes: [
-        KafkaSource(id: "src", datasource: "k", topic: "in", start: Earliest, event_time: Some("ts"), watermark_ms: 1000,
-            fields: Some([(name: "id", type: BigInt), (name: "ts", type: Timestamp)])),
-        Sql(id: "q", query: "SELECT id, ts FROM src"),
-        PrintSink(id: "out", path: Some("{}")),
-    ],
-    edges: [("src", "q"), ("q", "out")],
-)"#,
-        out.display()
-    )
+    common::cli::echo_job("echo", bootstrap, "in", "Earliest", out, extra_config)
 }
+use weir_engine::broker::Broker;
 
 fn records(ids: std::ops::Range<i64>, ts: impl Fn(i64) -> i64) -> Vec<String> {
     ids.map(|i| format!(r#"{{"id": {i}, "ts": {}}}"#, ts(i)))
@@ -445,7 +429,7 @@ fn an_unreachable_source_fails_the_instance_and_fires_its_failed_rule() {
     // an invalid job is refused at start, with its diagnostics
     c.write_job(
         "bad.ron",
-        "Job(version: 1, name: \"bad\", nodes: [Sql(id: \"q\", query: \"SELEC\")])",
+        "Job(version: 1, name: \"bad\", nodes: [Sql(id: \"q\", query: \"SELECT FROM\")])",
     );
     let refused = c.expect(
         "bob",

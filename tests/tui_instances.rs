@@ -182,34 +182,17 @@ fn no_instances_says_how_to_start_one() {
     assert!(shows(&frame, ":run in the graph editor"), "{frame}");
 }
 
-/// A job reading topic `in` of the job-local data source `k` at `bootstrap`, writing
-/// every record to `out` as JSON lines.
-fn echo_job(bootstrap: &str, out: &std::path::Path) -> String {
-    format!(
-        r#"Job(
-    version: 1,
-    name: "echo",
-    config: (time: Event, parallelism: 1),
-    datasources: {{"k": (kind: Kafka, address: "{bootstrap}")}},
-    nodes: [
-        KafkaSource(id: "src", datasource: "k", topic: "in", start: Earliest, event_time: Some("ts"), watermark_ms: 1000,
-            fields: Some([(name: "id", type: BigInt), (name: "ts", type: Timestamp)])),
-        Sql(id: "q", query: "SELECT id, ts FROM src"),
-        PrintSink(id: "out", path: Some("{}")),
-    ],
-    edges: [("src", "q"), ("q", "out")],
-)"#,
-        out.display()
-    )
-}
-
 #[test]
 fn an_instance_is_watched_live_and_stopped_from_the_workbench() {
     let c = Checkout::new("tui-inst");
     let broker = Broker::start().unwrap();
     broker.create_topic("in", 2).unwrap();
     let bootstrap = broker.bootstrap_servers();
-    c.write_job("echo.ron", &echo_job(&bootstrap, &c.path("out.jsonl")));
+    let out = c.path("out.jsonl");
+    c.write_job(
+        "echo.ron",
+        &common::cli::echo_job("echo", &bootstrap, "in", "Earliest", &out, ""),
+    );
     // started through the app; a local worker starts by itself (WEIR_EXE)
     let started = c.expect("bob", &["instance", "start", "jobs/echo.ron"], 0);
     let id = started.lines().next().unwrap().trim().to_string();

@@ -163,6 +163,36 @@ impl Drop for Checkout {
     }
 }
 
+/// An echo job: topic `topic` of the job-local Kafka data source `k` at `bootstrap`
+/// (event time `ts`, 1 s watermark, starting at `start`: `Earliest` or `Latest`), every
+/// record written to `out` as JSON lines; `extra_config` is appended inside `config`
+/// (`, alerts: [...]`).
+pub fn echo_job(
+    name: &str,
+    bootstrap: &str,
+    topic: &str,
+    start: &str,
+    out: &std::path::Path,
+    extra_config: &str,
+) -> String {
+    format!(
+        r#"Job(
+    version: 1,
+    name: "{name}",
+    config: (time: Event, parallelism: 1{extra_config}),
+    datasources: {{"k": (kind: Kafka, address: "{bootstrap}")}},
+    nodes: [
+        KafkaSource(id: "src", datasource: "k", topic: "{topic}", start: {start}, event_time: Some("ts"), watermark_ms: 1000,
+            fields: Some([(name: "id", type: BigInt), (name: "ts", type: Timestamp)])),
+        Sql(id: "q", query: "SELECT id, ts FROM src"),
+        PrintSink(id: "out", path: Some("{}")),
+    ],
+    edges: [("src", "q"), ("q", "out")],
+)"#,
+        out.display()
+    )
+}
+
 /// Produces `payloads` to `topic` on `bootstrap`.
 pub fn produce(bootstrap: &str, topic: &str, payloads: &[String]) {
     use rdkafka::producer::{BaseProducer, BaseRecord, Producer};

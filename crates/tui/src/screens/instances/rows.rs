@@ -95,7 +95,7 @@ pub fn draw_rows(
         .enumerate()
         .skip(top)
         .map(|(i, r)| {
-            let [rin, rout, lag] = figures(r);
+            let [rate_in, rout, lag] = figures(r);
             let state = r.instance.state;
             let alerts = match r.firing {
                 0 => Cell::from(Span::styled("-", theme.muted())),
@@ -114,7 +114,7 @@ pub fn draw_rows(
                 state_style(theme, state),
             )));
             cells.push(Cell::from(uptime(r, now_ms)));
-            cells.extend([rin, rout, lag].map(Cell::from));
+            cells.extend([rate_in, rout, lag].map(Cell::from));
             if wide {
                 cells.push(Cell::from(Span::styled(
                     trend_bars(&r.trend, SPARK),

@@ -83,58 +83,10 @@ pub fn stamp_clock(at: &str) -> String {
 }
 
 /// Reads `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` (a space for `T` too) into epoch
-/// milliseconds; None when it is not such a stamp.
+/// milliseconds; None when it is not such a stamp (`clock::epoch_ms`, shared with the
+/// list screens).
 pub fn parse_rfc3339_ms(at: &str) -> Option<i64> {
-    let s = at.trim();
-    let num = |a: usize, b: usize| -> Option<i64> {
-        let t = s.get(a..b)?;
-        t.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| t.parse().ok())
-            .flatten()
-    };
-    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    let (h, mi, se) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    let mut rest = s.get(19..).unwrap_or("");
-    let mut frac_ms = 0i64;
-    if let Some(f) = rest.strip_prefix('.') {
-        let digits: String = f.chars().take_while(char::is_ascii_digit).collect();
-        rest = &f[digits.len()..];
-        let mut padded: String = digits.chars().take(3).collect();
-        while padded.len() < 3 {
-            padded.push('0');
-        }
-        frac_ms = padded.parse().unwrap_or(0);
-    }
-    let offset_min = match rest {
-        "" | "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first() {
-                Some(b'+') => 1,
-                Some(b'-') => -1,
-                _ => return None,
-            };
-            let oh: i64 = rest.get(1..3)?.parse().ok()?;
-            let om: i64 = rest.get(4..6).and_then(|m| m.parse().ok()).unwrap_or(0);
-            sign * (oh * 60 + om)
-        }
-    };
-    let days = days_from_civil(y, mo, d);
-    Some(((days * 86_400 + h * 3600 + mi * 60 + se) - offset_min * 60) * 1000 + frac_ms)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    super::super::clock::epoch_ms(at)
 }
 
 /// The date of a day count since 1970-01-01.
