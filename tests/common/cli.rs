@@ -157,8 +157,14 @@ impl Drop for Checkout {
             let _ = c.kill();
             let _ = c.wait();
         }
-        // a local worker started by `weir instance start` stops with the store
-        let _ = self.command("root", &["worker", "stop"]).output();
+        // a local worker started by `weir instance start` runs as whoever started the
+        // instance: each user asks their own to stop (and a local worker whose store file
+        // is removed below stops by itself)
+        for user in ["bob", "eve", "root"] {
+            let _ = self
+                .command(user, &["worker", "stop", "--no-wait"])
+                .output();
+        }
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }

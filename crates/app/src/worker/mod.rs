@@ -281,6 +281,13 @@ async fn serve(opts: WorkerOptions, on_ready: impl FnOnce(&Ready)) -> Result<(),
                     }
                 }
                 Err(e) => {
+                    if store_file_gone(&opts.store_url) {
+                        tracing::error!(
+                            "the store file of {} is gone (the project was removed): the worker stops",
+                            opts.store_url
+                        );
+                        break;
+                    }
                     backoff = (backoff * 2).clamp(HEARTBEAT_EVERY, Duration::from_secs(30));
                     tracing::warn!(
                         "store unreachable ({e}); instances keep running, retrying in {backoff:?}"
@@ -372,6 +379,14 @@ async fn serve(opts: WorkerOptions, on_ready: impl FnOnce(&Ready)) -> Result<(),
     let handed = gov.session().unregister_worker(&id).await?;
     tracing::info!(worker = %id, "worker stopped; {} instance(s) handed back", handed.len());
     Ok(())
+}
+
+/// A SQLite store whose file no longer exists: nobody can reach this worker's instances
+/// any more, so retrying forever would leave an orphan process.
+fn store_file_gone(url: &str) -> bool {
+    url.strip_prefix("sqlite://")
+        .map(|p| p.split('?').next().unwrap_or(p))
+        .is_some_and(|p| !std::path::Path::new(p).exists())
 }
 
 /// The next change of the store; pending forever without a feed.
