@@ -6,9 +6,11 @@
 // Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use weir::app::instances::{
-    Alert, AlertKind, DesiredState, Figures, Instance, InstanceDetail, InstanceState, LogLevel,
-    LogLine, NodeFigures, StartPosition,
+    Alert, AlertKind, Figures, Instance, InstanceDetail, InstanceState, LogLevel, LogLine,
+    NodeFigures,
 };
 use weir::tui::screens::instances::view::{InstanceView, parse_rfc3339_ms};
 use weir_store::AlertState;
@@ -24,28 +26,7 @@ fn now() -> i64 {
 }
 
 fn instance(state: InstanceState) -> Instance {
-    Instance {
-        id: 7,
-        job: "demo/clickstream_pv".into(),
-        version: Some(3),
-        release: None,
-        env: "test".into(),
-        parallelism: 2,
-        memory_mib: 1024,
-        start: StartPosition::Latest,
-        params: serde_json::json!({}),
-        state,
-        desired: DesiredState::Running,
-        worker: Some("w-local-1".into()),
-        heartbeat_at: Some("2026-12-07T12:09:59Z".into()),
-        started_at: Some("2026-12-07T12:07:00Z".into()),
-        stopped_at: None,
-        error: None,
-        source_path: None,
-        text_hash: None,
-        created_by: "bob".into(),
-        created_at: "2026-12-07T12:06:58Z".into(),
-    }
+    common::fixtures::instance(7, "demo/clickstream_pv", state)
 }
 
 /// The figures `k` seconds before the last sample (k = 0: the last one).

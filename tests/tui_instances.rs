@@ -16,10 +16,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::cli::{Checkout, produce};
+use common::fixtures::instance;
 use common::{run_keys, shows, test_env};
-use weir::app::instances::{
-    DesiredState, Figures, Instance, InstanceRow, InstanceState, NodeFigures, StartPosition, Trend,
-};
+use weir::app::instances::{Figures, InstanceRow, InstanceState, NodeFigures, Trend};
 use weir::tui::screens::instances::clock::epoch_ms;
 use weir::tui::screens::instances::list::Instances;
 use weir::tui::workbench::{Env, Focus, Workbench};
@@ -27,31 +26,6 @@ use weir_engine::broker::Broker;
 
 fn now() -> i64 {
     epoch_ms("2026-12-07T12:10:00Z").unwrap()
-}
-
-fn instance(id: i64, job: &str, state: InstanceState) -> Instance {
-    Instance {
-        id,
-        job: job.into(),
-        version: Some(3),
-        release: None,
-        env: "test".into(),
-        parallelism: 2,
-        memory_mib: 1024,
-        start: StartPosition::Latest,
-        params: serde_json::json!({}),
-        state,
-        desired: DesiredState::Running,
-        worker: Some("w-local-1".into()),
-        heartbeat_at: Some("2026-12-07T12:09:59Z".into()),
-        started_at: Some("2026-12-07T12:07:00Z".into()),
-        stopped_at: None,
-        error: None,
-        source_path: None,
-        text_hash: None,
-        created_by: "bob".into(),
-        created_at: "2026-12-07T12:06:58Z".into(),
-    }
 }
 
 /// Figures `k` seconds before now: the rate in climbs over the last minutes.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod fixtures;
 pub mod place;
 
 use std::path::{Path, PathBuf};

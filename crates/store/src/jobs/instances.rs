@@ -1,5 +1,9 @@
 //! Instances and the workers that run them (SPEC R-life, issue 14).
 //!
+//! Long because it holds one subject whole: the state machine's table and rules below,
+//! the instance types, and the people's transitions (start, restart, stop) with their
+//! rights; the workers' side is in `workers.rs`, monitoring in `monitoring/`.
+//!
 //! An instance is one run of a job version, or for a test instance of the working file as
 //! it was at start (`source_path`, `text`), in `test` or `prod`. Its state:
 //!
