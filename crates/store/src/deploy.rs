@@ -2,13 +2,20 @@
 //! PostgreSQL, giving a person's login role what a weir user needs (`weir store grant`) or
 //! taking it back (`weir store revoke`).
 //!
-//! What a login may do in the database is listed in one function, [`login_statements`]
-//! (issue 15 will narrow it so that plain SQL cannot bypass the rules). A login role only
-//! lets a person connect; what they may do in weir is still decided by their weir roles,
-//! which live in `identity.rs`. SQLite has no login roles: anyone who can write the file
+//! What a login may do in the database is listed in one function, [`login_statements`]:
+//! reading the store and, per table, only the kinds of write weir runs there. Which rows
+//! a login may write is decided by the triggers of PostgreSQL migration 6
+//! (`migrations/postgres/0006_rules.sql`), which check each row against the same rules as
+//! the Rust code (`identity.rs`, `requests.rs`, `jobs/`…), so plain SQL in `psql` can do
+//! nothing weir would refuse. SQLite has no login roles: anyone who can write the file
 //! acts as the login the app passes.
 
 use serde::Serialize;
+
+mod statements;
+
+pub use statements::login_statements;
+use statements::{TABLE_RIGHTS, check_role_name, quote_ident};
 
 use crate::audit::{self, NONE};
 use crate::db::{Backend, Pool, Tx, args};
@@ -93,71 +100,6 @@ pub struct LoginRevoked {
     pub kept_because: Vec<String>,
     /// Whether the login is still a registered weir user (its roles and history stay).
     pub registered: bool,
-}
-
-/// The statements that give login role `role` what a weir user needs in the store in
-/// `schema`, and those that take it back. The one place that says what a login may do:
-/// use the schema, read and write the store's tables (the store checks weir roles inside
-/// every write) and their sequences; the audit log stays append-only (its triggers refuse
-/// changes too). `CONNECT` on the database is left to the server (PUBLIC has it by default),
-/// so revoking never cuts a role's other uses of the same database.
-pub fn login_statements(schema: &str, role: &str) -> Result<LoginStatements> {
-    check_role_name(role)?;
-    let (schema, role) = (quote_ident(schema), quote_ident(role));
-    let tables = format!("ALL TABLES IN SCHEMA {schema}");
-    let sequences = format!("ALL SEQUENCES IN SCHEMA {schema}");
-    Ok(LoginStatements {
-        grant: vec![
-            format!("GRANT USAGE ON SCHEMA {schema} TO {role}"),
-            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON {tables} TO {role}"),
-            format!("GRANT USAGE, SELECT ON {sequences} TO {role}"),
-            format!("REVOKE UPDATE, DELETE ON {schema}.audit FROM {role}"),
-        ],
-        revoke: vec![
-            format!("REVOKE USAGE, SELECT ON {sequences} FROM {role}"),
-            format!("REVOKE SELECT, INSERT, UPDATE, DELETE ON {tables} FROM {role}"),
-            format!("REVOKE USAGE ON SCHEMA {schema} FROM {role}"),
-        ],
-    })
-}
-
-/// A login role name weir accepts: what a weir login may be (1 to 63 letters, digits,
-/// `_`, `-`, `.`, `@`), minus the names PostgreSQL reserves. Names are also quoted in SQL;
-/// this check keeps them to what a person can type in a connection URL.
-fn check_role_name(name: &str) -> Result<()> {
-    let fits = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
-    if !fits {
-        return Err(StoreError::invalid(
-            "login",
-            format!("{name:?} is not a valid login role name"),
-            "use 1 to 63 letters, digits, `_`, `-`, `.` or `@`, as in a weir login",
-        ));
-    }
-    let lower = name.to_ascii_lowercase();
-    let reserved = [
-        "public",
-        "none",
-        "current_user",
-        "session_user",
-        "current_role",
-    ];
-    if lower.starts_with("pg_") || reserved.contains(&lower.as_str()) {
-        return Err(StoreError::invalid(
-            "login",
-            format!("`{name}` is a name PostgreSQL reserves"),
-            "use the person's own login name",
-        ));
-    }
-    Ok(())
-}
-
-/// `name` as a quoted SQL identifier (`"a""b"`), whatever it holds.
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// The refusal on the embedded store, which has no login roles.
@@ -330,16 +272,20 @@ fn refused(e: StoreError, fix: &str) -> StoreError {
 /// Tables of the store the login still cannot read after the grants: the grants were
 /// ignored because the connection neither owns the tables nor holds grant options.
 async fn unreadable_tables(tx: &mut Tx, login: &str) -> Result<Vec<String>> {
-    let rows: Vec<(String,)> = tx
-        .all(
-            "SELECT CAST(tablename AS TEXT) FROM pg_tables WHERE schemaname = current_schema() \
-             AND NOT has_table_privilege(CAST($1 AS NAME), \
-             quote_ident(schemaname) || '.' || quote_ident(tablename), 'SELECT') \
-             ORDER BY tablename",
-            &args![login],
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(t,)| t).collect())
+    let mut missing = Vec::new();
+    for (table, _) in TABLE_RIGHTS {
+        let (readable,): (Option<bool>,) = tx
+            .one(
+                "SELECT has_table_privilege(CAST($1 AS NAME), \
+                 to_regclass(quote_ident(current_schema()) || '.' || quote_ident($2)), 'SELECT')",
+                &args![login, *table],
+            )
+            .await?;
+        if readable != Some(true) {
+            missing.push((*table).to_string());
+        }
+    }
+    Ok(missing)
 }
 
 async fn registered(tx: &mut Tx, login: &str) -> Result<bool> {

@@ -47,10 +47,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_monitoring.sql"),
         postgres: include_str!("../migrations/postgres/0005_monitoring.sql"),
     },
+    Migration {
+        version: 6,
+        description: "rules: PostgreSQL triggers enforce weir's rules on every login role",
+        sqlite: include_str!("../migrations/sqlite/0006_rules.sql"),
+        postgres: include_str!("../migrations/postgres/0006_rules.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS weir_schema (
     version BIGINT PRIMARY KEY,
