@@ -277,7 +277,13 @@ fn print_log_line(global: &Global, l: &LogLine) {
         let line = serde_json::to_string(l).unwrap_or_default();
         outln!("{line}");
     } else {
-        outln!("{} {:5} {}", l.at, l.level.as_str(), l.message);
+        // a log line may quote a record's content: nothing in it may act on the terminal
+        outln!(
+            "{} {:5} {}",
+            l.at,
+            l.level.as_str(),
+            weir_model::text::printable(&l.message)
+        );
     }
 }
 
@@ -411,7 +417,10 @@ fn show_text(d: &InstanceDetail) -> String {
         for a in firing {
             s.push_str(&format!(
                 "  #{} {} since {}: {}\n",
-                a.id, a.rule, a.fired_at, a.message
+                a.id,
+                a.rule,
+                a.fired_at,
+                weir_model::text::printable(&a.message)
             ));
         }
     }
@@ -422,7 +431,7 @@ fn show_text(d: &InstanceDetail) -> String {
                 "  {} {:5} {}\n",
                 l.at,
                 l.level.as_str(),
-                l.message
+                weir_model::text::printable(&l.message)
             ));
         }
     }

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use weir_app::AppError;
 use weir_app::jobs::{JobId, Which, age, split_at_version};
 
-use super::gov::{emit, with_store};
+use super::gov::{emit, emit_styled, with_store};
 use super::{Global, exit, table};
 
 #[derive(Debug, Args)]
@@ -237,7 +237,7 @@ pub fn run(global: &Global, args: &JobArgs) -> i32 {
                     .job_diff(&id, Which::parse(a)?, Which::parse(b)?)
                     .await?;
                 let color = color(global);
-                emit(global, &report, || report.render(color));
+                emit_styled(global, &report, || report.render(color));
             }
         }
         Ok(exit::OK)

@@ -9,7 +9,7 @@ use weir_app::jobs::{
     parse_params, parse_start, split_at_version,
 };
 
-use super::gov::{emit, with_store};
+use super::gov::{emit, emit_styled, with_store};
 use super::job::{color, job_id};
 use super::{Global, exit, table};
 
@@ -105,7 +105,7 @@ pub fn run(global: &Global, args: &ReleaseArgs) -> i32 {
             ReleaseCommand::Show { id } => {
                 let review = gov.review_release(*id).await?;
                 let color = color(global);
-                emit(global, &review, || {
+                emit_styled(global, &review, || {
                     let r = &review.release;
                     format!(
                         "release #{} of {} version {} ({}) is {}; asked by {}: {}\nhash {}\n\n{}",
@@ -116,9 +116,9 @@ pub fn run(global: &Global, args: &ReleaseArgs) -> i32 {
                         r.state.as_str(),
                         r.requester,
                         if r.note.is_empty() {
-                            "(no note)"
+                            "(no note)".into()
                         } else {
-                            &r.note
+                            weir_model::text::printable(&r.note)
                         },
                         r.hash,
                         review.diff.render(color)

@@ -4,7 +4,9 @@
 //!
 //! A password is never stored: the data source holds `env:NAME` (read from the environment
 //! of whoever connects) or `file:PATH` (read from a file), and anything else is refused
-//! without echoing it.
+//! without echoing it. The app takes new references only in weir's namespace
+//! (`env:WEIR_SECRET_…`, `file:NAME` in the secrets directory); older rows still read
+//! here, and the engine refuses them at use.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -13,6 +15,7 @@ use weir_model::model::{Connection, DataSourceKind};
 
 use crate::Session;
 use crate::audit::{self, NONE};
+use crate::checks;
 use crate::db::{Tx, args, now};
 use crate::error::{Conflict, Result, StoreError};
 use crate::identity::{GlobalRole, roles};
@@ -306,6 +309,10 @@ struct Checked {
 
 async fn check_spec(tx: &mut Tx, spec: &DataSourceSpec) -> Result<Checked> {
     projects::check_name("data source name", &spec.name)?;
+    checks::free_text("description", &spec.description)?;
+    if let Some(user) = &spec.user {
+        checks::name("user", user)?;
+    }
     let password = spec
         .password
         .as_deref()
@@ -325,6 +332,7 @@ async fn check_spec(tx: &mut Tx, spec: &DataSourceSpec) -> Result<Checked> {
                         "write options as {\"key\": \"value\", …}",
                     ));
                 }
+                checks::endpoint(field, e)?;
                 Ok((Some(e.address.trim().to_string()), e.options.to_string()))
             }
             (true, _) => Err(StoreError::invalid(
@@ -579,7 +587,7 @@ mod tests {
             ),
             prod: ep("kp:9092", serde_json::json!({})),
             user: Some("svc".into()),
-            password: Some(SecretRef::Env("KAFKA_PW".into())),
+            password: Some(SecretRef::Env("WEIR_SECRET_KAFKA".into())),
             managed: true,
             owner_project: None,
             description: String::new(),
@@ -596,7 +604,7 @@ mod tests {
         assert_eq!(test.kind, DataSourceKind::Kafka);
         assert_eq!(test.address, "kt:9092");
         assert_eq!(test.user.as_deref(), Some("svc"));
-        assert_eq!(test.password.as_deref(), Some("env:KAFKA_PW"));
+        assert_eq!(test.password.as_deref(), Some("env:WEIR_SECRET_KAFKA"));
         assert_eq!(test.options["security.protocol"], "SASL_SSL");
         assert_eq!(test.options["retries"], "3");
         assert!(!test.options.contains_key("gone"));

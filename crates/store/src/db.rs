@@ -9,9 +9,10 @@
 //! (JSON is stored as text), `BOOLEAN` ↔ `bool`. `sqlx::Any` was not used because it
 //! drops booleans and needs its own driver registry.
 
+use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -134,7 +135,9 @@ impl<T> BothRows for T where
 }
 
 impl Pool {
-    /// Opens `sqlite://path` (file created, WAL, foreign keys on) or `postgres://…`.
+    /// Opens `sqlite://path` (file created, WAL, foreign keys on) or `postgres://…` (one
+    /// connection tried first, so that an unreachable database fails within seconds
+    /// naming the cause; the app decides where a new SQLite file may be made).
     pub(crate) async fn connect(url: &str) -> Result<Pool> {
         if let Some(path) = url
             .strip_prefix("sqlite://")
@@ -172,11 +175,23 @@ impl Pool {
                 .await?;
             Ok(Pool::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(|e| {
+                StoreError::invalid(
+                    "url",
+                    format!(
+                        "`{}` is not a PostgreSQL URL weir can read: {e}",
+                        redact(url)
+                    ),
+                    "write postgres://USER@HOST:PORT/DATABASE",
+                )
+            })?;
+            probe(&options).await.map_err(|e| unreachable(url, &e))?;
             let pool = PgPoolOptions::new()
                 .max_connections(4)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect(url)
-                .await?;
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .map_err(|e| unreachable(url, &e))?;
             Ok(Pool::Postgres(pool))
         } else {
             Err(StoreError::invalid(
@@ -219,6 +234,47 @@ impl Pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
         }
+    }
+}
+
+/// How long the first connection to a PostgreSQL store may take before the store counts
+/// as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a call waits for a connection of the pool (all busy, or the database gone)
+/// before it fails.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens and closes one connection, so that a database that is down or refuses the
+/// login fails at once with its reason: the pool would retry a refused connection until
+/// its timeout and then report only "pool timed out".
+async fn probe(options: &PgConnectOptions) -> std::result::Result<(), sqlx::Error> {
+    use sqlx::{ConnectOptions, Connection};
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Ok(Ok(connection)) => connection.close().await,
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        ))),
+    }
+}
+
+/// The failure to open the store at `url`, its cause in plain words first.
+fn unreachable(url: &str, e: &sqlx::Error) -> StoreError {
+    // the server answered and said no: a login, a password or a database name to fix
+    let login_refused = matches!(e, sqlx::Error::Database(_))
+        || weir_model::connect_error::cause(e)
+            == Some(weir_model::connect_error::Cause::LoginRefused);
+    StoreError::Unreachable {
+        url: redact(url),
+        reason: weir_model::connect_error::describe(e),
+        fix: if login_refused {
+            "check the user, the password (PGPASSWORD, ~/.pgpass) and the database name, or ask the store's owner for a login (weir store grant)"
+        } else {
+            "check that the database runs and that the host and port are right, then retry"
+        },
+        login_refused,
     }
 }
 

@@ -3,7 +3,7 @@
 //! Who is at fault: `NotFound`, `Forbidden`, `Invalid`, `Archived` and `Conflict` are the
 //! user's (fix the input or ask someone with the role); `Db` is external (the database
 //! failed; a retry may help when the connection dropped), except for decoding failures,
-//! which are bugs; `Effect` carries the fault of the app's failed effect.
+//! which are bugs; `Unreachable` is external, or the user's when the login was refused; `Effect` carries the fault of the app's failed effect.
 //! [`StoreError::fault`] says which.
 
 use std::fmt;
@@ -59,8 +59,25 @@ pub enum StoreError {
         project: String,
     },
     /// The database failed (external): connection lost, disk full, constraint we did not expect.
+    /// (A refusal by the store's rules in PostgreSQL becomes `NotAllowed` instead; see
+    /// the `From<sqlx::Error>` impl.)
     #[error("metadata store failed: {0} (a retry may help if the connection dropped)")]
-    Db(#[from] sqlx::Error),
+    Db(#[source] sqlx::Error),
+    /// The store's database could not be reached, or refused the login, when the store
+    /// was opened: external, or the user's when the login was refused.
+    #[error("cannot connect to the metadata store at {url}: {reason}; {fix}")]
+    Unreachable {
+        /// The store's URL, without a password.
+        url: String,
+        /// The cause first ("connection refused", "no such host", "authentication
+        /// failed"), then the driver's words.
+        reason: String,
+        /// What to check.
+        fix: &'static str,
+        /// The database answered and refused the login, the password or the database
+        /// name (the user's to fix).
+        login_refused: bool,
+    },
     /// A decision's effect outside the store failed (the app's [`crate::EffectFailed`]);
     /// the decision was rolled back and the request stays pending.
     #[error("request #{request} stays pending: {failed}")]
@@ -70,6 +87,32 @@ pub enum StoreError {
         /// What failed, and whose fault it is.
         failed: EffectFailed,
     },
+}
+
+/// The SQLSTATE with which the rules of PostgreSQL migration 6 refuse a write
+/// (`migrations/postgres/0006_rules.sql`).
+pub(crate) const RULE_REFUSED: &str = "WR001";
+
+impl From<sqlx::Error> for StoreError {
+    /// A refusal by the store's rules in PostgreSQL (a login role tried a write weir would
+    /// refuse, or a rule and the Rust code disagree) is the user's: `NotAllowed`, saying
+    /// what was refused and what to do. Every other database error is `Db`.
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(d) = &e
+            && d.code().as_deref() == Some(RULE_REFUSED)
+        {
+            let what = d.message();
+            let what = what.strip_prefix("weir refused: ").unwrap_or(what);
+            let hint = d
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .and_then(|p| p.hint());
+            return StoreError::NotAllowed(match hint {
+                Some(fix) => format!("the store's rules refused this: {what}; {fix}"),
+                None => format!("the store's rules refused this: {what}"),
+            });
+        }
+        StoreError::Db(e)
+    }
 }
 
 /// Why the app could not carry out a decision's effect (e.g. create the topic on Kafka).
@@ -93,6 +136,13 @@ impl StoreError {
             | StoreError::Db(sqlx::Error::ColumnNotFound(_))
             | StoreError::Db(sqlx::Error::ColumnIndexOutOfBounds { .. }) => Fault::Internal,
             StoreError::Db(_) => Fault::External,
+            StoreError::Unreachable { login_refused, .. } => {
+                if *login_refused {
+                    Fault::User
+                } else {
+                    Fault::External
+                }
+            }
             StoreError::Effect { failed, .. } => failed.fault,
             _ => Fault::User,
         }

@@ -329,7 +329,47 @@ pub(crate) async fn load_user(tx: &mut Tx, login: &str) -> Result<User> {
     })
 }
 
-fn check_login(login: &str) -> Result<()> {
+/// Registers `login` with `global` roles inside `tx`, audited as done by `actor`; the
+/// caller has checked the actor's role. Refuses a login that is registered already.
+pub(crate) async fn insert_user(
+    tx: &mut Tx,
+    actor: &str,
+    login: &str,
+    display_name: &str,
+    global: &[GlobalRole],
+) -> Result<User> {
+    let exists: Option<(String,)> = tx
+        .opt("SELECT login FROM users WHERE login = $1", &args![login])
+        .await?;
+    if exists.is_some() {
+        return Err(StoreError::Conflict(crate::Conflict::Exists {
+            kind: "user",
+            name: login.to_string(),
+        }));
+    }
+    let name = if display_name.trim().is_empty() {
+        login
+    } else {
+        display_name.trim()
+    };
+    tx.execute(
+        "INSERT INTO users (login, display_name, created_by, created_at) VALUES ($1, $2, $3, $4)",
+        &args![login, name, actor, now()],
+    )
+    .await?;
+    for r in global {
+        tx.execute(
+            "INSERT INTO user_roles (login, role) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &args![login, r.as_str()],
+        )
+        .await?;
+    }
+    let user = load_user(tx, login).await?;
+    audit::append(tx, actor, "user.add", "user", login, NONE, Some(&user)).await?;
+    Ok(user)
+}
+
+pub(crate) fn check_login(login: &str) -> Result<()> {
     let ok = !login.is_empty()
         && login.len() <= 63
         && login
@@ -340,7 +380,10 @@ fn check_login(login: &str) -> Result<()> {
     } else {
         Err(StoreError::invalid(
             "login",
-            format!("`{login}` is not a valid login"),
+            format!(
+                "`{}` is not a valid login",
+                weir_model::text::printable(login)
+            ),
             "use 1 to 63 letters, digits, `_`, `-`, `.` or `@`",
         ))
     }
@@ -366,47 +409,12 @@ impl Session {
         global: &[GlobalRole],
     ) -> Result<User> {
         check_login(login)?;
+        crate::checks::name("display name", display_name)?;
         let mut tx = self.pool.write().await?;
         roles(&mut tx, &self.actor)
             .await?
             .require(&[GlobalRole::SystemAdmin], "add users")?;
-        let exists: Option<(String,)> = tx
-            .opt("SELECT login FROM users WHERE login = $1", &args![login])
-            .await?;
-        if exists.is_some() {
-            return Err(StoreError::Conflict(crate::Conflict::Exists {
-                kind: "user",
-                name: login.to_string(),
-            }));
-        }
-        let name = if display_name.trim().is_empty() {
-            login
-        } else {
-            display_name.trim()
-        };
-        tx.execute(
-            "INSERT INTO users (login, display_name, created_by, created_at) VALUES ($1, $2, $3, $4)",
-            &args![login, name, &self.actor, now()],
-        )
-        .await?;
-        for r in global {
-            tx.execute(
-                "INSERT INTO user_roles (login, role) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &args![login, r.as_str()],
-            )
-            .await?;
-        }
-        let user = load_user(&mut tx, login).await?;
-        audit::append(
-            &mut tx,
-            &self.actor,
-            "user.add",
-            "user",
-            login,
-            NONE,
-            Some(&user),
-        )
-        .await?;
+        let user = insert_user(&mut tx, &self.actor, login, display_name, global).await?;
         tx.commit().await?;
         Ok(user)
     }

@@ -19,6 +19,7 @@
 
 mod audit;
 mod changes;
+mod checks;
 mod datasources;
 mod db;
 mod deploy;
@@ -30,6 +31,7 @@ mod permissions;
 mod projects;
 mod requests;
 mod topics;
+mod user_add;
 
 pub use audit::AuditEntry;
 pub use changes::Changes;
@@ -59,6 +61,7 @@ pub use requests::{
 pub use topics::{
     Topic, TopicCreation, TopicField, TopicFormat, TopicSpec, TopicState, check_topic_name,
 };
+pub use user_add::{RoleToAdd, UserRoleAdded};
 pub use weir_model::model::secret::SecretRef;
 pub use weir_model::model::{Connection, DataSourceKind};
 
@@ -103,6 +106,7 @@ impl Store {
                 "set WEIR_USER or run as an OS user with a login name",
             ));
         }
+        checks::name("login", &actor)?;
         let session = Session {
             pool: self.pool.clone(),
             actor,

@@ -135,18 +135,19 @@ pub(crate) fn ensure_active(p: &Project) -> Result<()> {
 /// Names: a letter first, then letters, digits, `_` or `-`; 1 to 64 characters.
 pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
     let fix = "use 1 to 64 letters, digits, `_` or `-`, starting with a letter";
+    let shown = weir_model::text::printable(name);
     let n = name.chars().count();
     if !(1..=64).contains(&n) {
         return Err(StoreError::invalid(
             field,
-            format!("`{name}` has {n} characters"),
+            format!("`{shown}` has {n} characters"),
             fix,
         ));
     }
     if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return Err(StoreError::invalid(
             field,
-            format!("`{name}` does not start with a letter"),
+            format!("`{shown}` does not start with a letter"),
             fix,
         ));
     }
@@ -156,7 +157,10 @@ pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
     {
         return Err(StoreError::invalid(
             field,
-            format!("`{name}` contains `{c}`"),
+            format!(
+                "`{shown}` contains `{}`",
+                weir_model::text::printable(&c.to_string())
+            ),
             fix,
         ));
     }
@@ -182,10 +186,68 @@ async fn members_of(tx: &mut Tx, project: &Project) -> Result<Vec<Member>> {
         .collect())
 }
 
+/// Makes registered user `login` a member of `p` with `role` (or changes their role)
+/// inside `tx`, audited as done by `actor`; the caller has checked that `p` is active
+/// and the actor's role.
+pub(crate) async fn put_member(
+    tx: &mut Tx,
+    actor: &str,
+    p: &Project,
+    login: &str,
+    role: ProjectRole,
+) -> Result<Member> {
+    load_user(tx, login).await?;
+    let before: Option<(String,)> = tx
+        .opt(
+            "SELECT role FROM project_members WHERE project_id = $1 AND login = $2",
+            &args![p.id, login],
+        )
+        .await?;
+    let before = before
+        .and_then(|(r,)| ProjectRole::parse(&r).ok())
+        .map(|role| Member {
+            project: p.name.clone(),
+            login: login.to_string(),
+            role,
+        });
+    if before.is_some() {
+        tx.execute(
+            "UPDATE project_members SET role = $3 WHERE project_id = $1 AND login = $2",
+            &args![p.id, login, role.as_str()],
+        )
+        .await?;
+    } else {
+        tx.execute(
+            "INSERT INTO project_members (project_id, login, role, added_by, added_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &args![p.id, login, role.as_str(), actor, now()],
+        )
+        .await?;
+    }
+    let after = Member {
+        project: p.name.clone(),
+        login: login.to_string(),
+        role,
+    };
+    let id = format!("{}/{login}", p.name);
+    audit::append(
+        tx,
+        actor,
+        "member.add",
+        "member",
+        id,
+        before.as_ref(),
+        Some(&after),
+    )
+    .await?;
+    Ok(after)
+}
+
 impl Session {
     /// Creates a project (system admin).
     pub async fn create_project(&self, name: &str, description: &str) -> Result<Project> {
         check_name("project name", name)?;
+        crate::checks::free_text("description", description)?;
         let mut tx = self.pool.write().await?;
         roles(&mut tx, &self.actor)
             .await?
@@ -261,50 +323,7 @@ impl Session {
             &[GlobalRole::SystemAdmin],
             "add project members",
         )?;
-        load_user(&mut tx, login).await?;
-        let before: Option<(String,)> = tx
-            .opt(
-                "SELECT role FROM project_members WHERE project_id = $1 AND login = $2",
-                &args![p.id, login],
-            )
-            .await?;
-        let before = before
-            .and_then(|(r,)| ProjectRole::parse(&r).ok())
-            .map(|role| Member {
-                project: p.name.clone(),
-                login: login.to_string(),
-                role,
-            });
-        if before.is_some() {
-            tx.execute(
-                "UPDATE project_members SET role = $3 WHERE project_id = $1 AND login = $2",
-                &args![p.id, login, role.as_str()],
-            )
-            .await?;
-        } else {
-            tx.execute(
-                "INSERT INTO project_members (project_id, login, role, added_by, added_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-                &args![p.id, login, role.as_str(), &self.actor, now()],
-            )
-            .await?;
-        }
-        let after = Member {
-            project: p.name.clone(),
-            login: login.to_string(),
-            role,
-        };
-        let id = format!("{}/{login}", p.name);
-        audit::append(
-            &mut tx,
-            &self.actor,
-            "member.add",
-            "member",
-            id,
-            before.as_ref(),
-            Some(&after),
-        )
-        .await?;
+        let after = put_member(&mut tx, &self.actor, &p, login, role).await?;
         tx.commit().await?;
         Ok(after)
     }

@@ -13,6 +13,10 @@
 //! inside the same transaction as the effect (topic state, whitelist row) and the audit
 //! row: of two approvers at the same moment exactly one wins, and the other is told who
 //! decided and when.
+//!
+//! Long because the decision is one transaction for every kind of request (its checks,
+//! the conditional update, the effect and the audit row read best in one place); the
+//! kinds' own rows live in `topics/`, `permissions/` and `jobs/releases.rs`.
 
 use serde::Serialize;
 
@@ -467,6 +471,7 @@ impl Session {
         Fut: Future<Output = std::result::Result<(), EffectFailed>>,
     {
         let verb = if approve { "approve" } else { "reject" };
+        crate::checks::free_text("opinion", opinion)?;
         let mut tx = self.pool.write().await?;
         let before = load(&mut tx, id).await?;
         roles(&mut tx, &self.actor)

@@ -9,6 +9,7 @@ pub mod keymap;
 pub mod keymap_file;
 pub mod keys;
 pub mod overlay;
+pub mod printable;
 pub mod refused;
 pub mod screens;
 pub mod terminal;

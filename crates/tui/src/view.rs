@@ -57,6 +57,8 @@ pub fn draw(app: &mut Workbench, frame: &mut Frame) {
     if let Some(o) = &mut app.overlay {
         o.render(frame, area, &app.theme, app.env == Env::Prod);
     }
+    // user-supplied text is escaped where screens draw it; this catches any other path
+    crate::printable::scrub(frame.buffer_mut());
 }
 
 fn draw_crumbs(app: &Workbench, frame: &mut Frame, area: Rect) {

@@ -2,6 +2,7 @@
 
 use clap::Args;
 use weir_app::governance::{RequestKind, describe_effect};
+use weir_model::text::printable;
 
 use super::{emit, with_store};
 use crate::cli::{Global, exit, table};
@@ -101,20 +102,24 @@ pub fn decide(global: &Global, args: &DecideArgs, approve: bool) -> i32 {
             crate::cli::print_json(&value);
             return Ok(exit::OK);
         }
+        if let Some(review) = &review {
+            // the diff colours itself; `weir diff` prints the same text
+            outp!(
+                "{}hash {}\n",
+                review.diff.render(crate::cli::job::color(global)),
+                review.release.hash
+            );
+        }
         emit(global, &d, || {
             let mut out = String::new();
-            if let Some(review) = &review {
-                out.push_str(&review.diff.render(crate::cli::job::color(global)));
-                out.push_str(&format!("hash {}\n", review.release.hash));
-            }
             out.push_str(&format!(
                 "request #{} {}: {}\n",
                 d.request.id,
                 d.request.state.as_str(),
-                d.request.summary
+                printable(&d.request.summary)
             ));
             if let Some(effect) = describe_effect(&d.effect) {
-                out.push_str(&effect);
+                out.push_str(&printable(&effect));
                 out.push('\n');
             }
             out

@@ -41,8 +41,22 @@ where
     }
 }
 
-/// Print `value` as JSON, or `text` for people.
+/// Print `value` as JSON, or `text` for people. The text is weir's lines around
+/// user-supplied names and free text: whatever in it a terminal would obey (an escape
+/// sequence, a carriage return, a bidirectional override) is escaped on the way out
+/// (`weir_model::text::printable_lines`); only its line breaks stay, so free text that
+/// may hold line breaks is escaped where it is formatted, with `printable`.
 pub(crate) fn emit<T: Serialize>(global: &Global, value: &T, text: impl FnOnce() -> String) {
+    if global.json {
+        print_json(&serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
+    } else {
+        outp!("{}", weir_model::text::printable_lines(&text()));
+    }
+}
+
+/// As [`emit`], for text in weir's own colours (a diff): printed as it is, so whoever
+/// composes it escapes its user-supplied parts (`weir_model::text::printable`).
+pub(crate) fn emit_styled<T: Serialize>(global: &Global, value: &T, text: impl FnOnce() -> String) {
     if global.json {
         print_json(&serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
     } else {

@@ -9,6 +9,7 @@ use weir_app::governance::{
 use super::{emit, split_list, table_refs, with_store};
 use crate::cli::{Global, exit, table};
 use weir_app::AppError;
+use weir_model::text::printable;
 
 #[derive(Debug, Args)]
 pub struct PermArgs {
@@ -210,7 +211,7 @@ pub fn run(global: &Global, args: &PermArgs) -> i32 {
                 emit(global, &created, || {
                     created
                         .iter()
-                        .map(|r| format!("request #{}: {}\n", r.id, r.summary))
+                        .map(|r| format!("request #{}: {}\n", r.id, printable(&r.summary)))
                         .collect()
                 });
             }
@@ -310,7 +311,7 @@ pub fn run(global: &Global, args: &PermArgs) -> i32 {
                     format!(
                         "{}: {}\n",
                         if d.allowed { "allowed" } else { "denied" },
-                        d.reason
+                        printable(&d.reason)
                     )
                 });
                 return Ok(if d.allowed {

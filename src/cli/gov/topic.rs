@@ -6,6 +6,7 @@ use weir_app::governance::{Env, TopicField, TopicFormat, TopicSpec};
 use super::{emit, with_store};
 use crate::cli::{Global, exit, table};
 use weir_app::AppError;
+use weir_model::text::printable;
 
 #[derive(Debug, Args)]
 pub struct TopicArgs {
@@ -143,7 +144,7 @@ pub fn run(global: &Global, args: &TopicArgs) -> i32 {
                     let mut out = format!(
                         "name:       {}\ndisplay:    {}\nproject:    {}\nstate:      {}\nformat:     {}\npartitions: {}\nlifecycle:  {} days\ntest on:    {}\nprod on:    {}\n",
                         t.name,
-                        t.display_name,
+                        printable(&t.display_name),
                         t.project,
                         t.state.as_str(),
                         t.format.as_str(),
@@ -153,7 +154,7 @@ pub fn run(global: &Global, args: &TopicArgs) -> i32 {
                         t.prod_datasource.as_deref().unwrap_or("-"),
                     );
                     if let Some(o) = &t.last_opinion {
-                        out.push_str(&format!("last opinion: {o}\n"));
+                        out.push_str(&format!("last opinion: {}\n", printable(o)));
                     }
                     let rows: Vec<Vec<String>> = t
                         .fields
@@ -191,7 +192,8 @@ pub fn run(global: &Global, args: &TopicArgs) -> i32 {
                 emit(global, &r, || {
                     format!(
                         "request #{}: {} (waiting for a data admin)\n",
-                        r.id, r.summary
+                        r.id,
+                        printable(&r.summary)
                     )
                 });
             }

@@ -24,39 +24,10 @@ mod check;
 pub use check::{catalog, check_file, check_source};
 
 /// The job model's type for a catalog type name (`string`, `bigint`, `decimal(10,2)`,
-/// `timestamp`, …, any case); `None` for a type a job cannot declare.
+/// `timestamp`, …, any case); `None` for a type a job cannot declare. The one rule is
+/// `weir_model::values::catalog_field_type`, which the store checks topics against.
 pub fn field_type(catalog_type: &str) -> Option<FieldType> {
-    let t = catalog_type.trim().to_ascii_lowercase();
-    let (base, args) = match t.split_once('(') {
-        Some((b, rest)) => (b.trim(), Some(rest.trim_end().trim_end_matches(')'))),
-        None => (t.as_str(), None),
-    };
-    Some(match base {
-        "string" | "varchar" | "char" | "text" => FieldType::String,
-        "boolean" | "bool" => FieldType::Boolean,
-        "int" | "integer" | "smallint" | "tinyint" => FieldType::Int,
-        "bigint" | "long" => FieldType::BigInt,
-        "float" | "real" => FieldType::Float,
-        "double" | "double precision" => FieldType::Double,
-        "decimal" | "numeric" => {
-            let (p, s) = match args {
-                None => (10, 0),
-                Some(a) => {
-                    let mut parts = a.split(',').map(|x| x.trim().parse::<u8>());
-                    let p = parts.next()?.ok()?;
-                    let s = match parts.next() {
-                        Some(s) => s.ok()?,
-                        None => 0,
-                    };
-                    (p, s)
-                }
-            };
-            FieldType::Decimal(p, s)
-        }
-        "date" => FieldType::Date,
-        "timestamp" | "timestamp_ltz" | "datetime" => FieldType::Timestamp,
-        _ => return None,
-    })
+    weir_model::values::catalog_field_type(catalog_type)
 }
 
 /// A field type as job files write it (`String`, `Decimal(10, 2)`).

@@ -2,7 +2,8 @@
 //! `edges` and `job` with one line per change, then the unified diffs of changed texts.
 //! Values are shown compactly: numbers and booleans bare, strings quoted, records and
 //! lists as one-line JSON cut at 60 characters; text parameters say "(text changed, see
-//! below)". With `color`, plain ANSI escapes: green +, red -, yellow ~, cyan renames.
+//! below)". With `color`, plain ANSI escapes: green +, red -, yellow ~, cyan renames;
+//! control characters from the files themselves are escaped (`\e`, `\r`).
 //!
 //! The file order of nodes and edges does not change what a job does. The JSON carries it
 //! exactly (`node_order`, `edge_order`); the text says "reordered" only when nothing was
@@ -31,7 +32,10 @@ struct Out {
 }
 
 impl Out {
+    /// One line; what in it came from the job files (ids, SQL, strings) cannot act on
+    /// the terminal of the approver reading it (`crate::text::printable_lines`).
     fn line(&mut self, color: &str, line: &str) {
+        let line = crate::text::printable_lines(line);
         if self.color && !color.is_empty() {
             let _ = writeln!(self.text, "{color}{line}{RESET}");
         } else {

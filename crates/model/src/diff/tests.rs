@@ -365,3 +365,23 @@ fn alert_changes_are_job_settings() {
     assert_eq!(d.apply(&b).unwrap(), c);
     assert_eq!(diff(&c, &a).apply(&c).unwrap(), a);
 }
+
+#[test]
+fn text_from_the_files_cannot_act_on_the_reviewer_terminal() {
+    // a developer hides a change from the approver: clear the screen, forge a line
+    let hostile = CLICKSTREAM.replace(
+        "GROUP BY window_start, window_end, url\"#",
+        "GROUP BY window_start, window_end, url\n-- \u{1b}[2J\r  no changes\u{202e}\"#",
+    );
+    let d = diff_texts(CLICKSTREAM, &hostile).expect("both decode");
+    let text = d.render_text(false);
+    assert!(text.contains("-- \\e[2J\\r"), "{text}");
+    assert!(text.contains("no changes\\u{202e}"), "{text}");
+    assert!(
+        !text.chars().any(|c| c != '\n' && crate::text::is_unsafe(c)),
+        "{text:?}"
+    );
+    // with colour, the only escapes are weir's own colour codes
+    let coloured = d.render_text(true);
+    assert!(!coloured.contains("\u{1b}[2J"), "{coloured:?}");
+}

@@ -76,10 +76,11 @@ struct JobRecord<'a> {
 pub(crate) fn parse_job(job: &str) -> Result<(String, String)> {
     let fix = "name a job `project/path`, the path under jobs/ without .ron (shop/clickstream_pv)";
     let job = job.trim();
+    let shown = weir_model::text::printable(job);
     let Some((project, path)) = job.split_once('/') else {
         return Err(StoreError::invalid(
             "job",
-            format!("`{job}` names no project"),
+            format!("`{shown}` names no project"),
             fix,
         ));
     };
@@ -87,7 +88,7 @@ pub(crate) fn parse_job(job: &str) -> Result<(String, String)> {
     if path.ends_with(".ron") {
         return Err(StoreError::invalid(
             "job",
-            format!("`{job}` ends with .ron"),
+            format!("`{shown}` ends with .ron"),
             fix,
         ));
     }
@@ -99,7 +100,7 @@ pub(crate) fn parse_job(job: &str) -> Result<(String, String)> {
     if path.is_empty() || path.chars().count() > 200 || !path.split('/').all(segment_ok) {
         return Err(StoreError::invalid(
             "job",
-            format!("`{job}` is not a job path (letters, digits, `_`, `-`, folders with `/`)"),
+            format!("`{shown}` is not a job path (letters, digits, `_`, `-`, folders with `/`)"),
             fix,
         ));
     }

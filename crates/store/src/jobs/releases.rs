@@ -291,6 +291,7 @@ impl Session {
     /// inbox of the system admins. Refused while a release of the same version is
     /// pending, approved or live.
     pub async fn request_release(&self, job: &str, version: i64, note: &str) -> Result<Request> {
+        crate::checks::free_text("note", note)?;
         let mut tx = self.pool.write().await?;
         let j = job_by_name(&mut tx, job).await?;
         let p = projects::active(&mut tx, &j.project).await?;

@@ -218,7 +218,10 @@ fn check_new(v: &NewVersion) -> Result<String> {
     if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(StoreError::invalid(
             "hash",
-            format!("`{}` is not a sha256 in hex", v.hash),
+            format!(
+                "`{}` is not a sha256 in hex",
+                weir_model::text::printable(&v.hash)
+            ),
             "pass the sha256 of the canonical text, 64 hex digits",
         ));
     }
@@ -229,6 +232,7 @@ fn check_new(v: &NewVersion) -> Result<String> {
             "say what changed (-m \"…\")",
         ));
     }
+    crate::checks::free_text("message", &v.message)?;
     if !v.validation.passed {
         return Err(StoreError::invalid(
             "job",

@@ -147,6 +147,13 @@ impl Session {
                 "drop the columns",
             ));
         }
+        for g in &spec.grantees {
+            match g {
+                Grantee::Project(p) => crate::checks::name("project", p)?,
+                Grantee::User(u) => crate::checks::name("user", u)?,
+                Grantee::Public => {}
+            }
+        }
         let mut tx = self.pool.write().await?;
         roles(&mut tx, &self.actor).await?.require(
             &[GlobalRole::DataAdmin, GlobalRole::SystemAdmin],

@@ -18,6 +18,7 @@
 use serde::Serialize;
 use weir_model::model::DataSourceKind;
 
+use crate::checks;
 use crate::datasources::DataSource;
 use crate::error::{Result, StoreError};
 
@@ -279,7 +280,7 @@ pub(crate) fn check_perms_for(
             "name every column",
         ));
     }
-    Ok(())
+    checks::names("columns", columns)
 }
 
 pub(crate) fn check_table(t: &TableRef) -> Result<()> {
@@ -290,5 +291,5 @@ pub(crate) fn check_table(t: &TableRef) -> Result<()> {
             "name the table or topic",
         ));
     }
-    Ok(())
+    checks::name("table", &t.table)
 }

@@ -91,6 +91,7 @@ impl Session {
                 "say why the permission is needed; the data admin reads it",
             ));
         }
+        crate::checks::free_text("reason", &spec.reason)?;
         let mut tx = self.pool.write().await?;
         let me = roles(&mut tx, &self.actor).await?;
         if !me.registered {

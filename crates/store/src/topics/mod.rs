@@ -19,6 +19,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use weir_model::jobfile::validate::identifier_problem;
+use weir_model::text::printable;
+use weir_model::values;
+
+use crate::checks;
 use crate::datasources::{DataSource, Env};
 use crate::error::{Result, StoreError};
 use crate::identity::ProjectRole;
@@ -195,18 +200,19 @@ pub struct TopicCreation {
 /// 2 to 35 characters. The error names the part that fails.
 pub fn check_topic_name(name: &str) -> Result<()> {
     let fix = "use 2 to 35 letters, digits or `_`, starting with a letter";
+    let shown = printable(name);
     let n = name.chars().count();
     if n < 2 {
         return Err(StoreError::invalid(
             "topic name",
-            format!("`{name}` is too short ({n} characters, at least 2)"),
+            format!("`{shown}` is too short ({n} characters, at least 2)"),
             fix,
         ));
     }
     if n > 35 {
         return Err(StoreError::invalid(
             "topic name",
-            format!("`{name}` is too long ({n} characters, at most 35)"),
+            format!("`{shown}` is too long ({n} characters, at most 35)"),
             fix,
         ));
     }
@@ -218,7 +224,8 @@ pub fn check_topic_name(name: &str) -> Result<()> {
         return Err(StoreError::invalid(
             "topic name",
             format!(
-                "`{name}` has `{c}` at position {}; only letters, digits and `_` are allowed",
+                "`{shown}` has `{}` at position {}; only letters, digits and `_` are allowed",
+                printable(&c.to_string()),
                 i + 1
             ),
             fix,
@@ -227,37 +234,42 @@ pub fn check_topic_name(name: &str) -> Result<()> {
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         return Err(StoreError::invalid(
             "topic name",
-            format!("`{name}` starts with a digit"),
+            format!("`{shown}` starts with a digit"),
             fix,
         ));
     }
     if name.starts_with('_') {
         return Err(StoreError::invalid(
             "topic name",
-            format!("`{name}` starts with `_`"),
+            format!("`{shown}` starts with `_`"),
             fix,
         ));
     }
     Ok(())
 }
 
+/// A topic as typed: its name, counts and fields by the rules job files follow
+/// (`weir_model::values`, and field names as `identifier_problem` says, none twice in
+/// any case), and no control characters in its texts.
 fn check_spec(spec: &TopicSpec) -> Result<()> {
     check_topic_name(&spec.name)?;
-    if spec.partitions < 1 {
+    checks::name("display name", &spec.display_name)?;
+    checks::free_text("description", &spec.description)?;
+    if let Some(problem) = values::partitions_problem(spec.partitions) {
         return Err(StoreError::invalid(
             "partitions",
-            format!("{} partitions", spec.partitions),
-            "a topic needs at least 1 partition",
+            problem,
+            "choose a partition count a cluster can hold, e.g. 1 to 64",
         ));
     }
-    if spec.lifecycle_days < 1 {
+    if let Some(problem) = values::lifecycle_days_problem(spec.lifecycle_days) {
         return Err(StoreError::invalid(
             "lifecycle",
-            format!("{} days", spec.lifecycle_days),
-            "keep records for at least 1 day",
+            problem,
+            "give the retention in days, e.g. 7",
         ));
     }
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = std::collections::BTreeMap::new();
     for (i, f) in spec.fields.iter().enumerate() {
         if f.name.trim().is_empty() || f.data_type.trim().is_empty() {
             return Err(StoreError::invalid(
@@ -266,10 +278,32 @@ fn check_spec(spec: &TopicSpec) -> Result<()> {
                 "give every field a name and a type",
             ));
         }
-        if !seen.insert(f.name.as_str()) {
+        if let Some(problem) = identifier_problem("field name", &f.name) {
             return Err(StoreError::invalid(
                 "fields",
-                format!("field `{}` appears twice", f.name),
+                format!("field {}: {}", i + 1, printable(&problem)),
+                "name fields as SQL reads them: a letter or `_`, then letters, digits or `_`",
+            ));
+        }
+        if let Some(problem) = values::catalog_type_problem(&f.data_type) {
+            return Err(StoreError::invalid(
+                "fields",
+                format!("field `{}`: {problem}", f.name),
+                "give a type a job can declare",
+            ));
+        }
+        checks::free_text("field comment", &f.comment)?;
+        if let Some(first) = seen.insert(f.name.to_lowercase(), f.name.as_str()) {
+            return Err(StoreError::invalid(
+                "fields",
+                if first == f.name {
+                    format!("field `{}` appears twice", f.name)
+                } else {
+                    format!(
+                        "fields `{first}` and `{}` differ only in case; SQL reads them as one",
+                        f.name
+                    )
+                },
                 "give every field a distinct name",
             ));
         }

@@ -193,10 +193,14 @@ fn check_rule(rule: &AlertRule) -> Result<(String, i64)> {
             && w.split_once("://")
                 .is_some_and(|(_, rest)| !rest.is_empty())
             && !w.chars().any(char::is_whitespace);
+        crate::checks::name("webhook", w)?;
         if !ok {
             return Err(StoreError::invalid(
                 "webhook",
-                format!("`{w}` is not an http:// or https:// URL"),
+                format!(
+                    "`{}` is not an http:// or https:// URL",
+                    weir_model::text::printable(w)
+                ),
                 "give the URL alerts are POSTed to (https://hooks.example.com/weir), or none",
             ));
         }

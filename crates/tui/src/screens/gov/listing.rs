@@ -2,7 +2,9 @@
 //! the selection and the `/` filter (and keeps the selection on the same row when the rows
 //! are read again); [`draw_table`] draws the visible rows under a header with the selected
 //! row highlighted and kept in view; [`draw_detail`] draws the detail pane of the selected
-//! row. What a row shows and what its detail says stay with each screen.
+//! row. What a row shows and what its detail says stay with each screen. Both escape
+//! every cell and span they draw (`crate::printable`): rows and details are user-supplied
+//! text (table names, reasons, opinions) that must not act on the terminal.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -10,6 +12,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 
 use super::{clamp, matches, row_style};
+use crate::printable;
 use crate::theme::Theme;
 
 /// The rows of a list, which of them the `/` filter lets through, and the selected one.
@@ -155,7 +158,10 @@ pub fn draw_table(
     empty: Line<'static>,
 ) {
     if rows.is_empty() {
-        frame.render_widget(Paragraph::new(empty).wrap(Wrap { trim: false }), area);
+        frame.render_widget(
+            Paragraph::new(printable::line(empty)).wrap(Wrap { trim: false }),
+            area,
+        );
         return;
     }
     // one line goes to the header
@@ -164,7 +170,10 @@ pub fn draw_table(
         .into_iter()
         .enumerate()
         .skip(top)
-        .map(|(i, cells)| Row::new(cells).style(row_style(theme, i, selected, focused)))
+        .map(|(i, cells)| {
+            let cells: Vec<String> = cells.iter().map(|c| printable::text(c)).collect();
+            Row::new(cells).style(row_style(theme, i, selected, focused))
+        })
         .collect();
     let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
     let table = Table::new(rows, widths.to_vec()).header(Row::new(header).style(theme.muted()));
@@ -182,7 +191,10 @@ pub fn draw_detail(
     let inner = block.inner(area);
     frame.render_widget(block, area);
     match lines {
-        Some(lines) => frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner),
+        Some(lines) => frame.render_widget(
+            Paragraph::new(printable::lines(lines)).wrap(Wrap { trim: false }),
+            inner,
+        ),
         None => frame.render_widget(
             Paragraph::new(Line::styled("nothing selected", theme.muted())),
             inner,

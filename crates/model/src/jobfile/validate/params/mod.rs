@@ -74,7 +74,7 @@ impl Checker<'_> {
     fn fields(&mut self, i: usize, field: &str, fields: &[Field]) {
         for (k, f) in fields.iter().enumerate() {
             if let FieldType::Decimal(p, sc) = f.ty
-                && (p == 0 || p > 38 || sc > p)
+                && crate::values::decimal_problem(p, sc).is_some()
             {
                 self.error(
                     self.at_item(i, field, k),

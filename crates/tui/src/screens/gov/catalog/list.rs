@@ -45,6 +45,6 @@ impl Catalog {
             };
             lines.push(Line::styled(fit(&text, width), style));
         }
-        frame.render_widget(Paragraph::new(lines), area);
+        frame.render_widget(Paragraph::new(crate::printable::lines(lines)), area);
     }
 }

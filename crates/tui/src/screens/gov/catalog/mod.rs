@@ -494,7 +494,7 @@ impl Screen for Catalog {
         .areas(body);
         self.draw_tree(frame, tree_area, theme, focused);
         if let Some(node) = self.current() {
-            let lines = self.world.detail(theme, node);
+            let lines = crate::printable::lines(self.world.detail(theme, node));
             frame.render_widget(
                 Paragraph::new(lines).wrap(Wrap { trim: false }),
                 detail_area,

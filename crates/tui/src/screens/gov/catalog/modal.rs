@@ -229,5 +229,5 @@ pub(super) fn draw_publish(p: &Publish, frame: &mut Frame, area: Rect, theme: &T
             ("Esc", "cancel"),
         ],
     ));
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Paragraph::new(crate::printable::lines(lines)), inner);
 }

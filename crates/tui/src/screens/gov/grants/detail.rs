@@ -8,6 +8,7 @@ use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 use weir_app::governance::{Grant, GrantList, KnownTable, Perm, TableRef};
 
 use super::Grants;
+use crate::printable;
 use crate::theme::Theme;
 
 /// The last effective-right check and its answer.
@@ -76,7 +77,11 @@ impl Grants {
             return;
         };
         let block = theme.pane(
-            format!(" {} · {} ", t.name(), t.kind.name().to_ascii_lowercase()),
+            format!(
+                " {} · {} ",
+                printable::text(&t.name()),
+                t.kind.name().to_ascii_lowercase()
+            ),
             false,
         );
         let inner = block.inner(area);
@@ -124,9 +129,9 @@ impl Grants {
                 rows.push(
                     Row::new(vec![
                         label.to_string(),
-                        who,
+                        printable::text(&who),
                         perms_text(&g.perms),
-                        cols,
+                        printable::text(&cols),
                         from,
                     ])
                     .style(style),
@@ -171,7 +176,10 @@ impl Grants {
                 Span::styled(word, style),
                 Span::raw(format!(" — {}", c.reason)),
             ]);
-            frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), check_area);
+            frame.render_widget(
+                Paragraph::new(printable::line(line)).wrap(Wrap { trim: false }),
+                check_area,
+            );
         }
     }
 }

@@ -183,5 +183,8 @@ pub(super) fn draw_modal(
     let inner = block.inner(r);
     frame.render_widget(Clear, r);
     frame.render_widget(block, r);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    frame.render_widget(
+        Paragraph::new(crate::printable::lines(lines)).wrap(Wrap { trim: false }),
+        inner,
+    );
 }
