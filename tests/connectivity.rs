@@ -16,13 +16,14 @@ async fn test(e: &Connection) -> Connectivity {
     check("ds", e).await
 }
 
-/// A `file:` reference to a fresh file holding `value`.
+/// A `file:NAME` reference to a fresh file holding `value` in this test binary's secrets
+/// directory.
 fn secret_file(name: &str, value: &str) -> String {
     let dir = std::env::temp_dir().join(format!("weir-conn-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let file = dir.join(name);
-    std::fs::write(&file, value).expect("a secret file");
-    format!("file:{}", file.display())
+    weir_engine::resolve::set_secrets_dir(&dir);
+    std::fs::write(dir.join(name), value).expect("a secret file");
+    format!("file:{name}")
 }
 
 /// A one-shot-per-connection HTTP server answering every request with `body`.
@@ -166,11 +167,11 @@ async fn kinds_without_a_client_say_what_was_not_checked() {
 #[tokio::test]
 async fn a_missing_credential_is_named() {
     let mut e = ep(DataSourceKind::Postgres, "127.0.0.1:5432");
-    e.password = Some("env:WEIR_SURELY_UNSET_PASSWORD".into());
+    e.password = Some("env:WEIR_SECRET_SURELY_UNSET_PASSWORD".into());
     let r = test(&e).await;
     assert!(!r.ok);
     let err = r.error.unwrap();
-    assert!(err.contains("WEIR_SURELY_UNSET_PASSWORD"), "{err}");
+    assert!(err.contains("WEIR_SECRET_SURELY_UNSET_PASSWORD"), "{err}");
     assert!(err.contains("data source `ds`"), "{err}");
     e.password = Some("env:9_not_a_name".into());
     let err = test(&e).await.error.unwrap();

@@ -2,9 +2,13 @@
 //! postgres, redis, http and elasticsearch, and for the other kinds a TCP check that says
 //! plainly what was and was not checked. A data source is given as the one
 //! [`Connection`] type (the store's `DataSource::connection`); credentials are references
-//! (`env:`/`file:`), read here at the moment of use by the engine's
-//! [`password`](weir_engine::resolve::password) and scrubbed from every message. Kafka is
-//! checked with the engine's [`client_config`], the settings `weir run` connects with.
+//! in weir's namespace (`env:WEIR_SECRET_…`, `file:NAME` in the secrets directory), read
+//! here at the moment of use by the engine's [`password`](weir_engine::resolve::password),
+//! and every message goes through the model's one masking function
+//! ([`scrub`]: the secret, userinfo passwords, sensitive `key=value` pairs). Whether the
+//! secret may be sent at all is decided before, by the use case
+//! (`Governance::test_data_source`, [`crate::secrets::require`]). Kafka is checked with
+//! the engine's [`client_config`], the settings `weir run` connects with.
 
 use std::time::{Duration, Instant};
 
@@ -39,7 +43,7 @@ pub async fn test(name: &str, connection: &Connection) -> Connectivity {
     let started = Instant::now();
     let secret = match weir_engine::resolve::password(name, connection) {
         Ok(s) => s,
-        Err(e) => return failed(started, e.to_string()),
+        Err(e) => return failed(started, scrub(&e.to_string(), "")),
     };
     let run = check(name, connection, secret.as_deref());
     let result = match tokio::time::timeout(TIMEOUT, run).await {
@@ -51,10 +55,7 @@ pub async fn test(name: &str, connection: &Connection) -> Connectivity {
         ))),
     };
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let clean = |s: String| match &secret {
-        Some(sec) => scrub(&s, sec),
-        None => s,
-    };
+    let clean = |s: String| scrub(&s, secret.as_deref().unwrap_or(""));
     match result {
         Ok((checked, not_checked)) => Connectivity {
             ok: true,
@@ -139,11 +140,13 @@ fn parse_port(p: &str, address: &str) -> Result<u16, AppError> {
 /// A database driver's failure `doing` something: its refusal (bad login, unknown
 /// database) is the user's to fix, anything else (no answer, lost connection) external.
 pub(crate) fn sql_failed(doing: String, e: sqlx::Error) -> AppError {
+    // the cause in plain words first: "connection refused", "no such host"
+    let said = weir_model::connect_error::describe(&e);
     match e {
         sqlx::Error::Database(_) | sqlx::Error::Configuration(_) => {
-            AppError::User(format!("{doing}: {e}"))
+            AppError::User(format!("{doing}: {said}"))
         }
-        _ => AppError::External(format!("{doing}: {e}")),
+        _ => AppError::External(format!("{doing}: {said}")),
     }
 }
 

@@ -109,6 +109,11 @@ async fn create_in(
         .await
         .map_err(|e| EngineError::Internal(format!("asking the weir broker: {e}")))?;
     }
+    // the approver's own secret goes to the cluster only where they confirmed it
+    if let Some(secret_use) = crate::secrets::SecretUse::of(datasource, connection) {
+        crate::secrets::require_confirmed(&[secret_use])
+            .map_err(|e| EngineError::Config(e.to_string()))?;
+    }
     admin_create(datasource, connection, topic, partitions, lifecycle_days).await
 }
 
@@ -138,7 +143,12 @@ async fn admin_create(
     let admin: AdminClient<DefaultClientContext> = client_config(datasource, connection)?
         .create()
         .map_err(at)?;
-    let retention = (lifecycle_days.max(1) * 86_400_000).to_string();
+    // the store keeps days within `MAX_LIFECYCLE_DAYS`; a row from before that rule
+    // must not overflow either
+    let retention = lifecycle_days
+        .max(1)
+        .saturating_mul(weir_model::values::DAY_MS)
+        .to_string();
     let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1))
         .set("retention.ms", &retention);
     let opts = AdminOptions::new()

@@ -11,6 +11,7 @@ pub mod instances;
 pub mod jobs;
 pub mod kafka_topics;
 pub mod project;
+pub mod secrets;
 pub mod store_admin;
 pub mod store_link;
 pub mod worker;

@@ -196,15 +196,19 @@ impl EngineError {
         err: impl Into<EngineError>,
     ) -> Self {
         let err = err.into();
+        // a driver may echo a connection string: credentials are masked here, once
+        let scrub = |s: String| weir_model::model::secret::scrub(&s, "");
         match err.fault() {
             Fault::External => EngineError::Unavailable {
                 what: what.into(),
-                address: address.into(),
-                reason: err.to_string(),
+                address: scrub(address.into()),
+                reason: scrub(err.to_string()),
             },
-            Fault::User => {
-                EngineError::Config(format!("{} at {}: {err}", what.into(), address.into()))
-            }
+            Fault::User => EngineError::Config(scrub(format!(
+                "{} at {}: {err}",
+                what.into(),
+                address.into()
+            ))),
             Fault::Internal => err,
         }
     }
@@ -348,5 +352,24 @@ mod tests {
 
         let bug = EngineError::at("x", "y", EngineError::Internal("z".into()));
         assert!(matches!(bug, EngineError::Internal(_)), "{bug:?}");
+    }
+
+    #[test]
+    fn at_masks_credentials_in_the_address_and_the_reason() {
+        let down = io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            "redis://svc:Zq7Leak@127.0.0.1:1 refused",
+        );
+        let e = EngineError::at(
+            "Redis data source `r`",
+            "mysql://u:Zq7Leak@h:1/db",
+            EngineError::Redis(down.into()),
+        );
+        let text = e.to_string();
+        assert!(!text.contains("Zq7Leak"), "{text}");
+        assert!(text.contains("mysql://u:••••@h:1/db"), "{text}");
+        let auth = redis::RedisError::from((redis::ErrorKind::AuthenticationFailed, "denied"));
+        let e = EngineError::at("r", "redis://:Zq7Leak@h:1", auth);
+        assert!(!e.to_string().contains("Zq7Leak"), "{e}");
     }
 }

@@ -35,7 +35,7 @@ pub fn client_config(name: &str, connection: &Connection) -> Result<ClientConfig
         if key == "sasl.password" {
             return Err(fail(
                 "option sasl.password would keep a password in plain text; give the data \
-                 source's password as env:NAME or file:PATH instead"
+                 source's password as env:WEIR_SECRET_NAME or file:NAME instead"
                     .into(),
             ));
         }
@@ -90,7 +90,7 @@ pub fn client_config(name: &str, connection: &Connection) -> Result<ClientConfig
         None if needs_password => {
             return Err(fail(format!(
                 "it has the user `{user}` but no password, which SASL {} needs; give the \
-                 password as env:NAME or file:PATH",
+                 password as env:WEIR_SECRET_NAME or file:NAME",
                 mechanism.as_deref().unwrap_or("PLAIN")
             )));
         }

@@ -1,12 +1,19 @@
 //! Where data sources are: name → [`Connection`] (kind, address, user, password
 //! reference, options). Layers, later ones winning: the metadata store (added by the app
 //! with [`Resolver::extend_missing`], see `weir_app::engine::store_sources`), the job's
-//! own `datasources`, then `--set` overrides. Passwords stay references (`env:NAME`,
-//! `file:PATH`) until a connector reads them with [`password`], and are never printed.
+//! own `datasources`, then `--set` overrides. Passwords stay references
+//! (`env:WEIR_SECRET_NAME`, `file:NAME`) until a connector reads them with [`password`],
+//! and are never printed. Only weir's namespace is read (see
+//! `weir_model::model::secret`): `WEIR_SECRET_*` variables of this process and files in
+//! its secrets directory; any other reference, even one stored long ago, is refused at
+//! use without being read.
 
 use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::RwLock;
 
-use weir_model::model::secret::SecretRef;
+use weir_model::model::secret::{self, SecretRef};
 use weir_model::model::{DataSourceKind, Job, Node};
 
 use crate::error::{EngineError, Result};
@@ -15,30 +22,115 @@ pub use weir_model::model::Connection;
 /// The name the connectors and tests have long used for a [`Connection`]; the same type.
 pub use weir_model::model::Connection as DataSource;
 
-/// The password of data source `name`, read now: a reference from its environment
-/// variable or file, a `--set` literal as given. Errors (`Config`, the user's to fix)
-/// name the data source and the reference, never the secret.
+/// The largest secret file weir reads (a password or a key, never a data file).
+pub const MAX_SECRET_FILE: u64 = 64 * 1024;
+
+/// The secrets directory set by [`set_secrets_dir`], over `$WEIR_SECRETS_DIR`.
+static SECRETS_DIR: RwLock<Option<PathBuf>> = RwLock::new(None);
+
+/// Sets this process's secrets directory, over `$WEIR_SECRETS_DIR` and the default
+/// (`~/.config/weir/secrets/`): for tests and programs that embed the engine, which
+/// cannot change their own environment safely.
+pub fn set_secrets_dir(dir: impl Into<PathBuf>) {
+    if let Ok(mut d) = SECRETS_DIR.write() {
+        *d = Some(dir.into());
+    }
+}
+
+/// weir's secrets directory for this process: [`set_secrets_dir`], else
+/// `$WEIR_SECRETS_DIR`, else `secrets/` in the config directory
+/// (`$WEIR_CONFIG_DIR`, `$XDG_CONFIG_HOME/weir`, `~/.config/weir`).
+pub fn secrets_dir() -> Option<PathBuf> {
+    if let Some(d) = SECRETS_DIR.read().ok().and_then(|d| d.clone()) {
+        return Some(d);
+    }
+    secret::secrets_dir_with(|name| std::env::var_os(name))
+}
+
+/// The password of data source `name`, read now from its reference, which must stay in
+/// weir's namespace. Errors (`Config`, the user's to fix) name the data source and the
+/// reference, never the secret; a refused reference is not read.
 pub fn password(name: &str, connection: &Connection) -> Result<Option<String>> {
     let Some(text) = &connection.password else {
         return Ok(None);
     };
     if !SecretRef::looks_like_one(text) {
-        return Ok(Some(text.clone()));
+        return Err(unreadable(
+            name,
+            "a plain-text password is not accepted (not shown); give a reference: \
+             env:WEIR_SECRET_<NAME> or file:NAME (a file in weir's secrets directory)"
+                .into(),
+        ));
     }
     let reference =
         SecretRef::parse(text).map_err(|e| unreadable(name, format!("{e}; {}", e.fix())))?;
-    match &reference {
+    reference.check_namespace().map_err(|e| {
+        unreadable(
+            name,
+            format!("{reference} is refused and was not read: {e}; {}", e.fix()),
+        )
+    })?;
+    read_secret(&reference)
+        .map_err(|p| unreadable(name, p))
+        .map(Some)
+}
+
+/// Reads a reference that passed [`SecretRef::check_namespace`]; the error says why not.
+fn read_secret(reference: &SecretRef) -> std::result::Result<String, String> {
+    match reference {
         SecretRef::Env(var) => std::env::var(var).map_err(|_| {
-            unreadable(
-                name,
-                format!("environment variable `{var}` is not set; export it before running weir"),
-            )
+            format!("environment variable `{var}` is not set; export it before running weir")
         }),
-        SecretRef::File(path) => std::fs::read_to_string(path)
-            .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
-            .map_err(|e| unreadable(name, format!("cannot read credential file `{path}`: {e}"))),
+        SecretRef::File(path) => read_secret_file(path),
     }
-    .map(Some)
+}
+
+/// The content of `path` in the secrets directory, without a trailing line break: the
+/// directory and the file are resolved (symbolic links followed) and the file must stay
+/// inside the directory, be a regular file and hold at most [`MAX_SECRET_FILE`] bytes.
+fn read_secret_file(path: &str) -> std::result::Result<String, String> {
+    let dir = secrets_dir().ok_or_else(|| {
+        "weir's secrets directory is unknown (neither WEIR_SECRETS_DIR nor HOME is set); \
+         set WEIR_SECRETS_DIR"
+            .to_string()
+    })?;
+    let root = std::fs::canonicalize(&dir).map_err(|e| {
+        format!(
+            "weir's secrets directory {} cannot be opened ({e}); create it (mkdir -p, chmod \
+             700) and put the file `{path}` there",
+            dir.display()
+        )
+    })?;
+    let file = std::fs::canonicalize(dir.join(path.trim())).map_err(|e| {
+        format!(
+            "cannot read credential file `{path}` in {}: {e}",
+            dir.display()
+        )
+    })?;
+    if !file.starts_with(&root) {
+        return Err(format!(
+            "file:{path} leads outside weir's secrets directory {} (a symbolic link?) and \
+             was not read; put the file itself in the directory",
+            root.display()
+        ));
+    }
+    let meta = std::fs::metadata(&file)
+        .map_err(|e| format!("cannot read credential file `{path}`: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "credential file `{path}` is not a regular file and was not read"
+        ));
+    }
+    let mut text = String::new();
+    std::fs::File::open(&file)
+        .and_then(|f| f.take(MAX_SECRET_FILE + 1).read_to_string(&mut text))
+        .map_err(|e| format!("cannot read credential file `{path}`: {e}"))?;
+    if text.len() as u64 > MAX_SECRET_FILE {
+        return Err(format!(
+            "credential file `{path}` is larger than {MAX_SECRET_FILE} bytes; is it a secret?"
+        ));
+    }
+    Ok(text.trim_end_matches(['\n', '\r']).to_string())
 }
 
 /// Why the password of data source `name` could not be had (the user's to fix).
@@ -76,12 +168,15 @@ impl Resolver {
     }
 
     /// Applies one `--set` override: `NAME=ADDRESS`, `NAME.address=..`, `NAME.user=..`,
-    /// `NAME.password=env:X`, `NAME.kind=postgres`, `NAME.<option>=..`. A new name takes
-    /// its kind from `NAME.kind`, the address scheme, or the operators of `job` using it.
+    /// `NAME.password=env:WEIR_SECRET_X`, `NAME.kind=postgres`, `NAME.<option>=..`. A new
+    /// name takes its kind from `NAME.kind`, the address scheme, or the operators of `job`
+    /// using it. Plain credentials are refused: a password that is no reference (or one
+    /// outside weir's namespace), an address with `user:password@`, a sensitive option.
     pub fn set(&mut self, job: &Job, assignment: &str) -> Result<()> {
         let (lhs, value) = assignment.split_once('=').ok_or_else(|| {
             EngineError::Config(format!(
-                "--set {assignment}: expected NAME=ADDRESS or NAME.user=USER, NAME.password=env:VAR"
+                "--set {}: expected NAME=ADDRESS or NAME.user=USER, NAME.password=env:WEIR_SECRET_X",
+                secret::scrub(assignment, "")
             ))
         })?;
         let (name, key) = lhs.split_once('.').unwrap_or((lhs, "address"));
@@ -96,7 +191,8 @@ impl Resolver {
             } else {
                 infer_kind(job, name, if key == "address" { value } else { "" }).ok_or_else(|| {
                     EngineError::Config(format!(
-                        "--set {assignment}: cannot tell what kind of data source `{name}` is; add --set {name}.kind=mysql|postgres|kafka|redis"
+                        "--set {}: cannot tell what kind of data source `{name}` is; add --set {name}.kind=mysql|postgres|kafka|redis",
+                        secret::scrub(assignment, "")
                     ))
                 })?
             };
@@ -108,6 +204,8 @@ impl Resolver {
         };
         match key {
             "address" => {
+                secret::check_address(value)
+                    .map_err(|e| EngineError::Config(format!("--set {name}: {e}; {}", e.fix())))?;
                 d.address = value.to_string();
                 if let Some(kind) = scheme_kind(value) {
                     d.kind = kind;
@@ -115,16 +213,17 @@ impl Resolver {
             }
             "user" => d.user = Some(value.to_string()),
             "password" => {
-                // a reference is checked now; anything else is a literal given on purpose
-                if SecretRef::looks_like_one(value) {
-                    SecretRef::parse(value).map_err(|e| {
-                        EngineError::Config(format!("--set {name}.password: {e}; {}", e.fix()))
-                    })?;
-                }
-                d.password = Some(value.to_string());
+                // only a reference in weir's namespace; a plain password is never taken
+                SecretRef::parse_new(value).map_err(|e| {
+                    EngineError::Config(format!("--set {name}.password: {e}; {}", e.fix()))
+                })?;
+                d.password = Some(value.trim().to_string());
             }
             "kind" => d.kind = parse_kind(value)?,
             option => {
+                secret::check_option(option).map_err(|e| {
+                    EngineError::Config(format!("--set {name}.{option}: {e}; {}", e.fix()))
+                })?;
                 d.options.insert(option.to_string(), value.to_string());
             }
         }
@@ -197,6 +296,14 @@ mod tests {
         checked.job.expect("the example job reads")
     }
 
+    /// This test binary's secrets directory (one per process).
+    fn secrets_dir_of_tests() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("weir-resolve-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("dir")).unwrap();
+        set_secrets_dir(&dir);
+        dir
+    }
+
     #[test]
     fn set_infers_kinds_and_hides_passwords() {
         let job = job();
@@ -204,14 +311,14 @@ mod tests {
         r.set(&job, "kafka_iot=127.0.0.1:9092").unwrap();
         r.set(&job, "mysql_ops=mysql://root@127.0.0.1:3306/test")
             .unwrap();
-        r.set(&job, "mysql_ops.password=env:WEIR_TEST_NOT_SET_X")
+        r.set(&job, "mysql_ops.password=env:WEIR_SECRET_TEST_NOT_SET_X")
             .unwrap();
         assert_eq!(r.get("n", "kafka_iot").unwrap().kind, DataSourceKind::Kafka);
         let my = r.get("n", "mysql_ops").unwrap();
         assert_eq!(my.kind, DataSourceKind::Mysql);
-        assert!(!format!("{my:?}").contains("WEIR_TEST"));
+        assert!(!format!("{my:?}").contains("WEIR_SECRET"));
         let err = password("mysql_ops", my).unwrap_err().to_string();
-        assert!(err.contains("WEIR_TEST_NOT_SET_X"), "{err}");
+        assert!(err.contains("WEIR_SECRET_TEST_NOT_SET_X"), "{err}");
         assert!(err.contains("data source `mysql_ops`"), "{err}");
         let err = r.get("to_pg", "pg_x").unwrap_err().to_string();
         assert!(err.contains("--set pg_x=ADDRESS"), "{err}");
@@ -219,37 +326,94 @@ mod tests {
     }
 
     #[test]
-    fn passwords_are_read_at_use_and_set_literals_pass() {
+    fn set_refuses_plain_credentials_without_repeating_them() {
         let job = job();
         let mut r = Resolver::from_job(&job);
         r.set(&job, "kafka_iot=127.0.0.1:9092").unwrap();
-        let err = r
-            .set(&job, "kafka_iot.password=env:9BAD")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("not an environment variable name"), "{err}");
-        assert!(!err.contains("9BAD"), "{err}");
-        r.set(&job, "kafka_iot.password=literal-pw").unwrap();
+        for (assignment, says) in [
+            ("kafka_iot.password=PlainPw9", "env:WEIR_SECRET_<NAME>"),
+            (
+                "kafka_iot.password=env:9BAD",
+                "not an environment variable name",
+            ),
+            ("kafka_iot.password=env:HOME", "WEIR_SECRET_<something>"),
+            ("kafka_iot.password=file:/etc/passwd", "secrets directory"),
+            (
+                "mysql_ops=mysql://root:PlainPw9@127.0.0.1:3306/test",
+                "--password env:WEIR_SECRET_",
+            ),
+            ("kafka_iot=svc:PlainPw9@127.0.0.1:9092", "holds a password"),
+            ("kafka_iot.sasl.password=PlainPw9", "sasl.password"),
+            ("kafka_iot.ssl.key.password=PlainPw9", "plain text"),
+        ] {
+            let err = r.set(&job, assignment).unwrap_err().to_string();
+            assert!(err.contains(says), "{assignment}: {err}");
+            assert!(!err.contains("PlainPw9") && !err.contains("9BAD"), "{err}");
+        }
         let k = r.get("n", "kafka_iot").unwrap();
+        assert_eq!(k.address, "127.0.0.1:9092");
+        assert!(k.password.is_none() && k.options.is_empty(), "{k:?}");
+    }
+
+    #[test]
+    fn passwords_are_read_only_from_weirs_namespace() {
+        let dir = secrets_dir_of_tests();
+        let job = job();
+        let mut r = Resolver::from_job(&job);
+        r.set(&job, "kafka_iot=127.0.0.1:9092").unwrap();
+        std::fs::write(dir.join("pw"), "from-file\n").unwrap();
+        std::fs::write(dir.join("dir/pw"), "nested").unwrap();
+        r.set(&job, "kafka_iot.password=file:pw").unwrap();
+        let k = r.get("n", "kafka_iot").unwrap().clone();
         assert_eq!(
-            password("kafka_iot", k).unwrap().as_deref(),
-            Some("literal-pw")
-        );
-        let dir = std::env::temp_dir().join(format!("weir-resolve-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("pw");
-        std::fs::write(&file, "from-file\n").unwrap();
-        r.set(&job, &format!("kafka_iot.password=file:{}", file.display()))
-            .unwrap();
-        let k = r.get("n", "kafka_iot").unwrap();
-        assert_eq!(
-            password("kafka_iot", k).unwrap().as_deref(),
+            password("kafka_iot", &k).unwrap().as_deref(),
             Some("from-file")
         );
-        std::fs::remove_dir_all(&dir).unwrap();
-        let mut missing = k.clone();
-        missing.password = Some("file:/nonexistent/weir/pw".into());
-        let err = password("kafka_iot", &missing).unwrap_err().to_string();
-        assert!(err.contains("/nonexistent/weir/pw"), "{err}");
+        let mut c = k.clone();
+        c.password = Some("file:dir/pw".into());
+        assert_eq!(
+            password("kafka_iot", &c).unwrap().as_deref(),
+            Some("nested")
+        );
+
+        // old references (a store row, a job file) are refused at use, never read
+        let outside = std::env::temp_dir().join(format!("weir-outside-{}", std::process::id()));
+        std::fs::write(&outside, "OUTSIDE-SECRET").unwrap();
+        for (reference, says) in [
+            ("env:HOME", "WEIR_SECRET_<something>"),
+            ("env:PATH", "was not read"),
+            (&*format!("file:{}", outside.display()), "secrets directory"),
+            ("file:../x", "secrets directory"),
+            ("literal-pw", "plain-text password is not accepted"),
+        ] {
+            c.password = Some(reference.to_string());
+            let err = password("kafka_iot", &c).unwrap_err().to_string();
+            assert!(err.contains(says), "{reference}: {err}");
+            assert!(
+                !err.contains("OUTSIDE-SECRET") && !err.contains("literal-pw"),
+                "{err}"
+            );
+        }
+        // a symbolic link inside the directory that leads outside is refused
+        #[cfg(unix)]
+        {
+            let link = dir.join("link");
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(&outside, &link).unwrap();
+            c.password = Some("file:link".into());
+            let err = password("kafka_iot", &c).unwrap_err().to_string();
+            assert!(err.contains("leads outside"), "{err}");
+            assert!(!err.contains("OUTSIDE-SECRET"), "{err}");
+        }
+        c.password = Some("file:missing".into());
+        let err = password("kafka_iot", &c).unwrap_err().to_string();
+        assert!(
+            err.contains("cannot read credential file `missing`"),
+            "{err}"
+        );
+        c.password = Some("file:dir".into());
+        let err = password("kafka_iot", &c).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        let _ = std::fs::remove_file(&outside);
     }
 }

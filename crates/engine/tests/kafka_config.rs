@@ -14,13 +14,14 @@ use weir_engine::sink::kafka::producer_config;
 use weir_engine::source::kafka::consumer_config;
 use weir_model::model::{DataSourceKind, Job, KafkaSink, KafkaSource, Node};
 
-/// A `file:` reference to a fresh file holding `value` (each test its own file).
+/// A `file:NAME` reference to a fresh file holding `value` in this test binary's secrets
+/// directory (each test its own file).
 fn secret_in_file(test: &str, value: &str) -> String {
     let dir = std::env::temp_dir().join(format!("weir-kcfg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let file = dir.join(test);
-    std::fs::write(&file, format!("{value}\n")).expect("a secret file");
-    format!("file:{}", file.display())
+    weir_engine::resolve::set_secrets_dir(&dir);
+    std::fs::write(dir.join(test), format!("{value}\n")).expect("a secret file");
+    format!("file:{test}")
 }
 
 fn iot_job() -> Job {
@@ -156,16 +157,16 @@ fn settings_that_would_lose_or_leak_credentials_are_refused() {
     ds.options
         .insert("sasl.password".into(), "plain-in-options".into());
     let text = client_config(&name, &ds).unwrap_err().to_string();
-    assert!(text.contains("env:NAME or file:PATH"), "{text}");
+    assert!(text.contains("env:WEIR_SECRET_NAME or file:NAME"), "{text}");
     assert!(!text.contains("plain-in-options"), "{text}");
     ds.options.clear();
 
-    ds.password = Some("env:WEIR_KCFG_SURELY_UNSET".into());
+    ds.password = Some("env:WEIR_SECRET_KCFG_SURELY_UNSET".into());
     let e = producer_config(&sink, &ds).unwrap_err();
     assert_eq!(e.fault(), weir_model::Fault::User);
     let text = e.to_string();
     assert!(text.contains(&format!("data source `{name}`")), "{text}");
-    assert!(text.contains("WEIR_KCFG_SURELY_UNSET"), "{text}");
+    assert!(text.contains("WEIR_SECRET_KCFG_SURELY_UNSET"), "{text}");
 
     ds.password = None;
     let text = client_config(&name, &ds).unwrap_err().to_string();

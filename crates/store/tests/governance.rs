@@ -250,7 +250,7 @@ async fn data_sources_crud_and_rules(env: Arc<Env>) {
             .to_string()
             .contains("not an environment variable name")
     );
-    spec.password = Some("file:/run/secrets/redis".into());
+    spec.password = Some("file:redis.pw".into());
     spec.prod = ds("x", DataSourceKind::Redis, DsEnv::Prod).prod;
     let e = err(c.dan.add_data_source(&spec).await);
     assert!(
@@ -275,7 +275,7 @@ async fn data_sources_crud_and_rules(env: Arc<Env>) {
         .expect("system admin may add");
     assert_eq!(
         added.password,
-        Some(weir_store::SecretRef::File("/run/secrets/redis".into()))
+        Some(weir_store::SecretRef::File("redis.pw".into()))
     );
     assert_eq!(added.owner_project.as_deref(), Some("p"));
     assert_eq!(

@@ -3,7 +3,8 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 use weir_app::governance::{DataSource, DataSourceSpec, Endpoint, Env};
-use weir_model::model::secret::masked;
+use weir_app::secrets::{Consent, masked_options};
+use weir_model::model::secret::{masked, scrub};
 
 use super::{emit, with_store};
 use crate::cli::{Global, exit, table};
@@ -23,12 +24,17 @@ pub enum DataSourceCommand {
     Show { name: String },
     /// List data sources.
     List,
-    /// Check that weir can reach and log in to a data source in one environment.
+    /// Check that weir can reach and log in to a data source in one environment. Its
+    /// secret is sent only once you confirm where it goes (asked at a terminal).
     Test {
         name: String,
         /// test or prod.
         #[arg(long, default_value = "test")]
         env: String,
+        /// Confirm sending the data source's secret without asking (for scripts); weir
+        /// remembers it in your config directory (trusted-secrets).
+        #[arg(long)]
+        yes: bool,
     },
     /// Remove a data source (data admin).
     Delete { name: String },
@@ -49,8 +55,10 @@ pub struct AddArgs {
     pub prod_address: Option<String>,
     #[arg(long)]
     pub user: Option<String>,
-    /// A reference, never the secret: env:VAR or file:PATH.
-    #[arg(long, value_name = "env:VAR|file:PATH")]
+    /// A reference, never the secret: env:WEIR_SECRET_NAME (an environment variable) or
+    /// file:NAME (a file in weir's secrets directory, $WEIR_SECRETS_DIR or
+    /// ~/.config/weir/secrets/).
+    #[arg(long, value_name = "env:WEIR_SECRET_NAME|file:NAME")]
     pub password: Option<String>,
     /// An option for both environments, KEY=VALUE (e.g. database=report); repeatable.
     #[arg(long = "option", value_name = "KEY=VALUE")]
@@ -111,8 +119,23 @@ fn spec(a: &AddArgs) -> Result<DataSourceSpec, AppError> {
     })
 }
 
-/// A data source for output: the password as its masked reference.
+/// An endpoint for output: a password in its address (an old row) and the values of
+/// options that name a credential masked.
+fn shown_endpoint(e: &Endpoint) -> Endpoint {
+    Endpoint {
+        address: scrub(&e.address, ""),
+        options: masked_options(&e.options),
+    }
+}
+
+/// A data source for output: the password as its masked reference, any credential in an
+/// address or an option masked.
 fn shown(ds: &DataSource) -> serde_json::Value {
+    let ds = &DataSource {
+        test: ds.test.as_ref().map(shown_endpoint),
+        prod: ds.prod.as_ref().map(shown_endpoint),
+        ..ds.clone()
+    };
     let mut v = serde_json::to_value(ds).unwrap_or(serde_json::Value::Null);
     if let Some(obj) = v.as_object_mut() {
         let pw = ds.password.as_ref().map(|p| p.as_reference());
@@ -125,7 +148,7 @@ fn shown(ds: &DataSource) -> serde_json::Value {
 fn describe(ds: &DataSource) -> String {
     let pw = ds.password.as_ref().map(|p| p.as_reference());
     let ep = |e: &Option<Endpoint>| {
-        e.as_ref().map_or("-".to_string(), |e| {
+        e.as_ref().map(shown_endpoint).map_or("-".to_string(), |e| {
             if e.options.as_object().is_some_and(|o| !o.is_empty()) {
                 format!("{}  {}", e.address, e.options)
             } else {
@@ -144,7 +167,7 @@ fn describe(ds: &DataSource) -> String {
         masked(pw.as_deref()),
         if ds.managed { "yes" } else { "no" },
         ds.owner_project.as_deref().unwrap_or("-"),
-        ds.description,
+        weir_model::text::printable(&ds.description),
         ds.created_at,
         ds.created_by,
     )
@@ -184,8 +207,12 @@ pub fn run(global: &Global, args: &DataSourceArgs) -> i32 {
                                 d.name.clone(),
                                 d.kind.name().to_ascii_lowercase(),
                                 d.env.as_str().into(),
-                                d.test.as_ref().map_or("-".into(), |e| e.address.clone()),
-                                d.prod.as_ref().map_or("-".into(), |e| e.address.clone()),
+                                d.test
+                                    .as_ref()
+                                    .map_or("-".into(), |e| scrub(&e.address, "")),
+                                d.prod
+                                    .as_ref()
+                                    .map_or("-".into(), |e| scrub(&e.address, "")),
                                 d.owner_project.clone().unwrap_or_else(|| "-".into()),
                             ]
                         })
@@ -193,7 +220,7 @@ pub fn run(global: &Global, args: &DataSourceArgs) -> i32 {
                     table::render(&["NAME", "KIND", "ENV", "TEST", "PROD", "PROJECT"], &rows)
                 });
             }
-            DataSourceCommand::Test { name, env } => {
+            DataSourceCommand::Test { name, env, yes } => {
                 let env = match Env::parse(env)? {
                     Env::Both => {
                         return Err(AppError::User(
@@ -202,7 +229,8 @@ pub fn run(global: &Global, args: &DataSourceArgs) -> i32 {
                     }
                     e => e,
                 };
-                let (ds, r) = gov.test_data_source(name, env).await?;
+                let consent = Consent::for_command_line(*yes);
+                let (ds, r) = gov.test_data_source(name, env, &consent).await?;
                 let value = json!({ "datasource": ds.name, "env": env.as_str(), "result": r });
                 emit(global, &value, || {
                     let mut out = if r.ok {

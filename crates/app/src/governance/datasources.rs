@@ -9,6 +9,7 @@ use crate::connectivity::{self, Connectivity};
 impl Governance {
     /// Register a data source (data admin).
     pub async fn add_data_source(&self, spec: &DataSourceSpec) -> Result<DataSource, AppError> {
+        crate::secrets::check_spec(spec)?;
         Ok(self.session.add_data_source(spec).await?)
     }
 
@@ -18,6 +19,7 @@ impl Governance {
         name: &str,
         spec: &DataSourceSpec,
     ) -> Result<DataSource, AppError> {
+        crate::secrets::check_spec(spec)?;
         Ok(self.session.update_data_source(name, spec).await?)
     }
 
@@ -36,14 +38,18 @@ impl Governance {
         Ok(self.session.delete_data_source(name).await?)
     }
 
-    /// Test the connectivity of data source `name` in `env` (test or prod).
+    /// Test the connectivity of data source `name` in `env` (test or prod), once its
+    /// secret, if any, may be sent there ([`crate::secrets::require`] with `consent`).
     pub async fn test_data_source(
         &self,
         name: &str,
         env: Env,
+        consent: &crate::secrets::Consent,
     ) -> Result<(DataSource, Connectivity), AppError> {
         let ds = self.session.data_source(name).await?;
         let connection = ds.connection(env)?;
+        let secret_use = crate::secrets::SecretUse::of(&ds.name, &connection);
+        crate::secrets::require(secret_use.as_slice(), consent)?;
         let result = connectivity::test(&ds.name, &connection).await;
         Ok((ds, result))
     }
@@ -57,6 +63,23 @@ impl Governance {
     ) -> Result<Vec<TableInfo>, AppError> {
         let ds = self.session.data_source(name).await?;
         let connection = ds.connection(env)?;
+        let secret_use = crate::secrets::SecretUse::of(&ds.name, &connection);
+        crate::secrets::require_confirmed(secret_use.as_slice())?;
         catalog::tables(&ds.name, &connection).await
+    }
+
+    /// The secret that testing data source `name` in `env` would send and that this
+    /// person has not confirmed yet (the workbench asks before it tests).
+    pub async fn unconfirmed_secret(
+        &self,
+        name: &str,
+        env: Env,
+    ) -> Result<Option<crate::secrets::SecretUse>, AppError> {
+        let ds = self.session.data_source(name).await?;
+        let connection = ds.connection(env)?;
+        let secret_use = crate::secrets::SecretUse::of(&ds.name, &connection);
+        Ok(crate::secrets::pending(secret_use.as_slice())?
+            .into_iter()
+            .next())
     }
 }

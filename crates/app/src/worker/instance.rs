@@ -71,6 +71,12 @@ pub async fn job_of(gov: &Governance, inst: &Instance) -> Result<(Job, Vec<Strin
 /// Where `inst`'s data sources are: the job's own, the store's (addresses of the
 /// instance's environment), its `--set`s, then the project's embedded broker for Kafka
 /// data sources still unknown (the embedded default of a laptop).
+///
+/// Secrets: the references stay references, read when the pipeline connects, from this
+/// worker process's own configuration: its `WEIR_SECRET_*` environment variables and its
+/// secrets directory (`WEIR_SECRETS_DIR`, by default `~/.config/weir/secrets/` of the
+/// account the worker runs as). Nothing is asked: whoever started the worker configured
+/// which secrets it holds (`crate::secrets` asks only a person at a command or screen).
 pub async fn resolver_of(
     gov: &Governance,
     inst: &Instance,

@@ -15,8 +15,8 @@ pub struct Connection {
     /// host:port, a URL, or (Kafka) a broker list.
     pub address: String,
     pub user: Option<String>,
-    /// A reference (`env:NAME`, `file:PATH`; see [`super::secret::SecretRef`]) or, given
-    /// with `weir run --set NAME.password=…`, the password itself. Never printed.
+    /// A reference (`env:WEIR_SECRET_NAME`, `file:NAME`; see [`super::secret::SecretRef`]),
+    /// read only at use and only from weir's namespace. Never printed.
     pub password: Option<String>,
     /// Kind-specific options: `database` for MySQL and PostgreSQL, `db` for Redis,
     /// librdkafka client properties for Kafka.

@@ -119,7 +119,8 @@ pub struct DataSourceDecl {
     pub address: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
-    /// A reference, never the secret itself: `env:NAME` or `file:PATH`.
+    /// A reference, never the secret itself: `env:WEIR_SECRET_NAME` or `file:NAME` (weir's
+    /// namespace, see [`super::secret`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -277,7 +277,7 @@ pub fn ds(name: &str, kind: DataSourceKind, env: weir_store::Env) -> DataSourceS
         test: env.has_test().then(|| ep("test-host:9092")),
         prod: env.has_prod().then(|| ep("prod-host:9092")),
         user: Some("weir".into()),
-        password: Some("env:WEIR_PW".into()),
+        password: Some("env:WEIR_SECRET_PW".into()),
         managed: true,
         owner_project: None,
         description: format!("{name} for tests"),

@@ -4,7 +4,8 @@
 
 use ratatui::text::{Line, Span};
 use weir_app::governance::{DataSource, Endpoint};
-use weir_model::model::secret::masked;
+use weir_app::secrets::masked_options;
+use weir_model::model::secret::{masked, scrub};
 
 use super::form::options_text;
 use super::probe::Probe;
@@ -14,14 +15,19 @@ use crate::theme::Theme;
 
 impl DataSources {
     pub(super) fn detail_lines(&self, theme: &Theme, ds: &DataSource) -> Vec<Line<'static>> {
+        // credentials an old row may hold in its address or options are masked
         let ep = |e: Option<&Endpoint>| match e {
             None => "-".to_string(),
             Some(e) => {
-                let o = options_text(Some(e));
+                let shown = Endpoint {
+                    address: scrub(&e.address, ""),
+                    options: masked_options(&e.options),
+                };
+                let o = options_text(Some(&shown));
                 if o.is_empty() {
-                    e.address.clone()
+                    shown.address
                 } else {
-                    format!("{}  {o}", e.address)
+                    format!("{}  {o}", shown.address)
                 }
             }
         };

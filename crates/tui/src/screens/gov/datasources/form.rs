@@ -1,6 +1,6 @@
 //! The create and edit form of a data source: one field per setting, the addresses and
-//! options of the environments it serves, a password only as a reference (`env:NAME`,
-//! `file:PATH`). The form's values become a `DataSourceSpec`; a field that cannot be read
+//! options of the environments it serves, a password only as a reference (`env:WEIR_SECRET_NAME`,
+//! `file:NAME`). The form's values become a `DataSourceSpec`; a field that cannot be read
 //! names itself, and the store's refusals land on the field they name.
 
 use weir_app::governance::{DataSource, DataSourceKind, DataSourceSpec, Endpoint, Env, parse_kind};
@@ -105,7 +105,7 @@ impl DataSources {
             )
             .hint("the login weir connects as (empty: none)"),
             Field::secret("password", "password", &pw)
-                .hint("a reference, never the password: env:NAME or file:PATH"),
+                .hint("a reference, never the password: env:WEIR_SECRET_NAME or file:NAME"),
             Field::toggle("managed", "managed", ds.is_some_and(|d| d.managed))
                 .hint("Space: weir may create tables and govern permissions on it"),
             Field::choice("owner", "owner project", &owners, owner),

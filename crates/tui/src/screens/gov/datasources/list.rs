@@ -77,7 +77,11 @@ impl DataSources {
         // one line goes to the header
         let top = top_for(selected, (area.height as usize).saturating_sub(1));
         for (i, d) in rows.iter().enumerate().skip(top) {
-            let addr = |e: &Option<Endpoint>| e.as_ref().map_or("-".into(), |e| e.address.clone());
+            let addr = |e: &Option<Endpoint>| {
+                e.as_ref().map_or("-".into(), |e| {
+                    weir_model::model::secret::scrub(&e.address, "")
+                })
+            };
             let probe = self.probes.get(&d.name);
             let text = line([
                 fit(&d.name, w_name),
@@ -105,6 +109,6 @@ impl DataSources {
                 Span::styled(fit(&probe_short(probe), w_last), probe_style),
             ]));
         }
-        frame.render_widget(Paragraph::new(lines), area);
+        frame.render_widget(Paragraph::new(crate::printable::lines(lines)), area);
     }
 }

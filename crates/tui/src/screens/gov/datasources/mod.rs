@@ -2,8 +2,9 @@
 //! connectivity result of this session (`list.rs`); a detail pane, credentials masked
 //! (`detail.rs`); create and edit forms per kind and environment (`form.rs`);
 //! connectivity tests in the background, `t` test and `T` production, so the UI keeps
-//! responding (`probe.rs`); delete after a y/n confirmation. Only data admins and system
-//! admins are offered n/e/d; the store checks the role again.
+//! responding (`probe.rs`), after a y/n confirmation of where its secret goes when this
+//! person has not confirmed it before; delete after a y/n confirmation. Only data admins
+//! and system admins are offered n/e/d; the store checks the role again.
 
 mod detail;
 mod form;
@@ -17,6 +18,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use weir_app::governance::{DataSource, DataSourceKind, Env, GlobalRole};
+use weir_app::secrets::{Consent, SecretUse};
 use weir_app::store_link::StoreLink;
 
 use super::form::FormEvent;
@@ -33,6 +35,8 @@ enum Mode {
     Edit(Box<Editor>),
     /// Delete this data source? (y/n)
     Confirm(String),
+    /// Send this secret there to test the data source in this environment? (y/n)
+    TrustSecret(Box<SecretUse>, Env),
 }
 
 pub struct DataSources {
@@ -131,6 +135,7 @@ impl Screen for DataSources {
         match &self.mode {
             Mode::Edit(ed) => c.push(ed.editing.clone().unwrap_or_else(|| "new".into())),
             Mode::Confirm(name) => c.push(name.clone()),
+            Mode::TrustSecret(u, _) => c.push(u.source.clone()),
             Mode::List => {}
         }
         c
@@ -152,7 +157,7 @@ impl Screen for DataSources {
         match self.mode {
             Mode::List => "NORMAL",
             Mode::Edit(_) => "EDIT",
-            Mode::Confirm(_) => "CONFIRM",
+            Mode::Confirm(_) | Mode::TrustSecret(..) => "CONFIRM",
         }
     }
 
@@ -166,6 +171,16 @@ impl Screen for DataSources {
                     self.delete(&name, cx)
                 } else {
                     Action::Status(Level::Info, format!("{name} not deleted")).into()
+                }
+            }
+            Mode::TrustSecret(u, env) => {
+                let (name, env) = (u.source.clone(), *env);
+                self.mode = Mode::List;
+                if key == Key::char('y') {
+                    self.run_test(name, env, Consent::Yes, cx)
+                } else {
+                    Action::Status(Level::Info, format!("{name} not tested; nothing was sent"))
+                        .into()
                 }
             }
             Mode::Edit(ed) => match ed.form.handle_key(key) {
@@ -259,12 +274,18 @@ impl Screen for DataSources {
         let n = self.list.visible().len().max(1);
         let list_h = (n as u16 + 1).clamp(3, (inner.height / 2).max(3));
         let note_h = u16::from(!self.can_write || self.problem.is_some());
+        // the secret question names the secret and where it goes: room to wrap
+        let keys_h = if matches!(self.mode, Mode::TrustSecret(..)) {
+            3
+        } else {
+            1
+        };
         let [list, gap, detail, note, keys] = Layout::vertical([
             Constraint::Length(list_h),
             Constraint::Length(1),
             Constraint::Min(1),
             Constraint::Length(note_h),
-            Constraint::Length(1),
+            Constraint::Length(keys_h),
         ])
         .areas(inner);
         self.draw_list(frame, list, theme, focused);
@@ -273,7 +294,7 @@ impl Screen for DataSources {
             gap,
         );
         if let Some(ds) = self.list.current() {
-            let lines = self.detail_lines(theme, ds);
+            let lines = crate::printable::lines(self.detail_lines(theme, ds));
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), detail);
         }
         if let Some(p) = &self.problem {
@@ -284,7 +305,15 @@ impl Screen for DataSources {
                 note,
             );
         }
-        let bottom = if let Mode::Confirm(name) = &self.mode {
+        let bottom = if let Mode::TrustSecret(u, _) = &self.mode {
+            Line::from(vec![
+                Span::styled(format!("{}. Send it? ", u.message()), theme.warning()),
+                Span::styled("y", theme.accent()),
+                Span::raw(" yes  "),
+                Span::styled("any other key", theme.accent()),
+                Span::raw(" no"),
+            ])
+        } else if let Mode::Confirm(name) = &self.mode {
             Line::from(vec![
                 Span::styled(format!("delete data source {name}? "), theme.warning()),
                 Span::styled("y", theme.accent()),
@@ -306,6 +335,6 @@ impl Screen for DataSources {
         } else {
             hints(theme, &[("t/T", "test test/prod"), ("/", "filter")])
         };
-        frame.render_widget(Paragraph::new(bottom), keys);
+        frame.render_widget(Paragraph::new(bottom).wrap(Wrap { trim: false }), keys);
     }
 }

@@ -1,11 +1,15 @@
 //! Connectivity tests in the background (`t` test, `T` production): the row says
 //! `testing…` at once, the status bar's spinner says which test runs, the UI keeps
 //! answering, and the result (ok with the latency, or the error) replaces it when it
-//! arrives. The last result of each data source is kept for this session.
+//! arrives. The last result of each data source is kept for this session. A data source
+//! whose secret this person has not confirmed for its address first asks (the screen's
+//! `Mode::TrustSecret`: "secret WEIR_SECRET_X will be sent to … — y send"); the answer
+//! is remembered in the person's config directory (`weir_app::secrets`).
 
 use weir_app::AppError;
 use weir_app::connectivity::Connectivity;
 use weir_app::governance::{DataSource, Env};
+use weir_app::secrets::Consent;
 use weir_app::store_link::Pending;
 
 use super::DataSources;
@@ -38,7 +42,8 @@ pub(super) fn probe_short(p: Option<&Probe>) -> String {
 }
 
 impl DataSources {
-    /// Test the selected data source in `env`, in the background.
+    /// Test the selected data source in `env`, in the background; first ask when its
+    /// secret has not been confirmed for where it goes.
     pub(super) fn start_test(&mut self, env: Env, cx: &Context) -> Outcome {
         let Some(link) = cx.store else {
             return Outcome::Consumed;
@@ -50,10 +55,37 @@ impl DataSources {
         if matches!(self.probes.get(&name), Some(Probe::Running(_))) {
             return Action::Status(Level::Info, format!("{name} is being tested already")).into();
         }
+        match link.call(link.gov().unconfirmed_secret(&name, env)) {
+            Ok(None) => self.run_test(name, env, Consent::Refuse, cx),
+            Ok(Some(secret_use)) => {
+                self.mode = super::Mode::TrustSecret(Box::new(secret_use), env);
+                Outcome::Consumed
+            }
+            Err(e) => {
+                let e = error_text(&e);
+                let msg = format!("{name} ({}): {e}", env.as_str());
+                self.probes.insert(name, Probe::Failed(env, e));
+                Action::Status(Level::Error, msg).into()
+            }
+        }
+    }
+
+    /// Test data source `name` in `env` in the background, its secret sent as `consent`
+    /// allows (`Yes` once the person confirmed it here).
+    pub(super) fn run_test(
+        &mut self,
+        name: String,
+        env: Env,
+        consent: Consent,
+        cx: &Context,
+    ) -> Outcome {
+        let Some(link) = cx.store else {
+            return Outcome::Consumed;
+        };
         let task_name = name.clone();
         let label = format!("testing {name} ({})…", env.as_str());
         let pending = link.spawn(label, move |gov, _| async move {
-            gov.test_data_source(&task_name, env).await
+            gov.test_data_source(&task_name, env, &consent).await
         });
         self.probes.insert(name.clone(), Probe::Running(env));
         self.tests.push((name, env, pending));
