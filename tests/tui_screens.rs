@@ -83,10 +83,11 @@ fn node_form() {
 
 #[test]
 fn node_form_with_inline_errors() {
-    // topic "1bad" breaks the topic name rule; `0ms` is not a RON value
+    // topic "1bad" breaks the topic name rule; `0ms` is not a RON value (eight rows
+    // down from the topic: table … lenient, event_time, watermark_ms)
     snap(
         "node_form_errors",
-        "<Enter><Enter><Down><Down><Enter><BS><BS><BS><BS><BS><BS>1bad<Enter><Down><Down><Down><Down><Down><Down><Down><Enter><BS>ms<Enter>",
+        "<Enter><Enter><Down><Down><Enter><BS><BS><BS><BS><BS><BS>1bad<Enter><Down><Down><Down><Down><Down><Down><Down><Down><Enter><BS>ms<Enter>",
     );
 }
 

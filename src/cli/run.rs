@@ -4,7 +4,10 @@
 //! the acting person's rights on every governed table are checked (a refusal lists each
 //! missing right with the `weir perm request` command that asks for it).
 //! A failure exits by whose fault it is: 2 a bad job or SQL, or a missing right, 3 a data
-//! source that does not answer (named, with its address), 4 a bug.
+//! source that does not answer (named, with its address), 4 a bug. A bounded run that
+//! dead-lettered any record or row exits 1; every run names its dead-letter files.
+//! Kafka sources resume from their consumer group's committed offsets; `--reset` starts
+//! them over by their `start`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -19,7 +22,7 @@ pub struct RunArgs {
     /// The job file (RON).
     #[arg(value_name = "JOB")]
     pub job: PathBuf,
-    /// Data source override: NAME=ADDRESS, NAME.user=USER, NAME.password=env:VAR, NAME.kind=KIND.
+    /// Data source override: NAME=ADDRESS, NAME.user=USER, NAME.password=env:WEIR_SECRET_X, NAME.kind=KIND.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub sets: Vec<String>,
     /// Print a metrics line every second instead of redrawing one status line.
@@ -28,6 +31,14 @@ pub struct RunArgs {
     /// Stop when every source partition reached the end offset it had at start.
     #[arg(long)]
     pub bounded: bool,
+    /// Start every Kafka source by its `start` instead of where its consumer group's
+    /// last run committed.
+    #[arg(long)]
+    pub reset: bool,
+    /// Confirm sending the data sources' secrets without asking (for scripts); weir
+    /// remembers it in your config directory (trusted-secrets).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 pub fn run(global: &Global, args: &RunArgs) -> i32 {
@@ -36,6 +47,8 @@ pub fn run(global: &Global, args: &RunArgs) -> i32 {
         sets: args.sets.clone(),
         bounded: args.bounded,
         store: global.store.clone(),
+        consent: weir_app::secrets::Consent::for_command_line(args.yes),
+        reset: args.reset,
     };
     let stats = args.stats;
     let result = run_job(&req, |s| {
@@ -50,13 +63,40 @@ pub fn run(global: &Global, args: &RunArgs) -> i32 {
         eprintln!();
     }
     match result {
-        Ok(snapshot) => {
+        Ok(outcome) => {
+            let failed = args.bounded && outcome.dead_lettered() > 0;
             if global.json {
-                print_json(&serde_json::to_value(&snapshot).unwrap_or_default());
+                let mut value = serde_json::to_value(&outcome.snapshot).unwrap_or_default();
+                if let Some(o) = value.as_object_mut() {
+                    o.insert("run".into(), outcome.run_id.clone().into());
+                    o.insert(
+                        "dead_letters".into(),
+                        serde_json::to_value(&outcome.dead_letters).unwrap_or_default(),
+                    );
+                }
+                print_json(&value);
             } else {
-                outln!("{}", snapshot.line());
+                outln!("{}", outcome.snapshot.line());
+                for d in &outcome.dead_letters {
+                    outln!(
+                        "{}: {} dead letter(s) of run {} in {}",
+                        d.node,
+                        d.count,
+                        outcome.run_id,
+                        d.path.display()
+                    );
+                }
             }
-            exit::OK
+            if failed {
+                eprintln!(
+                    "error: {} record(s) or row(s) failed and were dead-lettered; see the file(s) above (lines with \"run\": \"{}\")",
+                    outcome.dead_lettered(),
+                    outcome.run_id
+                );
+                exit::CHECK_FAILED
+            } else {
+                exit::OK
+            }
         }
         Err(e) => super::fail(global, &e),
     }

@@ -11,11 +11,15 @@ use weir_engine::pipeline::{RunOptions, TestData};
 use weir_engine::resolve::Resolver;
 use weir_engine::sink::capture::CapturedRow;
 use weir_engine::source::file::Replay;
-use weir_engine::testing::{SinkDiff, SinkRows, compare, read_expected};
+use weir_engine::testing::{SinkDiff, SinkRows, compare};
 
 use super::AppError;
 use crate::jobfile;
 use crate::model::Job;
+
+mod verdict;
+
+pub use verdict::{CapturedSink, EXPECTED_FILE, MANIFEST_FILE, Manifest, Verdict, read_manifest};
 
 /// Test hook: with `WEIR_INJECT_FAULT=internal` in the environment, [`run`] and [`test`]
 /// fail with an internal engine error after loading the job and before running it, so
@@ -224,27 +228,78 @@ pub struct RunRequest {
     pub bounded: bool,
     /// `--store`: the metadata store (default: see [`store_in_use`]).
     pub store: Option<PathBuf>,
+    /// Who confirms the secrets the run sends (`--yes`, a terminal's y/N, or none):
+    /// [`crate::secrets::require`].
+    pub consent: crate::secrets::Consent,
+    /// `--reset`: ignore the consumer groups' committed offsets and start every Kafka
+    /// source by its `start` (then commit from there).
+    pub reset: bool,
+}
+
+/// What a run gave: its final counters and where its dead letters went.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub snapshot: Snapshot,
+    /// Names this run's lines in the dead-letter files (`run`).
+    pub run_id: String,
+    /// Every node that dead-lettered records or rows in this run.
+    pub dead_letters: Vec<DeadLetters>,
+}
+
+/// One node's dead letters of a run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeadLetters {
+    pub node: String,
+    pub path: PathBuf,
+    /// Lines this run wrote.
+    pub count: u64,
+}
+
+impl RunOutcome {
+    /// Records and rows this run dead-lettered, over all nodes.
+    pub fn dead_lettered(&self) -> u64 {
+        self.dead_letters.iter().map(|d| d.count).sum()
+    }
 }
 
 /// Runs a job against its real sources until it ends (bounded) or Ctrl-C, once the
-/// catalog completed its sources and the acting person's rights were checked.
-pub fn run(req: &RunRequest, on_stats: impl FnMut(&Snapshot)) -> Result<Snapshot, AppError> {
+/// catalog completed its sources and the acting person's rights were checked. Kafka
+/// sources use managed offsets: they resume from their consumer group's committed
+/// offsets (`start` applies to a group's first run, or with `reset`), and what every
+/// sink has written is committed four times a second and at the end (at least once).
+pub fn run(req: &RunRequest, on_stats: impl FnMut(&Snapshot)) -> Result<RunOutcome, AppError> {
     let job = load_job(&req.job)?;
     let job = prepare(job, &req.job, req.store.as_deref(), true)?;
     let resolver = resolver_in(&job, &req.sets, req.store.as_deref())?;
+    crate::secrets::require(&crate::secrets::uses_of_job(&job, &resolver), &req.consent)?;
     let mut opts = RunOptions::new(
         project_of(&req.job),
         weir_engine::transform::default_planner(),
     );
     opts.bounded = req.bounded;
+    let mut offsets = weir_engine::source::kafka::Offsets::default();
+    offsets.reset = req.reset;
+    opts.offsets = Some(std::sync::Arc::new(offsets));
+    let run_id = opts.run_id.clone();
+    let project = opts.project.clone();
     injected_fault()?;
-    Ok(weir_engine::runtime::run_job(
-        &job,
-        &resolver,
-        opts,
-        Duration::from_secs(1),
-        on_stats,
-    )?)
+    let snapshot =
+        weir_engine::runtime::run_job(&job, &resolver, opts, Duration::from_secs(1), on_stats)?;
+    let dead_letters = snapshot
+        .nodes
+        .iter()
+        .filter(|n| n.dead_letters > 0)
+        .map(|n| DeadLetters {
+            node: n.id.clone(),
+            path: weir_engine::deadletter::path_of(&project, &job.name, &n.id),
+            count: n.dead_letters,
+        })
+        .collect();
+    Ok(RunOutcome {
+        snapshot,
+        run_id,
+        dead_letters,
+    })
 }
 
 /// What `weir test` asks for.
@@ -255,8 +310,10 @@ pub struct TestRequest {
     pub data: Option<PathBuf>,
     pub shuffle: Option<u64>,
     pub delay_ms: u64,
-    /// Default: `<data>/expected.jsonl` if it exists.
+    /// Default: `<data>/expected.jsonl`, which must then exist.
     pub expect: Option<PathBuf>,
+    /// `--no-expect`: a smoke run that checks nothing (no expected rows, no manifest).
+    pub no_expect: bool,
     /// `--store`: the metadata store whose catalog completes the job's sources.
     pub store: Option<PathBuf>,
 }
@@ -266,17 +323,33 @@ pub struct TestRequest {
 pub struct TestOutcome {
     pub job: String,
     pub data: PathBuf,
+    /// The expected rows compared with; `None` for a smoke run (`--no-expect`).
     pub expected_file: Option<PathBuf>,
+    /// The package's `manifest.json`, when it has one (and the run is not a smoke run).
+    pub manifest_file: Option<PathBuf>,
+    /// What the run was expected to drop; `None` for a smoke run.
+    pub manifest: Option<Manifest>,
     pub rows: SinkRows,
-    /// Per sink; empty without an expected file.
+    /// Per sink; empty for a smoke run.
     pub diffs: Vec<SinkDiff>,
     pub metrics: Snapshot,
+    /// The job's sinks, every one replaced by a capture sink: nothing reached them.
+    pub captured: Vec<CapturedSink>,
 }
 
 impl TestOutcome {
-    /// Every sink received exactly the expected rows (true without an expected file).
+    /// What the run may claim: passed or failed against its expectations (rows per sink,
+    /// records dropped as late or dead-lettered), or a smoke run that checked nothing.
+    pub fn verdict(&self) -> Verdict {
+        verdict::verdict(
+            self.manifest.as_ref(),
+            &self.diffs,
+            &verdict::dropped(&self.metrics),
+        )
+    }
+    /// Expectations were checked and every one held (false for a smoke run).
     pub fn passed(&self) -> bool {
-        self.diffs.iter().all(SinkDiff::ok)
+        self.verdict() == Verdict::Passed
     }
     /// Records dropped as late, over all operators.
     pub fn late(&self) -> u64 {
@@ -284,10 +357,12 @@ impl TestOutcome {
     }
 }
 
-/// Runs a job on its test-data package with capture sinks. It reads no real source and
-/// writes no real sink, so it needs no grants.
+/// Runs a job on its test-data package with capture sinks, and checks what it gave
+/// against the package's expectations (or, with `no_expect`, nothing). It reads no real
+/// source and writes no real sink, so it needs no grants. A job the engine cannot run
+/// is refused as `weir validate` refuses it, at the operator.
 pub fn test(req: &TestRequest, on_row: impl FnMut(&CapturedRow)) -> Result<TestOutcome, AppError> {
-    let job = load_job(&req.job)?;
+    let job = load_runnable(&req.job)?;
     let job = prepare(job, &req.job, req.store.as_deref(), false)?;
     let project = project_of(&req.job);
     let data = req
@@ -301,11 +376,15 @@ pub fn test(req: &TestRequest, on_row: impl FnMut(&CapturedRow)) -> Result<TestO
             data.display()
         )));
     }
-    let expected_file = match &req.expect {
-        Some(p) => Some(p.clone()),
-        None => Some(data.join("expected.jsonl")).filter(|p| p.exists()),
+    let expected = if req.no_expect {
+        None
+    } else {
+        Some(verdict::expectations(
+            &job.name,
+            &data,
+            req.expect.as_deref(),
+        )?)
     };
-    let expected = expected_file.as_deref().map(read_expected).transpose()?;
     let mut opts = RunOptions::new(&project, weir_engine::transform::default_planner());
     opts.bounded = true;
     opts.batch_size = 1024;
@@ -321,16 +400,41 @@ pub fn test(req: &TestRequest, on_row: impl FnMut(&CapturedRow)) -> Result<TestO
     let (rows, metrics) = weir_engine::runtime::test_job(&job, opts, on_row)?;
     let diffs = expected
         .as_ref()
-        .map(|e| compare(e, &rows))
+        .map(|e| compare(&e.rows, &rows))
         .unwrap_or_default();
     Ok(TestOutcome {
+        captured: verdict::captured_sinks(&job),
         job: job.name,
         data,
-        expected_file,
+        expected_file: expected.as_ref().map(|e| e.expected_file.clone()),
+        manifest_file: expected.as_ref().and_then(|e| e.manifest_file.clone()),
+        manifest: expected.map(|e| e.manifest),
         rows,
         diffs,
         metrics,
     })
+}
+
+/// [`load_job`], and also refused when the engine cannot run the job
+/// ([`engine_problems`]), with the same located diagnostics as `weir validate`.
+fn load_runnable(path: &Path) -> Result<Job, AppError> {
+    let checked = jobfile::check_file_with(path, &engine_problems);
+    if checked.has_errors() {
+        let text: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.render())
+            .collect();
+        return Err(AppError::User(format!(
+            "{}\n{} is not valid, or has what the engine cannot run; fix it first (weir validate)",
+            text.join("\n"),
+            path.display()
+        )));
+    }
+    checked
+        .job
+        .ok_or_else(|| AppError::User(format!("{}: no job", path.display())))
 }
 
 /// Parses `a:3,b:2` (partitions default 2).
@@ -389,9 +493,25 @@ pub fn check_file(path: &Path) -> jobfile::Checked {
     crate::jobs::schema::check_file(path, None)
 }
 
-/// The engine's refusals of a job's SQL, as problems at the nodes' `query` fields.
+/// The engine's refusals of a job: every operator it has no implementation for
+/// (`unsupported-operator`, at the node, or at its `datasource` when that is the reason),
+/// then its SQL (`unsupported-sql`, at the nodes' `query` fields). `weir validate` and
+/// `weir test` report these, so neither accepts a job that `weir run` would refuse.
 pub fn engine_problems(job: &Job) -> Vec<jobfile::NodeProblem> {
-    weir_engine::check::check_job(job)
+    let operators = weir_engine::check::check_operators(job)
+        .into_iter()
+        .map(|p| jobfile::NodeProblem {
+            node: p.node,
+            // no such field: the diagnostic points at the operator's kind
+            field: p.field.unwrap_or(""),
+            code: "unsupported-operator",
+            message: p.message,
+            hint: Some(format!(
+                "the engine runs {} so far; replace the operator, or leave it out until the engine runs it",
+                weir_engine::check::RUNS
+            )),
+        });
+    let sql = weir_engine::check::check_job(job)
         .into_iter()
         .map(|p| jobfile::NodeProblem {
             node: p.node,
@@ -399,8 +519,8 @@ pub fn engine_problems(job: &Job) -> Vec<jobfile::NodeProblem> {
             code: "unsupported-sql",
             message: p.message,
             hint: Some("the engine runs projections, filters, window TVFs (TUMBLE, HOP, CUMULATE) with GROUP BY, and per-window TopN; see formats/job-v1.md".into()),
-        })
-        .collect()
+        });
+    operators.chain(sql).collect()
 }
 
 /// The embedded broker running for `project` (`weir broker`, the local worker or a

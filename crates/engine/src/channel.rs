@@ -1,6 +1,8 @@
 //! Messages between pipeline tasks and the senders that fan them out to downstreams.
 //! Channels are bounded, so a slow sink back-pressures everything upstream of it.
 
+use std::sync::Arc;
+
 use arrow::record_batch::RecordBatch;
 use tokio::sync::mpsc;
 
@@ -16,6 +18,12 @@ pub enum Msg {
     Watermark(Watermark),
     /// The sender is done.
     End,
+    /// A commit mark (`pipeline::marks`): everything the sender sent before it derives from
+    /// records its sources read up to the positions they recorded under this id.
+    Mark(u64),
+    /// Where the rows of the sender's next batch came from: (partition, offset) per row.
+    /// Sent only by sources that feed a sink directly (sink dead letters name the record).
+    Origin(Arc<Vec<(i32, i64)>>),
 }
 
 /// A message and the slot (one per upstream task) it came from, so a receiver can take
@@ -60,6 +68,10 @@ impl Outputs {
     /// Ends every downstream.
     pub async fn end(&self) -> Result<()> {
         self.send(Msg::End).await
+    }
+    /// Sends a commit mark to every downstream.
+    pub async fn mark(&self, id: u64) -> Result<()> {
+        self.send(Msg::Mark(id)).await
     }
     async fn send(&self, msg: Msg) -> Result<()> {
         for o in &self.0 {

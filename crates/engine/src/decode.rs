@@ -1,5 +1,13 @@
 //! Record payloads (JSON or CSV) decoded in batches straight to Arrow. A batch that fails
 //! is decoded again record by record, so that only the bad records are rejected.
+//!
+//! Decoding is strict by default: a JSON value of the wrong type (`1.7` or `"12"` for an
+//! integer, `1.5` or `1e17` for a timestamp, a number for a string) rejects the record,
+//! with the field and the reason, where Arrow's reader would coerce it (`strict.rs`). A
+//! source marked `lenient` keeps Arrow's coercions (like Flink's
+//! `json.ignore-parse-errors`, records that cannot be read at all are still rejected).
+
+mod strict;
 
 use std::sync::Arc;
 
@@ -72,6 +80,8 @@ pub struct RecordDecoder {
     csv_schema: SchemaRef,
     format: Format,
     event_time: Option<usize>,
+    /// Keep Arrow's coercions instead of rejecting values of the wrong type.
+    lenient: bool,
 }
 
 impl RecordDecoder {
@@ -92,6 +102,24 @@ impl RecordDecoder {
             csv_schema,
             format,
             event_time,
+            lenient: false,
+        }
+    }
+
+    /// Lenient decoding (the source's `lenient`): values Arrow can coerce are coerced.
+    pub fn lenient(mut self, lenient: bool) -> Self {
+        self.lenient = lenient;
+        self
+    }
+
+    /// Why record `payload` is refused by strict decoding, if it is.
+    fn strict_problem(&self, payload: &[u8]) -> Option<String> {
+        if self.lenient {
+            return None;
+        }
+        match self.format {
+            Format::Json => strict::json_problem(&self.schema, payload),
+            Format::Csv => None,
         }
     }
 
@@ -111,10 +139,16 @@ impl RecordDecoder {
             });
         }
         let has_empty = raw.spans.iter().any(|(s, e)| s == e);
+        let problems: Vec<Option<String>> = (0..n)
+            .map(|i| self.strict_problem(raw.payload(i)))
+            .collect();
+        let any_problem = problems.iter().any(Option::is_some);
         if !has_empty
+            && !any_problem
             && let Ok(batch) = self.decode_bytes(&raw.buf, n)
             && batch.num_rows() == n
             && self.event_time_nulls(&batch) == 0
+            && self.timestamp_problem(&batch).is_none()
         {
             return Ok(Decoded {
                 batch,
@@ -132,10 +166,16 @@ impl RecordDecoder {
                 bad.push((i, "empty payload".to_string()));
                 continue;
             }
+            if let Some(Some(problem)) = problems.get(i) {
+                bad.push((i, problem.clone()));
+                continue;
+            }
             match self.decode_bytes(payload, 1) {
                 Ok(b) if b.num_rows() == 1 => {
                     if self.event_time_nulls(&b) > 0 {
                         bad.push((i, "event time field is missing or null".to_string()));
+                    } else if let Some(problem) = self.timestamp_problem(&b) {
+                        bad.push((i, problem));
                     } else {
                         good.push(b);
                         rows.push(i);
@@ -147,6 +187,26 @@ impl RecordDecoder {
         }
         let batch = concat_batches(&self.schema, &good)?;
         Ok(Decoded { batch, rows, bad })
+    }
+
+    /// A timestamp outside the years 0001 to 9999 (`ts: 1e17` as epoch milliseconds),
+    /// which nothing downstream could print or store; lenient decoding keeps it.
+    fn timestamp_problem(&self, batch: &RecordBatch) -> Option<String> {
+        if self.lenient {
+            return None;
+        }
+        for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
+            if let DataType::Timestamp(TimeUnit::Millisecond, _) = field.data_type() {
+                let ts = column.as_primitive::<arrow::datatypes::TimestampMillisecondType>();
+                if let Some(v) = ts.iter().flatten().find(|v| !strict::TS_RANGE.contains(v)) {
+                    return Some(format!(
+                        "`{}`: {v} ms since the epoch is outside the years 0001 to 9999",
+                        field.name()
+                    ));
+                }
+            }
+        }
+        None
     }
 
     fn event_time_nulls(&self, batch: &RecordBatch) -> usize {
@@ -161,6 +221,7 @@ impl RecordDecoder {
             Format::Json => {
                 let mut decoder = arrow::json::ReaderBuilder::new(self.schema.clone())
                     .with_batch_size(capacity)
+                    .with_coerce_primitive(self.lenient)
                     .build_decoder()?;
                 let used = decoder.decode(bytes)?;
                 if used < bytes.len() {

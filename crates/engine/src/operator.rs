@@ -48,6 +48,12 @@ pub trait Operator: Send {
     fn on_barrier(&mut self, _checkpoint_id: u64) -> Result<()> {
         Ok(())
     }
+    /// The watermark at which everything this operator holds now (rows received but not
+    /// emitted yet, e.g. open windows) will have been emitted; None when it holds nothing.
+    /// Commit marks wait for it, so an operator that keeps rows must say so here.
+    fn held_until(&self) -> Option<Watermark> {
+        None
+    }
     /// Rows this operator dropped as late so far (behind its own watermark); shown in the
     /// metrics beside the sources' late drops.
     fn late_rows(&self) -> u64 {

@@ -53,6 +53,7 @@ fn chain(i: usize, job: &mut Job) {
         start: StartOffset::Latest,
         group: None,
         format: None,
+        lenient: false,
         event_time: Some("ts".into()),
         watermark_ms: 5000,
         fields: Some(fields()),

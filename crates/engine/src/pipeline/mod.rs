@@ -3,8 +3,10 @@
 //! batches (Arc, cheap); a task with several upstream tasks takes the minimum watermark.
 //!
 //! [`Pipeline::start`] plans the job (`plan.rs`: order, schemas, operators), wires the
-//! channels (`plan.rs`), then spawns sinks, operators and sources (`spawn.rs`).
+//! channels (`plan.rs`), then spawns sinks, operators and sources (`spawn.rs`). With
+//! managed offsets, commit marks (`marks.rs`) commit what the sinks wrote while the job runs.
 
+pub mod marks;
 mod plan;
 mod spawn;
 
@@ -65,10 +67,13 @@ pub struct RunOptions {
     pub start: Option<weir_model::model::StartOffset>,
     /// Appended to the default consumer group `weir-<job>-<node>` (an instance's `-i42`).
     pub group_suffix: String,
-    /// Managed offsets (a worker's instances): sources resume from their group's committed
-    /// offsets, and the positions reached are committed when the run ends cleanly, after
-    /// the sinks flushed. None: librdkafka's auto-commit (`weir run`).
+    /// Managed offsets (`weir run`, a worker's instances): sources resume from their
+    /// group's committed offsets, and the positions every sink has flushed are committed
+    /// four times a second and at the end ([`marks`]). None: librdkafka's auto-commit.
     pub offsets: Option<Arc<crate::source::kafka::Offsets>>,
+    /// Names this run in its dead-letter lines (`run`), so that the lines of one run can
+    /// be told from a previous run's in the same file.
+    pub run_id: String,
 }
 
 impl RunOptions {
@@ -87,6 +92,7 @@ impl RunOptions {
             start: None,
             group_suffix: String::new(),
             offsets: None,
+            run_id: crate::deadletter::new_run_id(),
         }
     }
 }
@@ -94,7 +100,11 @@ impl RunOptions {
 /// A running pipeline.
 pub struct Pipeline {
     metrics: Metrics,
+    marks: Option<Arc<marks::Marks>>,
+    /// The positions the sources reached, committed after a clean end.
     offsets: Option<Arc<crate::source::kafka::Offsets>>,
+    /// The task that commits every [`marks::COMMIT_EVERY`].
+    committer: Option<tokio::task::JoinHandle<()>>,
     stop: Arc<AtomicBool>,
     tasks: JoinSet<Result<()>>,
     /// Output schema of every node that has one.
@@ -127,12 +137,18 @@ impl Pipeline {
         wiring.inputs.clear();
         let stop = Arc::new(AtomicBool::new(false));
         let mut tasks = JoinSet::new();
+        let managed = opts.offsets.is_some()
+            && opts.test_data.is_none()
+            && opts.capture.is_none()
+            && !opts.discard_sinks;
+        let marks = managed.then(|| Arc::new(marks::Marks::default()));
         let mut spawn = Spawn {
             job,
             opts: &opts,
             metrics: &mut metrics,
             stop: &stop,
             tasks: &mut tasks,
+            marks: marks.clone(),
         };
         // Sinks connect first and sources start last, so that a sink that cannot connect
         // fails the start before any source thread runs.
@@ -144,9 +160,12 @@ impl Pipeline {
             .into_iter()
             .filter_map(|(k, p)| p.schema.map(|s| (k, s)))
             .collect();
+        let committer = marks.clone().map(|m| tokio::spawn(commit_while_running(m)));
         Ok(Pipeline {
             metrics,
+            marks,
             offsets: opts.offsets.clone(),
+            committer,
             stop,
             tasks,
             schemas,
@@ -165,7 +184,12 @@ impl Pipeline {
 
     /// Waits for every task; the first error stops the others and is returned (a task's
     /// report that its downstream stopped gives way to the downstream's own error). With
-    /// managed offsets, a clean end commits the positions the sources reached.
+    /// managed offsets, the end commits what every sink flushed (on a failure too: what
+    /// was flushed stays flushed). A drained end then commits the positions the sources
+    /// reached. A stop does not: a window still open at the stop holds its records' mark
+    /// and its state goes with the run, so the next run reads those records again (at
+    /// least once, never lost; keeping the window itself across a restart comes with
+    /// checkpoints). A job without open windows continues exactly where it stopped.
     pub async fn wait(mut self) -> Result<Metrics> {
         let mut first: Option<EngineError> = None;
         while let Some(r) = self.tasks.join_next().await {
@@ -181,16 +205,50 @@ impl Pipeline {
                 }
             }
         }
+        if let Some(c) = self.committer.take() {
+            c.abort();
+            let _ = c.await;
+        }
+        let committed = match self.marks.take() {
+            Some(marks) => tokio::task::spawn_blocking(move || marks.commit())
+                .await
+                .map_err(|e| EngineError::Internal(format!("committing offsets: {e}")))
+                .and_then(|r| r),
+            None => Ok(0),
+        };
         if let Some(e) = first {
             return Err(e);
         }
-        // every sink flushed: now the positions the sources reached are safe to commit
-        if let Some(offsets) = self.offsets.take() {
+        committed?;
+        let stopped = self.stop.load(Relaxed);
+        if let Some(offsets) = self.offsets.take().filter(|_| !stopped) {
             tokio::task::spawn_blocking(move || offsets.commit())
                 .await
                 .map_err(|e| EngineError::Internal(format!("committing offsets: {e}")))??;
         }
         Ok(self.metrics)
+    }
+}
+
+/// Every [`marks::COMMIT_EVERY`]: asks the sources for a new mark and commits what every
+/// sink flushed since the last commit. A failed commit is logged and retried next time:
+/// it costs duplicates after a crash, never records.
+async fn commit_while_running(marks: Arc<marks::Marks>) {
+    let mut tick = tokio::time::interval(marks::COMMIT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        marks.advance();
+        if !marks.has_due() {
+            continue;
+        }
+        let m = marks.clone();
+        match tokio::task::spawn_blocking(move || m.commit()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!("committing offsets (retried in a second): {e}"),
+            Err(e) => tracing::warn!("committing offsets: {e}"),
+        }
     }
 }
 
@@ -210,7 +268,9 @@ mod tests {
         });
         let pipeline = Pipeline {
             metrics: Metrics::default(),
+            marks: None,
             offsets: None,
+            committer: None,
             stop: Arc::new(AtomicBool::new(false)),
             tasks,
             schemas: BTreeMap::new(),

@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 use weir_model::model::{Format, Job, KafkaSource, Node, Role, TimeCharacteristic};
 
 use super::RunOptions;
+use super::marks::{MarkInputs, Marks, SinkMarks, SourceMarks};
 use super::plan::{Plan, Wiring};
 use crate::channel::{Envelope, Inputs, Msg, Outputs};
 use crate::deadletter::DeadLetter;
@@ -31,6 +32,8 @@ pub(super) struct Spawn<'a> {
     pub(super) metrics: &'a mut Metrics,
     pub(super) stop: &'a Arc<AtomicBool>,
     pub(super) tasks: &'a mut JoinSet<Result<()>>,
+    /// Commit marks, with managed offsets.
+    pub(super) marks: Option<Arc<Marks>>,
 }
 
 /// Opens every sink (capture, discard or the real one) and spawns its task.
@@ -63,11 +66,17 @@ pub(super) async fn spawn_sinks(
                     .and_then(|u| plan.nodes.get(u))
                     .and_then(|p| p.schema.clone())
                     .ok_or_else(|| EngineError::Plan(format!("{id}: the sink has no input")))?;
-                let dl = Arc::new(DeadLetter::for_node(&opts.project, &job.name, id));
+                let dl = Arc::new(DeadLetter::for_run(
+                    &opts.project,
+                    &job.name,
+                    id,
+                    &opts.run_id,
+                ));
                 crate::sink::open(node, resolver, &schema, dl, m.clone()).await?
             }
         };
-        spawn.tasks.spawn(run_sink(sink, rx, slots, m));
+        let marks = spawn.marks.clone().map(SinkMarks::new);
+        spawn.tasks.spawn(run_sink(sink, rx, slots, m, marks));
     }
     Ok(())
 }
@@ -117,6 +126,10 @@ struct SourceTask {
     time: TimeMode,
     deadletter: Arc<DeadLetter>,
     metrics: Arc<NodeMetrics>,
+    /// With managed offsets: this task's side of the commit marks.
+    marks: Option<SourceMarks>,
+    /// Whether a sink reads this source directly (then batches carry their origin).
+    origins: bool,
 }
 
 /// Spawns the blocking thread of every source task, once every task found its input.
@@ -144,11 +157,29 @@ pub(super) fn spawn_sources(
             }
             _ => TimeMode::Processing,
         };
-        let deadletter = Arc::new(DeadLetter::for_node(&opts.project, &job.name, id));
+        let deadletter = Arc::new(DeadLetter::for_run(
+            &opts.project,
+            &job.name,
+            id,
+            &opts.run_id,
+        ));
         let metrics = spawn.metrics.node(id, node.kind());
         let outs = wiring.outputs.remove(id).unwrap_or_default();
         let tasks = outs.len();
+        let origins = job
+            .outputs(id)
+            .any(|d| job.node(d).is_some_and(|n| n.role() == Role::Sink));
         for (index, out) in outs.into_iter().enumerate() {
+            let marks = match (&spawn.marks, &opts.test_data) {
+                (Some(marks), None) => {
+                    let ds = resolver.get(id, &src.datasource)?;
+                    let group = crate::source::kafka::group_of(src, &job.name, &opts.group_suffix);
+                    let config = crate::source::kafka::consumer_config(src, &job.name, ds)?;
+                    let index = marks.add_source(&group, &src.topic, config);
+                    Some(SourceMarks::new(marks.clone(), index))
+                }
+                _ => None,
+            };
             let input = match &opts.test_data {
                 Some(test) => {
                     let (path, format) = crate::source::file::data_file(&test.dir, id)?;
@@ -172,6 +203,8 @@ pub(super) fn spawn_sources(
                 time,
                 deadletter: deadletter.clone(),
                 metrics: metrics.clone(),
+                marks,
+                origins,
             });
         }
     }
@@ -199,7 +232,7 @@ fn run_source(task: SourceTask, opts: &RunOptions, job: String, stop: &AtomicBoo
             format,
             replay,
         } => {
-            let decoder = RecordDecoder::new(task.schema, format, ts_index);
+            let decoder = RecordDecoder::new(task.schema, format, ts_index).lenient(src.lenient);
             let tracker = WatermarkTracker::new(1, src.watermark_ms, 0);
             let mut e = Emitter::new(
                 task.out,
@@ -210,11 +243,12 @@ fn run_source(task: SourceTask, opts: &RunOptions, job: String, stop: &AtomicBoo
                 task.time,
                 vec![0],
             );
+            e.origins = task.origins;
             crate::source::file::replay(&lines, &mut e, &replay, src.watermark_ms, stop)
         }
         SourceInput::Kafka(datasource) => {
             let format = src.format.unwrap_or_default();
-            let decoder = RecordDecoder::new(task.schema, format, ts_index);
+            let decoder = RecordDecoder::new(task.schema, format, ts_index).lenient(src.lenient);
             // partitions are assigned inside; the tracker is resized there
             let tracker = WatermarkTracker::new(1, src.watermark_ms, opts.idle_ms);
             let mut e = Emitter::new(
@@ -226,6 +260,8 @@ fn run_source(task: SourceTask, opts: &RunOptions, job: String, stop: &AtomicBoo
                 task.time,
                 vec![],
             );
+            e.origins = task.origins;
+            e.marks = task.marks;
             let group = crate::source::kafka::group_of(&src, &job, &opts.group_suffix);
             let kafka = crate::source::kafka::KafkaTask {
                 node: src,
@@ -260,6 +296,9 @@ pub async fn run_operator(
 ) -> Result<()> {
     op.start()?;
     let mut inputs = Inputs::new(slots);
+    let mut marks = MarkInputs::new(slots);
+    // marks waiting for the watermark that empties what the operator held at the mark
+    let mut held: std::collections::VecDeque<(u64, i64)> = Default::default();
     let mut results = Vec::new();
     let send = |results: &mut Vec<arrow::record_batch::RecordBatch>| {
         let batches = std::mem::take(results);
@@ -295,14 +334,26 @@ pub async fn run_operator(
                     send(&mut results).await?;
                     metrics.set_watermark(w);
                     out.watermark(w).await?;
+                    release_marks(&mut held, w, &out).await?;
                 }
             }
+            Msg::Mark(id) => {
+                if let Some(id) = marks.mark(slot, id) {
+                    pass_mark(op.held_until(), &mut held, id, inputs.current(), &out).await?;
+                }
+            }
+            // rows of an operator's output do not map to its input's records
+            Msg::Origin(_) => {}
             Msg::End => {
                 if let Some(w) = inputs.end(slot) {
                     op.on_watermark(w, &mut results)?;
                     send(&mut results).await?;
                     metrics.set_watermark(w);
                     out.watermark(w).await?;
+                    release_marks(&mut held, w, &out).await?;
+                }
+                if let Some(id) = marks.end(slot) {
+                    pass_mark(op.held_until(), &mut held, id, inputs.current(), &out).await?;
                 }
                 if inputs.all_ended() {
                     break;
@@ -313,6 +364,51 @@ pub async fn run_operator(
     if inputs.drained() {
         op.close(&mut results)?;
         send(&mut results).await?;
+        // everything held was emitted
+        release_marks(&mut held, i64::MAX, &out).await?;
     }
     out.end().await
+}
+
+/// Passes mark `id` on now if the operator holds nothing (`held_until`, see
+/// [`Operator::held_until`]) the watermark `now` has not emitted, else queues it until the watermark that empties what it holds.
+async fn pass_mark(
+    held_until: Option<i64>,
+    held: &mut std::collections::VecDeque<(u64, i64)>,
+    id: u64,
+    now: i64,
+    out: &Outputs,
+) -> Result<()> {
+    match held_until {
+        Some(until) if until > now => {
+            held.push_back((id, until));
+            Ok(())
+        }
+        _ if held.is_empty() => out.mark(id).await,
+        // an earlier mark still waits: this one comes after it
+        _ => {
+            held.push_back((id, now));
+            Ok(())
+        }
+    }
+}
+
+/// Passes on the queued marks the watermark `w` released (the latest of them).
+async fn release_marks(
+    held: &mut std::collections::VecDeque<(u64, i64)>,
+    w: i64,
+    out: &Outputs,
+) -> Result<()> {
+    let mut last = None;
+    while let Some(&(id, until)) = held.front() {
+        if until > w {
+            break;
+        }
+        last = Some(id);
+        held.pop_front();
+    }
+    match last {
+        Some(id) => out.mark(id).await,
+        None => Ok(()),
+    }
 }

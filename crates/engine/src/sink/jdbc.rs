@@ -51,6 +51,10 @@ pub struct JdbcSink {
     /// once there are `batch_size`, and `flush` (on the node's interval, and at the end)
     /// writes the rest.
     buffer: Vec<Vec<SqlValue>>,
+    /// The source record of each buffered row, where known (the sink reads a source).
+    origins: Vec<Option<(i32, i64)>>,
+    /// The origin of the next batch's rows ([`Sink::set_origin`]).
+    origin: Option<Arc<Vec<(i32, i64)>>>,
     key_index: Vec<usize>,
     deadletter: Arc<DeadLetter>,
     metrics: Arc<NodeMetrics>,
@@ -62,7 +66,25 @@ pub struct JdbcSink {
 }
 
 /// How long the first connection may take before the database counts as unreachable.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a write waits for a connection of the pool before it fails.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A failure to connect to the sink's database, its cause in plain words first
+/// ("connection refused", "no such host"); a refusal by the database itself (a login, a
+/// database name) stays the user's to fix.
+fn connect_error(what: &str, address: &str, e: sqlx::Error) -> EngineError {
+    let reason = weir_model::connect_error::describe(&e);
+    match EngineError::at(what, address, e) {
+        EngineError::Unavailable { what, address, .. } => EngineError::Unavailable {
+            what,
+            address,
+            reason,
+        },
+        other => other,
+    }
+}
 
 /// Opens and closes one connection, so that a database that is down fails the start at
 /// once with its reason (the pool would retry a refused connection for 30 s and then
@@ -146,7 +168,7 @@ impl JdbcSink {
             format!("{scheme}://{}/{db}", ds.address)
         };
         let what = format!("database data source `{ds_name}` of sink `{}`", node.id);
-        let connect_err = |e: sqlx::Error| EngineError::at(what.clone(), &ds.address, e);
+        let connect_err = |e: sqlx::Error| connect_error(&what, &ds.address, e);
         let pool = match ds.kind {
             DataSourceKind::Postgres => {
                 let mut o = PgConnectOptions::from_str(&url).map_err(connect_err)?;
@@ -160,6 +182,7 @@ impl JdbcSink {
                 Pool::Pg(
                     PgPoolOptions::new()
                         .max_connections(2)
+                        .acquire_timeout(ACQUIRE_TIMEOUT)
                         .connect_with(o)
                         .await
                         .map_err(connect_err)?,
@@ -177,6 +200,7 @@ impl JdbcSink {
                 Pool::My(
                     MySqlPoolOptions::new()
                         .max_connections(2)
+                        .acquire_timeout(ACQUIRE_TIMEOUT)
                         .connect_with(o)
                         .await
                         .map_err(connect_err)?,
@@ -196,6 +220,8 @@ impl JdbcSink {
             address: ds.address.clone(),
             columns,
             buffer: vec![],
+            origins: vec![],
+            origin: None,
             key_index,
             deadletter,
             metrics,
@@ -304,7 +330,11 @@ impl JdbcSink {
         }
     }
 
-    async fn write_with_policy(&self, rows: &[Vec<SqlValue>]) -> Result<()> {
+    async fn write_with_policy(
+        &self,
+        rows: &[Vec<SqlValue>],
+        origins: &[Option<(i32, i64)>],
+    ) -> Result<()> {
         let (retries, mut backoff) = match self.node.on_error {
             ErrorPolicy::Retry { max, backoff_ms } => (max, backoff_ms),
             _ => (0, 0),
@@ -334,8 +364,9 @@ impl JdbcSink {
             ));
         }
         // isolate the failing rows
-        for row in rows {
+        for (i, row) in rows.iter().enumerate() {
             if let Err(e) = self.execute(std::slice::from_ref(row)).await {
+                let origin = origins.get(i).copied().flatten();
                 self.metrics.errors.fetch_add(1, Relaxed);
                 let payload = serde_json::Value::Object(
                     self.columns
@@ -345,8 +376,12 @@ impl JdbcSink {
                         .collect(),
                 )
                 .to_string();
-                self.deadletter
-                    .write(None, None, &e.to_string(), payload.as_bytes());
+                self.deadletter.write(
+                    origin.map(|o| o.0),
+                    origin.map(|o| o.1),
+                    &e.to_string(),
+                    payload.as_bytes(),
+                );
                 self.metrics.dead_letters.fetch_add(1, Relaxed);
             }
         }
@@ -407,9 +442,12 @@ impl Sink for JdbcSink {
                 .iter()
                 .filter_map(|c| batch.column_by_name(c).cloned())
                 .collect();
+            let origin = self.origin.take();
             for i in 0..batch.num_rows() {
                 self.buffer
                     .push(cols.iter().map(|c| sql_value(c, i)).collect());
+                self.origins
+                    .push(origin.as_ref().and_then(|o| o.get(i).copied()));
                 if self.buffer.len() >= self.node.batch_size.max(1) as usize {
                     self.flush().await?;
                 }
@@ -424,11 +462,14 @@ impl Sink for JdbcSink {
                 return Ok(());
             }
             let mut rows = std::mem::take(&mut self.buffer);
+            let mut origins = std::mem::take(&mut self.origins);
+            origins.resize(rows.len(), None);
             if !self.key_index.is_empty() {
                 // one statement must not touch a key twice: keep the last row per key
                 let mut seen = std::collections::HashSet::new();
                 let mut kept: Vec<Vec<SqlValue>> = Vec::with_capacity(rows.len());
-                for row in rows.into_iter().rev() {
+                let mut kept_origins = Vec::with_capacity(rows.len());
+                for (row, origin) in rows.into_iter().zip(origins).rev() {
                     let key: Vec<String> = self
                         .key_index
                         .iter()
@@ -436,14 +477,20 @@ impl Sink for JdbcSink {
                         .collect();
                     if seen.insert(key) {
                         kept.push(row);
+                        kept_origins.push(origin);
                     }
                 }
                 kept.reverse();
+                kept_origins.reverse();
                 rows = kept;
+                origins = kept_origins;
             }
             let per_statement = (60_000 / self.columns.len().max(1)).max(1);
-            for chunk in rows.chunks(per_statement) {
-                self.write_with_policy(chunk).await?;
+            for (chunk, origins) in rows
+                .chunks(per_statement)
+                .zip(origins.chunks(per_statement))
+            {
+                self.write_with_policy(chunk, origins).await?;
             }
             Ok(())
         })
@@ -452,6 +499,10 @@ impl Sink for JdbcSink {
     fn flush_interval(&self) -> Option<Duration> {
         (self.node.flush_interval_ms > 0)
             .then(|| Duration::from_millis(self.node.flush_interval_ms))
+    }
+
+    fn set_origin(&mut self, origin: Option<Arc<Vec<(i32, i64)>>>) {
+        self.origin = origin;
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod capture;
 pub mod jdbc;
 pub mod kafka;
+pub mod lines;
 pub mod print;
 pub mod redis;
 
@@ -18,6 +19,7 @@ use tokio::sync::mpsc;
 use crate::channel::{Envelope, Inputs, Msg};
 use crate::error::Result;
 use crate::metrics::NodeMetrics;
+use crate::pipeline::marks::{MarkInputs, SinkMarks};
 
 /// A destination of rows.
 pub trait Sink: Send {
@@ -29,16 +31,26 @@ pub trait Sink: Send {
     fn flush_interval(&self) -> Option<Duration> {
         None
     }
+    /// Where the rows of the next `write` came from, (partition, offset) per row, when the
+    /// sink reads a source directly; a sink that dead-letters rows names them with it.
+    fn set_origin(&mut self, _origin: Option<Arc<Vec<(i32, i64)>>>) {}
 }
 
+/// An origin per upstream slot: it describes the next batch from that slot only.
+type Origins = Vec<Option<Arc<Vec<(i32, i64)>>>>;
+
 /// Drives a sink until every upstream slot has ended; flushes on the interval and at end.
+/// With commit marks, a mark that every slot passed is reported once the sink flushed.
 pub async fn run_sink(
     mut sink: Box<dyn Sink>,
     mut rx: mpsc::Receiver<Envelope>,
     slots: usize,
     metrics: Arc<NodeMetrics>,
+    marks: Option<SinkMarks>,
 ) -> Result<()> {
     let mut inputs = Inputs::new(slots);
+    let mut mark_inputs = MarkInputs::new(slots);
+    let mut origins: Origins = vec![None; slots];
     let interval = sink.flush_interval();
     let mut tick = tokio::time::interval(interval.unwrap_or(Duration::from_secs(3600)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -51,6 +63,8 @@ pub async fn run_sink(
                     Msg::Batch(_, batch) => {
                         metrics.records_in.fetch_add(batch.num_rows() as u64, Relaxed);
                         metrics.bytes_in.fetch_add(batch.get_array_memory_size() as u64, Relaxed);
+                        let origin = origins.get_mut(slot).and_then(Option::take);
+                        sink.set_origin(origin.filter(|o| o.len() == batch.num_rows()));
                         sink.write(&batch).await?;
                         metrics.records_out.fetch_add(batch.num_rows() as u64, Relaxed);
                         metrics.record_latency(&batch);
@@ -60,10 +74,26 @@ pub async fn run_sink(
                             metrics.set_watermark(w);
                         }
                     }
+                    Msg::Origin(o) => {
+                        if let Some(slot) = origins.get_mut(slot) {
+                            *slot = Some(o);
+                        }
+                    }
+                    Msg::Mark(id) => {
+                        if let (Some(marks), Some(id)) = (&marks, mark_inputs.mark(slot, id)) {
+                            sink.flush().await?;
+                            marks.flushed(id);
+                        }
+                    }
                     Msg::End => {
                         inputs.end(slot);
+                        let id = mark_inputs.end(slot);
                         if inputs.all_ended() {
                             break;
+                        }
+                        if let (Some(marks), Some(id)) = (&marks, id) {
+                            sink.flush().await?;
+                            marks.flushed(id);
                         }
                     }
                 }
@@ -71,7 +101,11 @@ pub async fn run_sink(
             _ = tick.tick(), if interval.is_some() => sink.flush().await?,
         }
     }
-    sink.flush().await
+    sink.flush().await?;
+    if let (Some(marks), Some(id)) = (&marks, mark_inputs.current()) {
+        marks.flushed(id);
+    }
+    Ok(())
 }
 
 /// Opens the sink of `node`, whose input has `schema`.
@@ -99,6 +133,7 @@ pub async fn open(
             let ds = resolver.get(&k.id, &k.datasource)?;
             Box::new(kafka::KafkaSink::connect(k, ds)?)
         }
+        // `weir validate` reports these before a run: keep `check::check_operators` in step.
         other => {
             return Err(crate::EngineError::unsupported(
                 format!("{} operator `{}`", other.kind(), other.id()),

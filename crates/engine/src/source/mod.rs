@@ -39,6 +39,11 @@ pub struct Emitter {
     pub time: TimeMode,
     /// Real partition ids, by local index.
     pub partition_ids: Vec<i32>,
+    /// With managed offsets: the positions read, and the commit marks to send.
+    pub marks: Option<crate::pipeline::marks::SourceMarks>,
+    /// Send each batch's origin (partition, offset per row) ahead of it, for sinks that
+    /// read this source directly.
+    pub origins: bool,
     sent_watermark: i64,
 }
 
@@ -61,6 +66,8 @@ impl Emitter {
             tracker,
             time,
             partition_ids,
+            marks: None,
+            origins: false,
             sent_watermark: i64::MIN,
         }
     }
@@ -75,6 +82,12 @@ impl Emitter {
         let payload = raw.bytes().saturating_sub(raw.len());
         self.metrics.bytes_in.fetch_add(payload as u64, Relaxed);
         let decoded = self.decoder.decode(raw)?;
+        if let Some(marks) = self.marks.as_mut() {
+            for &(p, offset) in &raw.meta {
+                let partition = self.partition_ids.get(p as usize).copied().unwrap_or(p);
+                marks.read(partition, offset);
+            }
+        }
         for (i, reason) in &decoded.bad {
             let (p, offset) = raw.meta[*i];
             let partition = self.partition_ids.get(p as usize).copied().unwrap_or(p);
@@ -88,6 +101,7 @@ impl Emitter {
             .dead_letters
             .fetch_add(decoded.bad.len() as u64, Relaxed);
         let mut batch = decoded.batch;
+        let mut rows = decoded.rows;
         if let TimeMode::Event(col) = self.time {
             let column = batch.column(col).clone();
             let ts_at = |i: usize| -> i64 {
@@ -98,7 +112,7 @@ impl Emitter {
             };
             let mut keep = Vec::with_capacity(batch.num_rows());
             let mut late = 0u64;
-            for (row, record) in decoded.rows.iter().enumerate() {
+            for (row, record) in rows.iter().enumerate() {
                 let ok = self
                     .tracker
                     .observe(raw.meta[*record].0 as usize, ts_at(row));
@@ -107,6 +121,11 @@ impl Emitter {
             }
             if late > 0 {
                 self.metrics.late.fetch_add(late, Relaxed);
+                rows = rows
+                    .into_iter()
+                    .zip(&keep)
+                    .filter_map(|(r, k)| k.then_some(r))
+                    .collect();
                 batch = filter_record_batch(&batch, &BooleanArray::from(keep))?;
             }
         }
@@ -115,6 +134,19 @@ impl Emitter {
                 .records_out
                 .fetch_add(batch.num_rows() as u64, Relaxed);
             self.metrics.record_latency(&batch);
+            if self.origins {
+                let origin: Vec<(i32, i64)> = rows
+                    .iter()
+                    .map(|&r| {
+                        let (p, offset) = raw.meta[r];
+                        (
+                            self.partition_ids.get(p as usize).copied().unwrap_or(p),
+                            offset,
+                        )
+                    })
+                    .collect();
+                self.outputs.blocking_send(Msg::Origin(Arc::new(origin)))?;
+            }
             self.outputs.blocking_batch(&batch)?;
         }
         self.tick()
@@ -129,7 +161,16 @@ impl Emitter {
                 self.tracker.current()
             }
         };
-        self.send_watermark(w)
+        self.send_watermark(w)?;
+        self.send_mark(false)
+    }
+
+    /// Sends a commit mark when one is due (`last`: at the end, always).
+    fn send_mark(&mut self, last: bool) -> Result<()> {
+        match self.marks.as_mut().and_then(|m| m.due(last)) {
+            Some(id) => self.outputs.blocking_send(Msg::Mark(id)),
+            None => Ok(()),
+        }
     }
 
     fn send_watermark(&mut self, w: i64) -> Result<()> {
@@ -151,6 +192,7 @@ impl Emitter {
         if drained {
             self.send_watermark(i64::MAX)?;
         }
+        self.send_mark(true)?;
         self.outputs.blocking_send(Msg::End)
     }
 }

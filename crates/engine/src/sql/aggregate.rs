@@ -107,6 +107,11 @@ impl WindowedAggregate {
         self.windows.len()
     }
 
+    /// The end of the last window holding state: a watermark there fires them all.
+    pub fn last_window_end(&self) -> Option<i64> {
+        self.windows.keys().next_back().copied()
+    }
+
     /// Add a batch with the aggregation's input schema to its windows' partial aggregates.
     pub fn update(&mut self, batch: &RecordBatch) -> Result<()> {
         let n = batch.num_rows();

@@ -115,6 +115,13 @@ impl Operator for SqlOperator {
         SqlOperator::late_rows(self)
     }
 
+    fn held_until(&self) -> Option<Watermark> {
+        match &self.planned.shape {
+            Shape::Windowed { aggregate, .. } => aggregate.last_window_end(),
+            Shape::Stateless(_) => None,
+        }
+    }
+
     fn schema(&self) -> SchemaRef {
         Arc::clone(&self.planned.schema)
     }

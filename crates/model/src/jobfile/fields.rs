@@ -479,6 +479,7 @@ mod tests {
                 "start",
                 "group",
                 "format",
+                "lenient",
                 "event_time",
                 "watermark_ms",
                 "fields",

@@ -240,6 +240,10 @@ pub struct KafkaSource {
     /// Record format (default: the topic's format, else JSON).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<Format>,
+    /// Coerce values of the wrong type where possible (`1.7` → 1 for an integer) instead
+    /// of dead-lettering the record (Flink's `json.ignore-parse-errors`); default strict.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lenient: bool,
     /// Event-time field: a timestamp or epoch-millisecond field of the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_time: Option<String>,
