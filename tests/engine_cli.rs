@@ -1,6 +1,6 @@
 //! `weir test`, `weir run` and `weir broker` through the binary: every example job passes
 //! its test-data package (also shuffled, seeds 1..20), a tampered expected file fails with
-//! a diff and exit 1, and a job runs bounded against a `weir broker` in another process.
+//! a diff and exit 1 naming the one sink that differs, and a job runs bounded against a `weir broker` in another process.
 //! A job that cannot run exits by whose fault it is: 3 for a stopped broker or database
 //! (named, with its address), 2 for bad SQL, 4 for an injected internal fault.
 // Helpers outside #[test] functions unwrap and panic too: that is a failed test, and
@@ -110,10 +110,15 @@ fn a_tampered_expected_file_fails_with_a_diff() {
     assert!(stderr.contains("FAIL: to_kafka"), "{stderr}");
     assert!(stderr.contains("- missing"), "{stderr}");
     assert!(stderr.contains("+ unexpected"), "{stderr}");
+    // only to_kafka's rows were tampered with (the file is sorted by sink): to_mysql's
+    // 24 rows still match, and the verdict names the one sink that failed
     assert!(
-        stderr.contains("ok: to_mysql") || stderr.contains("FAIL: to_mysql"),
+        stderr.contains("ok: to_mysql: 24 rows as expected"),
         "{stderr}"
     );
+    assert!(!stderr.contains("FAIL: to_mysql"), "{stderr}");
+    assert!(stderr.contains("FAIL: sink `to_kafka`"), "{stderr}");
+    assert!(stderr.contains("test failed"), "{stderr}");
 
     let out = weir(
         &root(),
@@ -128,6 +133,13 @@ fn a_tampered_expected_file_fails_with_a_diff() {
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["passed"], false);
+    assert_eq!(v["verdict"], "failed");
+    let reasons = v["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), 1, "{v}");
+    assert!(
+        reasons[0].as_str().unwrap().starts_with("sink `to_kafka`"),
+        "{v}"
+    );
 }
 
 #[test]
@@ -394,4 +406,6 @@ fn run_with_its_sink_database_stopped_exits_3_naming_it() {
     );
     assert!(stderr.contains("data source `db`"), "{stderr}");
     assert!(stderr.contains(&database), "{stderr}");
+    // the cause in plain words, not the pool's "timed out" (issue 15 item 13)
+    assert!(stderr.contains("connection refused"), "{stderr}");
 }

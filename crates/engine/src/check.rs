@@ -1,13 +1,15 @@
-//! "Would the engine run this job's SQL?" without running it: each Sql node's query is
-//! planned against its inputs' schemas (sources' declared fields, upstream queries'
-//! output schemas), in topological order, and every query the engine cannot run is
-//! reported with the construct named. `weir validate` shows these beside the model's own
-//! diagnostics.
+//! "Would the engine run this job?" without running it. [`check_job`]: each Sql node's
+//! query is planned against its inputs' schemas (sources' declared fields, upstream
+//! queries' output schemas), in topological order, and every query the engine cannot run
+//! is reported with the construct named. [`check_operators`]: every operator whose kind
+//! the engine has no source, transform or sink for. `weir validate` shows both beside the
+//! model's own diagnostics, so a job it accepts is one `weir run` does not refuse as
+//! "unsupported".
 
 use std::collections::BTreeMap;
 
 use arrow::datatypes::SchemaRef;
-use weir_model::model::{Job, Node};
+use weir_model::model::{DataSourceKind, Job, Node};
 
 use crate::operator::InputTable;
 use crate::pipeline::{input_table, topo_order};
@@ -56,4 +58,155 @@ pub fn check_job(job: &Job) -> Vec<SqlProblem> {
         }
     }
     problems
+}
+
+/// One operator the engine has no implementation for, and why; `field` is the part of
+/// the node the refusal is about (`datasource` for a JdbcSink to a kind the engine does
+/// not write to), `None` for the operator as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorProblem {
+    pub node: String,
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+/// The operator kinds the engine runs, by role, as the planner (`pipeline::plan`'s
+/// `source_schema`, `transform::default_planner`) and [`crate::sink::open`] accept them.
+pub const RUNS: &str = "KafkaSource sources, Sql transforms, and JdbcSink (MySQL, PostgreSQL), KafkaSink, RedisSink and PrintSink sinks";
+
+/// Every operator of `job` the engine would refuse as unsupported when it starts: a kind
+/// it has no implementation for, or a JdbcSink whose job-local data source is of a kind
+/// it does not write to (a data source from the store is known only at run time).
+pub fn check_operators(job: &Job) -> Vec<OperatorProblem> {
+    let mut problems = Vec::new();
+    for node in &job.nodes {
+        let runs = matches!(
+            node,
+            Node::KafkaSource(_)
+                | Node::Sql(_)
+                | Node::KafkaSink(_)
+                | Node::RedisSink(_)
+                | Node::PrintSink(_)
+                | Node::JdbcSink(_)
+        );
+        if !runs {
+            problems.push(OperatorProblem {
+                node: node.id().to_string(),
+                field: None,
+                message: format!(
+                    "the engine cannot run {} operators yet: `{}` would be refused by weir run as unsupported",
+                    node.kind(),
+                    node.id()
+                ),
+            });
+            continue;
+        }
+        if let Node::JdbcSink(j) = node
+            && let Some(ds) = job.datasources.get(&j.datasource)
+            && !matches!(ds.kind, DataSourceKind::Mysql | DataSourceKind::Postgres)
+        {
+            problems.push(OperatorProblem {
+                node: j.id.clone(),
+                field: Some("datasource"),
+                message: format!(
+                    "the engine writes JdbcSink rows to MySQL and PostgreSQL only: `{}` names {} data source `{}`",
+                    j.id,
+                    ds.kind.name(),
+                    j.datasource
+                ),
+            });
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A job of one source, one transform and one sink of the given kinds (as RON).
+    fn job(source: &str, transform: &str, sink: &str, datasources: &str) -> Job {
+        let text = format!(
+            r#"Job(version: 1, name: "j", config: (time: Event), datasources: {{{datasources}}},
+            nodes: [{source}, {transform}, {sink}],
+            edges: [("src", "q"), ("q", "out")])"#
+        );
+        let checked = weir_model::jobfile::check_source("j.ron", &text);
+        let errors: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.render())
+            .collect();
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+        checked.job.unwrap_or_else(|| panic!("no job"))
+    }
+
+    const KAFKA: &str = r#"KafkaSource(id: "src", datasource: "k", topic: "in", event_time: Some("ts"), watermark_ms: 0, fields: Some([(name: "id", type: BigInt), (name: "ts", type: Timestamp)]))"#;
+    const SQL: &str = r#"Sql(id: "q", query: "SELECT id, ts FROM src")"#;
+
+    #[test]
+    fn the_operators_the_engine_runs_are_not_reported() {
+        for sink in [
+            r#"PrintSink(id: "out")"#,
+            r#"KafkaSink(id: "out", datasource: "k", topic: "outs")"#,
+            r#"RedisSink(id: "out", datasource: "r", command: Set, key: ["id"], value: ["ts"])"#,
+            r#"JdbcSink(id: "out", datasource: "db", table: "t")"#,
+        ] {
+            assert_eq!(
+                check_operators(&job(KAFKA, SQL, sink, "")),
+                vec![],
+                "{sink}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_other_kind_is_reported_at_its_node() {
+        let es = job(
+            KAFKA,
+            SQL,
+            r#"EsSink(id: "out", datasource: "es", index: "i")"#,
+            "",
+        );
+        let problems = check_operators(&es);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].node, "out");
+        assert_eq!(problems[0].field, None);
+        assert!(problems[0].message.contains("EsSink"), "{problems:?}");
+    }
+
+    #[test]
+    fn exactly_the_kinds_without_an_implementation_are_reported() {
+        let runs = [
+            "KafkaSource",
+            "Sql",
+            "JdbcSink",
+            "KafkaSink",
+            "RedisSink",
+            "PrintSink",
+        ];
+        for (kind, _) in weir_model::model::OPERATOR_KINDS {
+            let node = weir_model::jobfile::fields::skeleton(kind, "n")
+                .unwrap_or_else(|| panic!("no skeleton of {kind}"));
+            let mut job = job(KAFKA, SQL, r#"PrintSink(id: "out")"#, "");
+            job.nodes = vec![node];
+            let reported = !check_operators(&job).is_empty();
+            assert_eq!(reported, !runs.contains(&kind), "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_jdbc_sink_to_oracle_is_reported_at_its_data_source() {
+        let oracle = job(
+            KAFKA,
+            SQL,
+            r#"JdbcSink(id: "out", datasource: "db", table: "t")"#,
+            r#""db": (kind: Oracle, address: "db:1521"), "k": (kind: Kafka, address: "k:9092")"#,
+        );
+        let problems = check_operators(&oracle);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].field, Some("datasource"));
+        assert!(problems[0].message.contains("Oracle"), "{problems:?}");
+    }
 }

@@ -344,8 +344,11 @@ fn run_test(job: &JobId, seed: u64) -> Result<TestResult, AppError> {
             .map_err(|_| AppError::Internal("the test run panicked".into()))
     })??;
     let rows: usize = outcome.rows.values().map(Vec::len).sum();
-    let report = if outcome.diffs.is_empty() {
-        format!("{rows} row(s) produced; no expected.jsonl to compare with")
+    // a test without expectations is refused before it runs (crate::engine::test)
+    let report = if let crate::engine::Verdict::Failed(reasons) = outcome.verdict() {
+        reasons.join("\n")
+    } else if outcome.diffs.is_empty() {
+        format!("{rows} row(s) produced")
     } else {
         outcome
             .diffs

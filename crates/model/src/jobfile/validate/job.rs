@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use super::{Checker, MAX_PARALLELISM};
 use crate::jobfile::de::did_you_mean;
 use crate::jobfile::syntax::Span;
+use crate::model::secret::{self, SecretRef};
 use crate::model::*;
 
 impl Checker<'_> {
@@ -97,6 +98,17 @@ impl Checker<'_> {
                         "remove nodes and edges, or set mode: Online".to_string(),
                     );
                 }
+                // Until weir loads plugins, such a job would "run" doing nothing.
+                self.error(
+                    self.top("mode"),
+                    "package-mode",
+                    format!(
+                        "mode: Package is not supported yet: weir cannot load the plugin `{}`, so the job would run doing nothing",
+                        p.path
+                    ),
+                    "build the job from operators with mode: Online (nodes and edges)"
+                        .to_string(),
+                );
             }
             (JobMode::Online, Some(_)) => self.error(
                 self.top("package"),
@@ -176,6 +188,13 @@ impl Checker<'_> {
                     format!("data source `{name}` has an empty address"),
                     None,
                 );
+            } else if let Some(problem) = crate::values::port_problem(&ds.address) {
+                self.error(
+                    self.ds_span(name, Some("address")),
+                    "port",
+                    format!("data source `{name}`: {problem}"),
+                    None,
+                );
             }
             if let Some(p) = &ds.password
                 && !(p.starts_with("env:") || p.starts_with("file:"))
@@ -184,9 +203,36 @@ impl Checker<'_> {
                     self.ds_span(name, Some("password")),
                     "credential",
                     format!("data source `{name}` holds a password in plain text"),
-                    "refer to it instead: password: Some(\"env:NAME\") or Some(\"file:PATH\")"
+                    "refer to it instead: password: Some(\"env:WEIR_SECRET_NAME\") or Some(\"file:NAME\")"
                         .to_string(),
                 );
+            } else if let Some(Err(e)) = ds.password.as_deref().map(SecretRef::parse_new) {
+                self.error(
+                    self.ds_span(name, Some("password")),
+                    "credential",
+                    format!("data source `{name}`: password: {e}"),
+                    e.fix().to_string(),
+                );
+            }
+            if let Err(e) = secret::check_address(&ds.address) {
+                self.error(
+                    self.ds_span(name, Some("address")),
+                    "credential",
+                    format!("data source `{name}`: {e}"),
+                    r#"drop the password from the address and refer to it: password: Some("env:WEIR_SECRET_NAME")"#
+                        .to_string(),
+                );
+            }
+            for key in ds.options.keys() {
+                if let Err(e) = secret::check_option(key) {
+                    self.error(
+                        self.ds_span(name, Some("options")),
+                        "credential",
+                        format!("data source `{name}`: {e}"),
+                        r#"drop the option and refer to the password: password: Some("env:WEIR_SECRET_NAME")"#
+                            .to_string(),
+                    );
+                }
             }
         }
         if decl.is_empty() {
