@@ -119,3 +119,72 @@ fn multi_line_map_keys_format_escaped() {
         before
     );
 }
+
+/// `weir fmt` used to change what a file means (issue 15): a 39-digit integer became
+/// `1e39`, 310 digits `inf` (then `r#inf`), and `Job(Job(...))` was unwrapped into a
+/// valid job. Now such numbers are syntax errors for validate and fmt alike, with the
+/// same diagnostic, and fmt keeps every value as written.
+#[test]
+fn fmt_never_changes_what_a_file_means() {
+    let long = "9".repeat(310);
+    for number in [
+        "1000000000000000000000000000000000000000",
+        "-170141183460469231731687303715884105729",
+        long.as_str(),
+        "1e400",
+        "-1e400",
+        "+inf",
+        "-inf",
+        "-NaN",
+    ] {
+        let src =
+            format!("Job(version: 1, name: \"x\", config: (checkpoint_interval_ms: {number}))");
+        let checked = jobfile::check_source("n.ron", &src);
+        assert_eq!(checked.diagnostics.len(), 1, "{number}");
+        assert_eq!(checked.diagnostics[0].code, "syntax", "{number}");
+        let refused = jobfile::format_source("n.ron", &src).unwrap_err();
+        assert_eq!(*refused, checked.diagnostics[0], "{number}");
+    }
+    // the largest and smallest integers the parser holds are kept digit for digit
+    for number in [
+        "170141183460469231731687303715884105727",
+        "-170141183460469231731687303715884105728",
+    ] {
+        let src =
+            format!("Job(version: 1, name: \"x\", config: (checkpoint_interval_ms: {number}))");
+        let formatted = jobfile::format_source("n.ron", &src).unwrap();
+        assert!(formatted.contains(number), "{formatted}");
+    }
+    // a bare `inf` is a name, and stays one
+    let src = "Job(version: 1, name: \"x\", config: (time: inf))";
+    let formatted = jobfile::format_source("i.ron", src).unwrap();
+    assert!(formatted.contains("time: r#inf"), "{formatted}");
+    assert_eq!(
+        jobfile::format_source("i.ron", &formatted).unwrap(),
+        formatted
+    );
+    // wrappers stay: validate refuses the file before and after fmt
+    for src in [
+        "Job(Job(version: 1, name: \"x\", nodes: [PrintSink(id: \"p\")]))",
+        "Job((version: 1, name: \"x\", nodes: [PrintSink(id: \"p\")]))",
+    ] {
+        let before = jobfile::check_source("w.ron", src);
+        assert!(before.has_errors());
+        let formatted = jobfile::format_source("w.ron", src).unwrap();
+        let after = jobfile::check_source("w.ron", &formatted);
+        assert!(after.has_errors(), "fmt made it valid:\n{formatted}");
+        assert_eq!(after.diagnostics[0].code, "not-a-job");
+        assert_eq!(
+            jobfile::format_source("w.ron", &formatted).unwrap(),
+            formatted
+        );
+    }
+    // an operator's long form is kept as written: it means the same as the short form
+    let src = "Job(version: 1, name: \"x\", nodes: [PrintSink((id: \"p\"))])";
+    let formatted = jobfile::format_source("l.ron", src).unwrap();
+    assert!(formatted.contains("PrintSink((id: \"p\"))"), "{formatted}");
+    assert_eq!(
+        jobfile::check_source("l.ron", &formatted).job,
+        jobfile::check_source("l.ron", src).job
+    );
+}

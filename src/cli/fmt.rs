@@ -57,7 +57,11 @@ pub fn run(global: &Global, args: &FmtArgs) -> i32 {
         print_json(&json!({ "files": report }));
     }
     let status = |s: &str| report.iter().any(|r| r["status"] == s);
-    if status("error") {
+    // fmt refusing to change a file's meaning is weir's fault, not the file's
+    let bug = report.iter().any(|r| r["diagnostic"]["code"] == "fmt-bug");
+    if bug {
+        exit::INTERNAL
+    } else if status("error") {
         exit::INVALID
     } else if status("not-canonical") {
         exit::CHECK_FAILED
@@ -67,14 +71,8 @@ pub fn run(global: &Global, args: &FmtArgs) -> i32 {
 }
 
 fn format_one(path: &Path, name: &str, check: bool) -> Result<Outcome, Box<jobfile::Diagnostic>> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Box::new(jobfile::Diagnostic::whole_file(
-            name,
-            "unreadable",
-            format!("cannot read the file: {e}"),
-            None,
-        ))
-    })?;
+    // the reader every command uses: regular files only, at most MAX_JOB_FILE_BYTES
+    let bytes = jobfile::read_job_file(path)?;
     let Ok(src) = std::str::from_utf8(&bytes) else {
         // check_bytes words the UTF-8 problem with its position
         let checked = jobfile::check_bytes(name, &bytes);
@@ -96,7 +94,7 @@ fn format_one(path: &Path, name: &str, check: bool) -> Result<Outcome, Box<jobfi
     if check {
         return Ok(Outcome::NotCanonical);
     }
-    std::fs::write(path, formatted)
+    weir_model::fsutil::write_atomic(path, formatted)
         .map(|()| Outcome::Rewritten)
         .map_err(|e| {
             Box::new(jobfile::Diagnostic::whole_file(

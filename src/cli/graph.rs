@@ -1,4 +1,5 @@
-//! `weir graph FILE [--ascii]`: draw a job as a layered graph of boxes and arrows.
+//! `weir graph FILE [--ascii]`: draw a job as a layered graph of boxes and arrows, after
+//! the checks of `weir validate`, whose exit code it shares.
 
 use std::path::PathBuf;
 
@@ -7,7 +8,6 @@ use serde_json::json;
 
 use super::{Global, exit, print_json};
 use crate::graph::{self, render::Charset};
-use crate::jobfile;
 
 #[derive(Debug, Args)]
 pub struct GraphArgs {
@@ -20,7 +20,22 @@ pub struct GraphArgs {
 }
 
 pub fn run(global: &Global, args: &GraphArgs) -> i32 {
-    let checked = jobfile::check_file(&args.file);
+    // The checks of `weir validate FILE` (the model's, the engine's SQL and, with
+    // `--store`, the catalog's), so that graph exits as validate does (issue 15).
+    let catalog = match &global.store {
+        None => None,
+        Some(p) => {
+            // `weir graph --store jobs/x.ron` cannot happen (FILE is required), but a
+            // job file given as the store means the project's own, as for validate
+            let store =
+                (!(p.extension().is_some_and(|e| e == "ron") || p.is_dir())).then_some(p.as_path());
+            match weir_app::jobs::schema::catalog(store) {
+                Ok(topics) => Some(topics),
+                Err(e) => return super::fail(global, &e),
+            }
+        }
+    };
+    let checked = weir_app::jobs::schema::check_file(&args.file, catalog.as_deref());
     // A job with problems is still drawn when it decoded, so that the picture helps to
     // find the problem; the diagnostics come first and the exit code says invalid.
     for d in &checked.diagnostics {

@@ -6,7 +6,9 @@ pub mod comments;
 pub mod de;
 pub mod diagnostic;
 pub mod fields;
+pub mod meaning;
 pub mod print;
+pub mod read;
 pub mod sql;
 pub mod syntax;
 pub mod validate;
@@ -19,6 +21,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Severity};
+pub use read::{MAX_JOB_FILE_BYTES, read_job_file};
 
 use crate::model::{Job, Node};
 use de::Problem;
@@ -51,19 +54,14 @@ pub fn check_file(path: &Path) -> Checked {
     check_file_with(path, &|_| Vec::new())
 }
 
-/// [`check_file`] with checks from other crates (see [`check_source_with`]).
+/// [`check_file`] with checks from other crates (see [`check_source_with`]). The file is
+/// read by [`read_job_file`]: a regular file of at most [`MAX_JOB_FILE_BYTES`].
 pub fn check_file_with(path: &Path, extra: &dyn Fn(&Job) -> Vec<NodeProblem>) -> Checked {
-    let name = path.display().to_string();
-    match std::fs::read(path) {
-        Ok(bytes) => check_bytes_with(&name, &bytes, extra),
-        Err(e) => Checked {
+    match read_job_file(path) {
+        Ok(bytes) => check_bytes_with(&path.display().to_string(), &bytes, extra),
+        Err(d) => Checked {
             job: None,
-            diagnostics: vec![Diagnostic::whole_file(
-                &name,
-                "unreadable",
-                format!("cannot read the file: {e}"),
-                Some("check the path and its permissions".into()),
-            )],
+            diagnostics: vec![*d],
         },
     }
 }
@@ -233,14 +231,30 @@ pub fn decode_job(root: &Value) -> Decoded<'_> {
         closing,
     } = &root.kind
     else {
+        let (message, hint) = match &root.kind {
+            // `Job(Job(...))` or `Job((...))`: a job inside a wrapper
+            Kind::Tuple {
+                name: Some(n),
+                items,
+                ..
+            } if n.name == "Job"
+                && matches!(items.as_slice(), [i] if matches!(i.kind, Kind::Struct { .. })) =>
+            {
+                (
+                    "the job is wrapped in a second `Job(...)`".to_string(),
+                    "write the job once: `Job(version: 1, name: ..., nodes: [...])`, without the outer `Job(` and its `)`",
+                )
+            }
+            _ => (
+                format!("expected `Job(...)`, found {}", root.kind.describe()),
+                "a job file holds one `Job(version: 1, name: ..., nodes: [...], edges: [...])`",
+            ),
+        };
         d.problems.push(Problem {
             span: root.head_span(),
             code: "not-a-job",
-            message: format!("expected `Job(...)`, found {}", root.kind.describe()),
-            hint: Some(
-                "a job file holds one `Job(version: 1, name: ..., nodes: [...], edges: [...])`"
-                    .into(),
-            ),
+            message,
+            hint: Some(hint.into()),
         });
         return d;
     };
@@ -428,7 +442,10 @@ pub fn to_ron_keeping_comments(job: &Job, previous: &str) -> String {
 }
 
 /// Rewrite a job file's text canonically, keeping its comments. Fails only on syntax
-/// errors (a file with other problems is still formatted).
+/// errors (a file with other problems is still formatted), with the diagnostic `weir
+/// validate` gives. The result is checked before it is returned: it must mean what `src`
+/// means ([`meaning::same_meaning`]) and be canonical itself; if it is not (a bug in the
+/// printer), the file is refused with code `fmt-bug` rather than changed.
 pub fn format_source(file: &str, src: &str) -> Result<String, Box<Diagnostic>> {
     let index = LineIndex::new(src);
     let doc: Document = syntax::parse(src).map_err(|e| {
@@ -442,5 +459,18 @@ pub fn format_source(file: &str, src: &str) -> Result<String, Box<Diagnostic>> {
             e.hint,
         ))
     })?;
-    Ok(print::print_document(&doc, None))
+    let formatted = print::print_as_written(&doc);
+    let kept = syntax::parse(&formatted).is_ok_and(|again| {
+        meaning::same_meaning(&again.value, &doc.value)
+            && print::print_as_written(&again) == formatted
+    });
+    if !kept {
+        return Err(Box::new(Diagnostic::whole_file(
+            file,
+            "fmt-bug",
+            "weir fmt cannot rewrite this file without changing what it means; the file is left as it is".into(),
+            Some("this is a bug in weir fmt: please report it with the file".into()),
+        )));
+    }
+    Ok(formatted)
 }

@@ -8,12 +8,14 @@ use super::syntax::{Comments, Document, Field, Ident, Kind, MapEntry, Value};
 const WIDTH: usize = 100;
 const INDENT: &str = "    ";
 
-/// Print a parsed document canonically. The top-level struct is always named `Job`... if
-/// it has a name; an unnamed top-level struct gets `top_name`.
+/// Print a job serialized by ron canonically: newtype variants written `X((a: 1))` are
+/// unwrapped to `X(a: 1)`, and an unnamed top-level struct gets `top_name`. Only for
+/// trees weir made from a [`Job`](crate::model::Job), whose meaning these rewrites keep;
+/// a user's file goes through [`print_as_written`], which changes nothing but layout.
 pub fn print_document(doc: &Document, top_name: Option<&str>) -> String {
-    let mut value = doc.value.clone();
-    normalize(&mut value);
-    if let (Kind::Struct { name, .. }, Some(top)) = (&mut value.kind, top_name)
+    let mut doc = doc.clone();
+    normalize(&mut doc.value);
+    if let (Kind::Struct { name, .. }, Some(top)) = (&mut doc.value.kind, top_name)
         && name.is_none()
     {
         *name = Some(Ident {
@@ -21,9 +23,17 @@ pub fn print_document(doc: &Document, top_name: Option<&str>) -> String {
             span: Default::default(),
         });
     }
+    print_as_written(&doc)
+}
+
+/// Print a parsed document in the canonical layout, value for value as it was written:
+/// `weir fmt` never changes what a file means (`Job(Job(...))` stays what it is, and
+/// `validate` says what is wrong with it).
+pub fn print_as_written(doc: &Document) -> String {
+    let value = &doc.value;
     let mut out = String::new();
     leading(&mut out, &value.comments, 0);
-    broken(&mut out, &value, 0);
+    broken(&mut out, value, 0);
     if let Some(t) = &value.comments.trailing {
         out.push_str(&format!(" //{}", t.replace(['\n', '\r'], " ").trim_end()));
     }

@@ -10,8 +10,10 @@ use sqlparser::ast::{
     TableFactor, Visit, Visitor,
 };
 use sqlparser::dialect::GenericDialect;
-use sqlparser::parser::Parser;
-use sqlparser::tokenizer::Location;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Location, Tokenizer};
+
+pub mod depth;
 
 use super::de::did_you_mean;
 
@@ -131,7 +133,9 @@ pub fn prepare(query: &str) -> String {
 }
 
 /// The index of the bracket `close` that matches the `open` at `from`, skipping quoted
-/// text; None when a `;` or an unbalanced `)` comes first.
+/// text; None when a `;` or an unbalanced `)` comes first, or when brackets nest deeper
+/// than the depth check lets through (which then refuses the query): without that
+/// bound, `MAP[MAP[MAP[...` would scan to the end once per `MAP` (20,000 took 13 s).
 fn matching(bytes: &[u8], from: usize, open: u8, close: u8) -> Option<usize> {
     let mut depth = 0usize;
     let mut parens = 0usize;
@@ -144,7 +148,12 @@ fn matching(bytes: &[u8], from: usize, open: u8, close: u8) -> Option<usize> {
                     i += 1;
                 }
             }
-            c if c == open => depth += 1,
+            c if c == open => {
+                depth += 1;
+                if depth > depth::MAX_GROUP_DEPTH {
+                    return None;
+                }
+            }
             c if c == close => {
                 depth -= 1;
                 if depth == 0 {
@@ -161,6 +170,10 @@ fn matching(bytes: &[u8], from: usize, open: u8, close: u8) -> Option<usize> {
     }
     None
 }
+
+/// How far the Flink clauses below are looked for: each is a few words, and an unbounded
+/// scan per `TABLE` or `FOR` would make a hostile query quadratic.
+const CLAUSE_SCAN: usize = 1024;
 
 /// After the word `FOR` (ending at `from`): the end of a lookup join's
 /// `FOR SYSTEM_TIME AS OF expr`, where expr is a column (`o.proc_time`) or a call
@@ -188,7 +201,11 @@ fn system_time_clause(query: &str, from: usize) -> Option<usize> {
     }
     if bytes.get(pos) == Some(&b'(') {
         let mut depth = 0;
-        while pos < bytes.len() {
+        let mut limit = (pos + CLAUSE_SCAN).min(bytes.len());
+        while !query.is_char_boundary(limit) {
+            limit -= 1;
+        }
+        while pos < limit {
             match bytes[pos] {
                 b'(' => depth += 1,
                 b')' => {
@@ -228,7 +245,10 @@ fn partition_clause(query: &str, from: usize) -> Option<(usize, usize)> {
     }
     let start = after_name + (tail.len() - trimmed.len());
     let mut depth = 0i32;
-    for (k, ch) in query[start..].char_indices() {
+    for (k, ch) in query[start..]
+        .char_indices()
+        .take_while(|(k, _)| *k < CLAUSE_SCAN)
+    {
         match ch {
             '(' => depth += 1,
             ')' if depth == 0 => return Some((start, start + k)),
@@ -262,7 +282,21 @@ fn offset_of(text: &str, loc: Location) -> usize {
 /// Parse the query into statements, or say where it stops making sense.
 pub fn parse(query: &str) -> Result<Vec<Statement>, SqlProblem> {
     let prepared = prepare(query);
-    Parser::parse_sql(&GenericDialect {}, &prepared).map_err(|e| {
+    let dialect = GenericDialect {};
+    let parsed = match Tokenizer::new(&dialect, &prepared).tokenize_with_location() {
+        Ok(tokens) => {
+            // bound the tree's depth before building it (sql/depth.rs)
+            if let Some(deep) = depth::too_deep(&tokens) {
+                return Err(depth::problem(query, &deep));
+            }
+            Parser::new(&dialect)
+                .with_recursion_limit(PARSER_RECURSION_LIMIT)
+                .with_tokens_with_locations(tokens)
+                .parse_statements()
+        }
+        Err(e) => Err(ParserError::from(e)),
+    };
+    parsed.map_err(|e| {
         let text = e.to_string();
         let (message, loc) = match text.rfind(" at Line: ") {
             Some(at) => {
@@ -304,6 +338,10 @@ pub fn parse(query: &str) -> Result<Vec<Statement>, SqlProblem> {
         }
     })
 }
+
+/// The SQL parser's recursion limit: above [`depth::MAX_GROUP_DEPTH`], which refuses
+/// deeper brackets first with a located message (the parser's own error has no place).
+const PARSER_RECURSION_LIMIT: usize = 4 * depth::MAX_GROUP_DEPTH;
 
 /// Check a SQL operator's query against the tables its upstream operators register.
 pub fn check(query: &str, tables: &[&str]) -> Vec<SqlProblem> {

@@ -570,22 +570,28 @@ impl<'a> Lexer<'a> {
             .find(|(p, _)| body.starts_with(p));
         if let Some((prefix, radix)) = radix {
             let v = i128::from_str_radix(&body[prefix.len()..], *radix)
-                .map_err(|_| err(span, format!("malformed number `{text}`"), None))?;
+                .map_err(|_| err(span, format!("malformed number {}", shown(&text)), None))?;
             return Ok(Tok::Int(if neg { -v } else { v }));
         }
-        if let Ok(v) = body.parse::<i128>() {
-            return Ok(Tok::Int(if neg { -v } else { v }));
+        // the sign is parsed with the digits, so that i128::MIN is read too
+        if let Ok(v) = text.parse::<i128>() {
+            return Ok(Tok::Int(v));
         }
-        match body {
-            "inf" => {
-                return Ok(Tok::Float(if neg {
-                    f64::NEG_INFINITY
-                } else {
-                    f64::INFINITY
-                }));
-            }
-            "NaN" => return Ok(Tok::Float(f64::NAN)),
-            _ => {}
+        // An integer that does not fit is refused rather than read as a float: `1e39` or
+        // `inf` would be a different value, and `weir fmt` would write it (issue 15).
+        if !body.is_empty() && body.chars().all(|c| c.is_ascii_digit()) {
+            return Err(err(
+                span,
+                format!("integer {} is too large", shown(&text)),
+                Some(LARGEST_NUMBER),
+            ));
+        }
+        if matches!(body, "inf" | "NaN") {
+            return Err(err(
+                span,
+                format!("`{text}` is not a number a job holds"),
+                Some("write a finite number, e.g. 5000 or 0.5"),
+            ));
         }
         match body.parse::<f64>() {
             Ok(v)
@@ -593,14 +599,40 @@ impl<'a> Lexer<'a> {
                     .chars()
                     .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-')) =>
             {
-                Ok(Tok::Float(if neg { -v } else { v }))
+                if v.is_finite() {
+                    Ok(Tok::Float(if neg { -v } else { v }))
+                } else {
+                    // beyond f64's range: reading it as `inf` would change its meaning
+                    Err(err(
+                        span,
+                        format!("number {} is too large", shown(&text)),
+                        Some(
+                            "a fractional number of a job (an alert's `above`) is at most about 1.8e308",
+                        ),
+                    ))
+                }
             }
             _ => Err(err(
                 span,
-                format!("malformed number `{text}`"),
+                format!("malformed number {}", shown(&text)),
                 Some("write digits, e.g. 5000 or 0.5"),
             )),
         }
+    }
+}
+
+/// The hint for numbers beyond what any field of a job holds.
+const LARGEST_NUMBER: &str = "the largest number a job holds is 18446744073709551615 (u64)";
+
+/// A number as a message shows it, in backticks: a long one by its first characters and
+/// its length.
+fn shown(text: &str) -> String {
+    let len = text.chars().count();
+    if len <= 40 {
+        format!("`{text}`")
+    } else {
+        let head: String = text.chars().take(20).collect();
+        format!("`{head}…` ({len} characters)")
     }
 }
 
@@ -951,14 +983,50 @@ pub fn bom_len(src: &str) -> usize {
 pub struct LineIndex<'a> {
     src: &'a str,
     starts: Vec<usize>,
+    /// Every [`CHECKPOINT`] bytes, at a character boundary: (byte, characters before it).
+    /// A column on a long line is counted from the nearest checkpoint, so that many
+    /// diagnostics on one long line (a job written on one line) cost no more than a few.
+    checkpoints: Vec<(usize, usize)>,
 }
+
+const CHECKPOINT: usize = 1024;
 
 impl<'a> LineIndex<'a> {
     pub fn new(src: &'a str) -> Self {
         let starts = std::iter::once(0)
             .chain(src.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        LineIndex { src, starts }
+        let mut checkpoints = vec![(0, 0)];
+        if src.len() > CHECKPOINT {
+            let mut next = CHECKPOINT;
+            for (count, (i, _)) in src.char_indices().enumerate() {
+                if i >= next {
+                    checkpoints.push((i, count));
+                    next = i + CHECKPOINT;
+                }
+            }
+        }
+        LineIndex {
+            src,
+            starts,
+            checkpoints,
+        }
+    }
+
+    /// Characters before byte `at`, a character boundary.
+    fn chars_before(&self, at: usize) -> usize {
+        let k = self.checkpoints.partition_point(|&(b, _)| b <= at) - 1;
+        let (byte, count) = self.checkpoints[k];
+        count + self.src.get(byte..at).map_or(0, |s| s.chars().count())
+    }
+
+    /// The byte where a 1-based line starts (after a byte order mark on line 1).
+    pub fn line_start(&self, line: usize) -> usize {
+        match self.starts.get(line.wrapping_sub(1)) {
+            Some(_) if line == 1 => bom_len(self.src),
+            Some(&start) => start,
+            None => self.src.len(),
+        }
     }
 
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
@@ -968,10 +1036,10 @@ impl<'a> LineIndex<'a> {
         if line == 0 {
             start = bom_len(self.src).min(offset);
         }
-        let col = self
-            .src
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let col = match self.src.get(start..offset) {
+            Some(_) => self.chars_before(offset) - self.chars_before(start),
+            None => offset - start,
+        };
         (line + 1, col + 1)
     }
 

@@ -15,13 +15,17 @@ use crate::jobfile::{self, Checked, Diagnostic, Severity};
 /// their schema from it and every difference from it is a warning.
 pub fn check_file(path: &Path, topics: Option<&[Topic]>) -> Checked {
     let name = path.display().to_string();
-    match std::fs::read(path) {
+    // the model's reader: regular files only, at most jobfile::MAX_JOB_FILE_BYTES
+    match jobfile::read_job_file(path) {
         Ok(bytes) => match std::str::from_utf8(&bytes) {
             Ok(src) => check_source(&name, src, topics),
             // not text: the model's own report says where
             Err(_) => jobfile::check_bytes(&name, &bytes),
         },
-        Err(_) => jobfile::check_file(path),
+        Err(d) => Checked {
+            job: None,
+            diagnostics: vec![*d],
+        },
     }
 }
 
@@ -115,7 +119,7 @@ pub fn catalog(store_flag: Option<&Path>) -> Result<Vec<Topic>, AppError> {
         && !p.exists()
     {
         return Err(AppError::User(format!(
-            "no metadata store at {}; name an existing store with --store (or create one: weir whoami --store {})",
+            "no metadata store at {}; name an existing store with --store (or create one: weir whoami --create --store {})",
             p.display(),
             p.display()
         )));

@@ -276,7 +276,7 @@ mod tests {
     #[test]
     fn thresholds_are_checked_per_kind() {
         let src = job_with(
-            "(alerts: [\n(kind: Lag, above: 0),\n(kind: ErrorRate, above: -1),\n(kind: WatermarkDelay, above: 1e999),\n(kind: WatermarkDelay),\n(kind: NoOutput, above: 5, for_secs: 60),\n(kind: Lag, above: 0.5)])",
+            "(alerts: [\n(kind: Lag, above: 0),\n(kind: ErrorRate, above: -1),\n(kind: WatermarkDelay, above: -0.5),\n(kind: WatermarkDelay),\n(kind: NoOutput, above: 5, for_secs: 60),\n(kind: Lag, above: 0.5)])",
         );
         let e = Severity::Error;
         assert_eq!(

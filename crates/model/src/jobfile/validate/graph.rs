@@ -1,7 +1,7 @@
 //! Graph rules: ids and table names, edges (unknown nodes, self loops, duplicates,
 //! cycles), and where sources, SQL, lookups and sinks may stand.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::Checker;
 use super::identifier_problem;
@@ -13,14 +13,14 @@ impl Checker<'_> {
     pub(super) fn ids(&mut self) {
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         let mut tables: BTreeMap<String, usize> = BTreeMap::new();
+        let lines = crate::jobfile::syntax::LineIndex::new(self.src);
         for (i, node) in self.job.nodes.iter().enumerate() {
             let id = node.id();
             if let Some(msg) = identifier_problem("operator id", id) {
                 self.error(self.at(i, &["id"]), "id", msg, None);
             }
             if let Some(&first) = seen.get(id) {
-                let (line, _) = crate::jobfile::syntax::LineIndex::new(self.src)
-                    .line_col(self.at(first, &["id"]).start);
+                let (line, _) = lines.line_col(self.at(first, &["id"]).start);
                 self.error(
                     self.at(i, &["id"]),
                     "duplicate-id",
@@ -157,11 +157,28 @@ impl Checker<'_> {
     /// sinks, sinks last.
     pub(super) fn shape(&mut self) {
         let job = self.job;
+        // the nodes by id (the first of a duplicated id, as `Job::node`) and each node's
+        // inputs and outputs, built once: per node look-ups would make a job of many
+        // operators quadratic (30,000 took 86 s)
+        let mut by_id: HashMap<&str, &Node> = HashMap::new();
+        for n in &job.nodes {
+            by_id.entry(n.id()).or_insert(n);
+        }
+        let mut ins: HashMap<&str, Vec<&Node>> = HashMap::new();
+        let mut outs: HashMap<&str, Vec<&Node>> = HashMap::new();
+        for (from, to) in &job.edges {
+            if let Some(n) = by_id.get(from.as_str()) {
+                ins.entry(to.as_str()).or_default().push(n);
+            }
+            if let Some(n) = by_id.get(to.as_str()) {
+                outs.entry(from.as_str()).or_default().push(n);
+            }
+        }
         for (i, node) in job.nodes.iter().enumerate() {
             let id = node.id();
             let kind = node.kind();
-            let inputs: Vec<&Node> = job.inputs(id).filter_map(|n| job.node(n)).collect();
-            let outputs: Vec<&Node> = job.outputs(id).filter_map(|n| job.node(n)).collect();
+            let inputs: &[&Node] = ins.get(id).map_or(&[], Vec::as_slice);
+            let outputs: &[&Node] = outs.get(id).map_or(&[], Vec::as_slice);
             let span = self.d.node_values[i].head_span();
             match node.role() {
                 Role::Source => {
@@ -220,7 +237,7 @@ impl Checker<'_> {
                 }
             }
             if let Node::Sql(_) = node {
-                for up in &inputs {
+                for up in inputs {
                     if let Node::Sql(_) = up {
                         self.error(
                             span,
@@ -232,7 +249,7 @@ impl Checker<'_> {
                 }
             }
             if let Node::Lookup(_) = node {
-                for down in &outputs {
+                for down in outputs {
                     if !matches!(down, Node::Sql(_) | Node::Etl(_)) {
                         self.error(
                             span,
