@@ -208,7 +208,7 @@ pub fn run(global: &Global, args: &BenchArgs) -> i32 {
     let write = |name: &str, v: &Value| {
         let path = args.out.join(name);
         let text = serde_json::to_string_pretty(v).unwrap_or_default();
-        if let Err(e) = std::fs::write(&path, text + "\n") {
+        if let Err(e) = weir_model::fsutil::write_atomic(&path, text + "\n") {
             eprintln!("error: cannot write {}: {e}", path.display());
             false
         } else {

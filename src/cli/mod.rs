@@ -68,7 +68,11 @@ pub(crate) fn fail(global: &Global, e: &weir_app::AppError) -> i32 {
     if global.json {
         print_json(&serde_json::json!({ "error": e.to_string(), "fault": e.fault().as_str() }));
     } else {
-        eprintln!("error: {e}");
+        // a message may quote what the user typed: nothing in it may act on the terminal
+        eprintln!(
+            "error: {}",
+            weir_model::text::printable_lines(&e.to_string())
+        );
     }
     exit::of(e)
 }
@@ -98,6 +102,11 @@ pub struct Global {
     /// .weir/weir.db. WEIR_DATABASE_URL (PostgreSQL for teams) takes precedence.
     #[arg(long, global = true, env = "WEIR_STORE", value_name = "PATH")]
     pub store: Option<PathBuf>,
+    /// Make a new SQLite store at --store PATH (and its directory) when none is there.
+    /// Without it weir makes a store only at the project's .weir/weir.db; its first user
+    /// becomes the store's system admin.
+    #[arg(long, global = true)]
+    pub create: bool,
     /// Log more to .weir/logs/weir.log (-v debug, -vv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -171,7 +180,15 @@ impl Cli {
 }
 
 /// Run a parsed command line; returns the process exit code.
-pub fn run(cli: Cli) -> i32 {
+pub fn run(mut cli: Cli) -> i32 {
+    if cli.global.create {
+        // from here on the store flag itself says "create" (sqlite://PATH?mode=rwc), for
+        // this command and the workers it starts
+        match weir_app::governance::creating(cli.global.store.as_deref()) {
+            Ok(store) => cli.global.store = store,
+            Err(e) => return fail(&cli.global, &e),
+        }
+    }
     match cli.command {
         Some(Command::Validate(a)) => validate::run(&cli.global, &a),
         Some(Command::Fmt(a)) => fmt::run(&cli.global, &a),

@@ -85,7 +85,7 @@ impl Project {
             positions: Default::default(),
         };
         self.ensure_dir(folder)?;
-        std::fs::write(&path, jobfile::to_ron(&job))
+        weir_model::fsutil::write_atomic(&path, jobfile::to_ron(&job))
             .map_err(|e| AppError::io(format!("cannot write {rel}"), e))?;
         Ok(rel)
     }
@@ -142,7 +142,7 @@ impl Project {
             return;
         };
         if let Some(text) = with_name(&src, new_name)
-            && let Err(e) = std::fs::write(path, text)
+            && let Err(e) = weir_model::fsutil::write_atomic(path, text)
         {
             tracing::warn!(
                 "renamed {} but could not update its name: {e}",

@@ -19,6 +19,7 @@
 //!   watermark fires the window) until the sink receives the row. The watermark bound
 //!   itself is thus not counted; windows flushed at the end of input are not sampled.
 
+mod collect;
 pub mod generate;
 pub mod one;
 
@@ -137,7 +138,7 @@ pub fn ensure_data(req: &BenchRequest, progress: Progress) -> Result<PathBuf, Ap
         progress(n, total, "generating files")
     })
     .map_err(|e| AppError::User(e.to_string()))?;
-    std::fs::write(&stamp_file, stamp)
+    weir_model::fsutil::write_atomic(&stamp_file, stamp)
         .map_err(|e| AppError::io(format!("cannot write {}", stamp_file.display()), e))?;
     Ok(bid)
 }
@@ -293,6 +294,7 @@ pub fn run(req: &BenchRequest, progress: Progress) -> Result<Report, AppError> {
         bootstrap: bootstrap.clone(),
         rate: None,
         latency_secs: req.latency_secs,
+        metrics: true,
     };
     let mut results = Vec::new();
     for q in &req.queries {

@@ -187,9 +187,11 @@ impl Broker {
             })?;
         }
         let info = serde_json::json!({ "bootstrap": self.bootstrap, "control": addr });
-        std::fs::write(&file, info.to_string()).map_err(|source| EngineError::Io {
-            path: file.display().to_string(),
-            source,
+        weir_model::fsutil::write_atomic(&file, info.to_string()).map_err(|source| {
+            EngineError::Io {
+                path: file.display().to_string(),
+                source,
+            }
         })?;
         self.control = Some(addr.clone());
         self.info_file = Some(file);

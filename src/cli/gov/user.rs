@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use super::{emit, with_store};
 use crate::cli::{Global, exit, table};
 use weir_app::AppError;
-use weir_app::governance::{GlobalRole, ProjectRole};
+use weir_app::governance::{GlobalRole, ProjectRole, RoleToAdd};
 
 #[derive(Debug, Args)]
 pub struct UserArgs {
@@ -43,27 +43,26 @@ pub fn run(global: &Global, args: &UserArgs) -> i32 {
                 project,
                 name,
             } => {
-                let existing = s.users().await?.into_iter().find(|u| &u.login == login);
                 let display = name.clone().unwrap_or_else(|| login.clone());
+                // one store transaction: registered and given the role, or nothing
                 match (project, GlobalRole::parse(role), ProjectRole::parse(role)) {
                     (None, Ok(g), _) => {
-                        let user = match existing {
-                            None => s.add_user(login, &display, &[g]).await?,
-                            Some(u) => {
-                                let mut roles = u.roles.clone();
-                                if !roles.contains(&g) {
-                                    roles.push(g);
-                                }
-                                s.set_user_roles(login, &roles).await?
-                            }
-                        };
-                        emit(global, &user, || format!("{login} is now {}\n", g.words()));
+                        let added = s
+                            .add_user_role(login, &display, RoleToAdd::Global(g))
+                            .await?;
+                        emit(global, &added.user, || {
+                            format!("{login} is now {}\n", g.words())
+                        });
                     }
                     (Some(p), _, Ok(r)) => {
-                        if existing.is_none() {
-                            s.add_user(login, &display, &[]).await?;
-                        }
-                        let member = s.add_member(p, login, r).await?;
+                        let to_add = RoleToAdd::Project {
+                            project: p,
+                            role: r,
+                        };
+                        let added = s.add_user_role(login, &display, to_add).await?;
+                        let member = added.member.ok_or_else(|| {
+                            AppError::Internal("the store added no membership".into())
+                        })?;
                         emit(global, &member, || {
                             format!("{login} is now {} of {p}\n", r.words())
                         });

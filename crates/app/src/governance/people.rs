@@ -1,7 +1,8 @@
 //! Users and their roles, projects and their members, and the audit log.
 
 use super::{
-    ArchiveEffects, AuditEntry, GlobalRole, Governance, Member, Project, ProjectRole, Roles, User,
+    ArchiveEffects, AuditEntry, GlobalRole, Governance, Member, Project, ProjectRole, RoleToAdd,
+    Roles, User, UserRoleAdded,
 };
 use crate::AppError;
 
@@ -19,6 +20,21 @@ impl Governance {
         global: &[GlobalRole],
     ) -> Result<User, AppError> {
         Ok(self.session.add_user(login, display_name, global).await?)
+    }
+
+    /// `weir user add`: register `login` if new and give them one more role, global or in
+    /// a project, in one store transaction, so a failed command (a project that does not
+    /// exist, a role the actor lacks) leaves no user and no audit row.
+    pub async fn add_user_role(
+        &self,
+        login: &str,
+        display_name: &str,
+        role: RoleToAdd<'_>,
+    ) -> Result<UserRoleAdded, AppError> {
+        Ok(self
+            .session
+            .add_user_role(login, display_name, role)
+            .await?)
     }
 
     /// Replace a user's global roles (system admin).

@@ -36,7 +36,7 @@ pub fn use_project(root: &Path, name: &str) -> Result<PathBuf, AppError> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| AppError::io(format!("cannot create {}", dir.display()), e))?;
     let file = dir.join(PROJECT_FILE);
-    std::fs::write(&file, format!("{name}\n"))
+    weir_model::fsutil::write_atomic(&file, format!("{name}\n"))
         .map_err(|e| AppError::io(format!("cannot write {}", file.display()), e))?;
     Ok(file)
 }

@@ -61,20 +61,11 @@ pub fn current(job: &JobId) -> Result<Option<(String, String)>, AppError> {
     Ok(Some((text, hash)))
 }
 
-/// Replace `file` with `text` at once: written beside it under a temporary name, then
-/// renamed over it, so a crash never leaves half a job file.
+/// Replace `file` with `text` at once (`weir_model::fsutil`), so a crash or a full disk
+/// never leaves half a job file.
 pub fn write(file: &std::path::Path, text: &str) -> Result<(), AppError> {
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = file.with_file_name(format!(".{name}.weir-{}.tmp", std::process::id()));
-    std::fs::write(&tmp, text)
-        .map_err(|e| AppError::io(format!("cannot write {}", tmp.display()), e))?;
-    std::fs::rename(&tmp, file).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        AppError::io(format!("cannot replace {}", file.display()), e)
-    })
+    weir_model::fsutil::write_atomic(file, text)
+        .map_err(|e| AppError::io(format!("cannot replace {}", file.display()), e))
 }
 
 /// `weir validate --store` on a canonical text: the model's rules, the engine's SQL

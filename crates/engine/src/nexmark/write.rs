@@ -1,6 +1,5 @@
 //! Generated events to files (json-lines or csv, one file per kind) and to Kafka.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -8,6 +7,7 @@ use std::time::Duration;
 use super::generator::{EventKind, Generator, event_kind};
 use super::model::{Auction, Bid, Event, Person};
 use crate::error::{EngineError, Result};
+use weir_model::fsutil::AtomicFile;
 use weir_model::model::DataSourceKind;
 
 /// The text format of generated files.
@@ -45,15 +45,17 @@ fn io(path: &Path, source: std::io::Error) -> EngineError {
     }
 }
 
+/// One generated file, written under a temporary name and put in place by `finish`, so
+/// that an interrupted generation never leaves a short file under the final name.
 struct Out {
     path: PathBuf,
-    w: BufWriter<File>,
+    w: BufWriter<AtomicFile>,
 }
 
 impl Out {
     fn create(dir: &Path, name: &str, format: FileFormat, header: &[&str]) -> Result<Out> {
         let path = dir.join(format!("{name}.{}", format.extension()));
-        let f = File::create(&path).map_err(|e| io(&path, e))?;
+        let f = AtomicFile::create(&path).map_err(|e| io(&path, e))?;
         let mut w = BufWriter::with_capacity(1 << 20, f);
         if format == FileFormat::Csv {
             writeln!(w, "{}", header.join(",")).map_err(|e| io(&path, e))?;
@@ -66,9 +68,13 @@ impl Out {
             .and_then(|_| self.w.write_all(b"\n"))
             .map_err(|e| io(&self.path, e))
     }
-    fn finish(mut self) -> Result<PathBuf> {
-        self.w.flush().map_err(|e| io(&self.path, e))?;
-        Ok(self.path)
+    fn finish(self) -> Result<PathBuf> {
+        let Out { path, w } = self;
+        w.into_inner()
+            .map_err(|e| io(&path, e.into_error()))?
+            .commit()
+            .map_err(|e| io(&path, e))?;
+        Ok(path)
     }
 }
 

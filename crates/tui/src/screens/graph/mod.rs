@@ -191,7 +191,7 @@ impl GraphScreen {
             Ok(previous) => jobfile::to_ron_keeping_comments(&self.job, &previous),
             Err(_) => jobfile::to_ron(&self.job),
         };
-        if let Err(e) = std::fs::write(&self.path, &text) {
+        if let Err(e) = weir_model::fsutil::write_atomic(&self.path, &text) {
             return status(
                 Level::Error,
                 format!("cannot save {}: {e}", self.shown_path()),
