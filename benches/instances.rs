@@ -9,11 +9,18 @@
 //! 3. figures in the store: the bytes of one sample, `weir instance list --json` with 20
 //!    instances, rows written to `instance_metrics` and the growth of weir.db;
 //! 4. the workbench's peak RSS and CPU with `:instances` open on the 20 instances
-//!    (aim: < 60 MB).
+//!    (aims: < 60 MB, < 1 % CPU): the headless driver (`weir tui --script`), and the real
+//!    event loop on a pseudo-terminal (`script`, 160x50), which is what a person runs.
 //!
 //! Prints a table and writes it to bench/results/instances.txt; asserts nothing.
 //!
-//! Run: `cargo bench --bench instances --profile dev`
+//! Long because it is one sequence of measurements on one worker and its 20 instances,
+//! each part a function; the /proc readings are in common/procfs.rs.
+//!
+//! Run: `cargo bench --bench instances --profile dev`. `WEIR_BENCH_PARTS=idle,workbench`
+//! (any of `first`, `idle`, `store`, `workbench`) runs only those parts and prints them
+//! without writing the results file; `WEIR_BENCH_THREADS=1` lists the idle worker's
+//! busiest threads one by one.
 // Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -21,7 +28,6 @@
 mod cli;
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -29,6 +35,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use cli::Checkout;
+use common::procfs::{busiest, clock_ticks, cpu_seconds, status_kb, thread_cpu};
 use weir_engine::broker::Broker;
 
 /// Runs of the start-to-first-row measurement.
@@ -145,96 +152,6 @@ fn start_to_first_row(c: &Checkout, bootstrap: &str) -> (Vec<Duration>, Vec<Dura
     done.store(true, Ordering::Relaxed);
     feeder.join().unwrap();
     (first_row, command)
-}
-
-/// utime + stime of `pid` in seconds, from /proc/PID/stat.
-fn cpu_seconds(pid: u32, tick: f64) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // fields after `(comm)`: state is field 3, utime 14, stime 15
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / tick)
-}
-
-/// CPU seconds of each thread of `pid`: thread id → (name with trailing digits dropped,
-/// so `rdk:broker12` counts as `rdk:broker`; seconds).
-fn thread_cpu(pid: u32, tick: f64) -> BTreeMap<u32, (String, f64)> {
-    let mut threads = BTreeMap::new();
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return threads;
-    };
-    for task in tasks.flatten() {
-        let Some(tid) = task
-            .file_name()
-            .to_str()
-            .and_then(|t| t.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let name = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm"))
-            .unwrap_or_default()
-            .trim()
-            .trim_end_matches(|c: char| c.is_ascii_digit())
-            .to_string();
-        let Some(secs) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat"))
-            .ok()
-            .and_then(|stat| {
-                let rest = stat.rsplit_once(')')?.1.to_string();
-                let f: Vec<&str> = rest.split_whitespace().collect();
-                Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / tick)
-            })
-        else {
-            continue;
-        };
-        threads.insert(tid, (name, secs));
-    }
-    threads
-}
-
-/// The busiest thread groups between two [`thread_cpu`] readings over `secs`, as
-/// `name xTHREADS: % of a core` (threads alive at the second reading; a thread born in
-/// between counts from zero, one that ended is left out).
-fn busiest(
-    before: &BTreeMap<u32, (String, f64)>,
-    after: &BTreeMap<u32, (String, f64)>,
-    secs: f64,
-) -> String {
-    let mut groups: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
-    for (tid, (name, cpu)) in after {
-        let was = before.get(tid).map_or(0.0, |b| b.1);
-        let g = groups.entry(name).or_insert((0, 0.0));
-        g.0 += 1;
-        g.1 += (cpu - was) / secs * 100.0;
-    }
-    let mut groups: Vec<_> = groups.into_iter().collect();
-    groups.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
-    groups
-        .iter()
-        .take(6)
-        .map(|(name, (n, pct))| format!("{name} x{n}: {pct:.2} %"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Clock ticks per second (`getconf CLK_TCK`, 100 when that fails).
-fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
-/// A `kB` line of /proc/PID/status (VmHWM, VmRSS) in kB.
-fn status_kb(pid: u32, key: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// What the store holds at one moment: rows of `instance_metrics`, the logical size
@@ -358,7 +275,91 @@ fn workbench(c: &Checkout, tick: f64) -> Workbench {
     }
 }
 
+/// The workbench's real event loop on a pseudo-terminal (util-linux `script`, 160x50):
+/// `:instances` is typed after the first second, then the CPU of the weir process is
+/// sampled over `window`; returns (CPU %, peak RSS kB), or None without `script`.
+fn workbench_pty(c: &Checkout, tick: f64, window: Duration) -> Option<(f64, u64)> {
+    use std::io::Write;
+    let exe = env!("CARGO_BIN_EXE_weir");
+    let mut child = std::process::Command::new("script")
+        .args([
+            "-qfec",
+            &format!("stty cols 160 rows 50; exec {exe} tui"),
+            "/dev/null",
+        ])
+        .current_dir(&c.root)
+        .env("WEIR_USER", "bob")
+        .env("WEIR_EXE", exe)
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm-256color")
+        .env_remove("WEIR_DATABASE_URL")
+        .env_remove("WEIR_STORE")
+        .env_remove("WEIR_PROJECT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let script_pid = child.id();
+    // the weir process is the child of `script` (its shell exec'd it)
+    let pid = {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let children =
+                std::fs::read_to_string(format!("/proc/{script_pid}/task/{script_pid}/children"))
+                    .unwrap_or_default();
+            let found = children.split_whitespace().find_map(|p| {
+                let p: u32 = p.parse().ok()?;
+                let exe_link = std::fs::read_link(format!("/proc/{p}/exe")).ok()?;
+                exe_link.ends_with("weir").then_some(p)
+            });
+            if let Some(p) = found {
+                break p;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    std::thread::sleep(Duration::from_millis(1000));
+    let mut stdin = child.stdin.take()?;
+    stdin.write_all(b":instances\r").ok()?;
+    stdin.flush().ok()?;
+    // let the screen open and read its first full trend
+    std::thread::sleep(Duration::from_millis(1500));
+    let cpu0 = cpu_seconds(pid, tick)?;
+    let t0 = Instant::now();
+    std::thread::sleep(window);
+    let cpu1 = cpu_seconds(pid, tick)?;
+    let pct = (cpu1 - cpu0) / t0.elapsed().as_secs_f64() * 100.0;
+    let peak = status_kb(pid, "VmHWM").unwrap_or(0);
+    // Ctrl-Q quits; kill what is left after a moment
+    let _ = stdin.write_all(b"\x11");
+    let _ = stdin.flush();
+    drop(stdin);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let _ = child.kill();
+    let _ = child.wait();
+    Some((pct, peak))
+}
+
+/// The parts of the benchmark to run (`WEIR_BENCH_PARTS`), all by default.
+fn part(name: &str) -> bool {
+    std::env::var("WEIR_BENCH_PARTS")
+        .map(|p| p.split(',').any(|x| x.trim() == name))
+        .unwrap_or(true)
+}
+
 fn main() {
+    let all_parts = std::env::var("WEIR_BENCH_PARTS").is_err();
     let mut c = Checkout::new("bench-instances");
     let broker = Broker::start().unwrap();
     broker.create_topic("live", 1).unwrap();
@@ -374,7 +375,11 @@ fn main() {
     let worker_pid = c.child(w).id();
 
     // 1. start to first row
-    let (first_row, command) = start_to_first_row(&c, &bootstrap);
+    let (first_row, command) = if part("first") {
+        start_to_first_row(&c, &bootstrap)
+    } else {
+        (vec![Duration::ZERO], vec![Duration::ZERO])
+    };
 
     // 2. twenty idle instances
     c.write_job(
@@ -414,13 +419,38 @@ fn main() {
     let cpu0 = cpu_seconds(worker_pid, tick).unwrap();
     let threads0 = thread_cpu(worker_pid, tick);
     let rss0 = status_kb(worker_pid, "VmRSS").unwrap_or(0);
-    std::thread::sleep(CPU_WINDOW);
+    if part("idle") || part("store") {
+        std::thread::sleep(CPU_WINDOW);
+    }
     let cpu1 = cpu_seconds(worker_pid, tick).unwrap();
     let threads1 = thread_cpu(worker_pid, tick);
     let cpu_secs = t0.elapsed().as_secs_f64();
     let worker_cpu = (cpu1 - cpu0) / cpu_secs * 100.0;
     let worker_threads = busiest(&threads0, &threads1, cpu_secs);
     let thread_count = threads1.len();
+    // CPU of threads that ended within the window: the process's minus its live threads'
+    let live: f64 = threads1
+        .iter()
+        .map(|(tid, (_, cpu))| cpu - threads0.get(tid).map_or(0.0, |b| b.1))
+        .sum();
+    let ended_pct = ((cpu1 - cpu0) - live).max(0.0) / cpu_secs * 100.0;
+    let born = threads1
+        .keys()
+        .filter(|t| !threads0.contains_key(t))
+        .count();
+    if std::env::var("WEIR_BENCH_THREADS").is_ok() {
+        let mut each: Vec<(f64, &str, u32)> = threads1
+            .iter()
+            .map(|(tid, (name, cpu))| {
+                let was = threads0.get(tid).map_or(0.0, |b| b.1);
+                ((cpu - was) / cpu_secs * 100.0, name.as_str(), *tid)
+            })
+            .collect();
+        each.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (pct, name, tid) in each.iter().take(40) {
+            eprintln!("thread {tid} {name}: {pct:.3} %");
+        }
+    }
     let rows_cpu = store_size(&rt, &db).rows;
 
     // 3. figures in the store (reads while the worker writes)
@@ -446,13 +476,20 @@ fn main() {
         );
     }
     let remaining = GROWTH_WINDOW.saturating_sub(t0.elapsed());
-    std::thread::sleep(remaining);
+    if part("store") {
+        std::thread::sleep(remaining);
+    }
     let after = store_size(&rt, &db);
     let window = t0.elapsed().as_secs_f64();
     let rss1 = status_kb(worker_pid, "VmRSS").unwrap_or(0);
 
-    // 4. the workbench on the 20 instances
+    // 4. the workbench on the 20 instances: headless, then on a pseudo-terminal
     let wb = workbench(&c, tick);
+    let pty = if part("workbench") {
+        workbench_pty(&c, tick, Duration::from_secs(10))
+    } else {
+        None
+    };
 
     // stop everything: the instances, then the worker (SIGTERM: it hands back cleanly)
     for id in &ids {
@@ -504,7 +541,7 @@ fn main() {
             format!("{worker_cpu:.2} % of a core"),
             "< 2 %",
         ),
-        format!("#   its {thread_count} threads, busiest: {worker_threads}"),
+        format!("#   its {thread_count} threads ({born} born in the window; threads that ended used {ended_pct:.2} %), busiest: {worker_threads}"),
         row(
             "idle worker RSS (start / end of the window)",
             format!(
@@ -574,7 +611,23 @@ fn main() {
         ),
         row("workbench run (script: wait 5000)", ms(wb.wall), ""),
         format!("# workbench: {}", wb.summary.trim()),
+        row(
+            "workbench on a terminal (pty 160x50), :instances, 10 s",
+            pty.map_or("no `script` here".to_string(), |(pct, _)| {
+                format!("{pct:.2} % of a core")
+            }),
+            "< 1 %",
+        ),
+        row(
+            "  its peak RSS (VmHWM)",
+            pty.map_or("-".to_string(), |(_, kb)| format!("{:.1} MB", kb as f64 / 1024.0)),
+            "< 60 MB",
+        ),
     ];
-    common::publish("instances", &lines);
+    if all_parts {
+        common::publish("instances", &lines);
+    } else {
+        print!("{}", lines.join("\n") + "\n");
+    }
     drop(broker);
 }

@@ -1,6 +1,8 @@
 //! Shared by the benchmarks: medians and the results file every benchmark writes.
 #![allow(dead_code)]
 
+pub mod procfs;
+
 use std::time::Duration;
 
 pub fn median(mut samples: Vec<Duration>) -> Duration {

@@ -8,6 +8,11 @@
 //! - broker: the query's job run by the engine's pipeline against the embedded broker
 //!   (bounded: it stops at the end the topic had at start; includes consumer start-up);
 //! - latency: the memory source paced to `rate` events/s (see `mod.rs` for the definition).
+//!
+//! Metrics are collected as on a worker (`OneSpec::metrics`, on by default): the latency
+//! samples of each batch, and once a second the snapshot, the stored figures (JSON) and
+//! the Prometheus text of the run. Off, only the counters are kept, which the results are
+//! read from; `cargo bench --bench metrics` compares the two.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -20,7 +25,9 @@ use arrow::datatypes::{DataType, TimestampMillisecondType};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use weir_engine::channel::{Envelope, Msg, Output, Outputs};
-use weir_engine::metrics::NodeMetrics;
+use weir_engine::metrics::{Metrics, NodeMetrics};
+
+use crate::collect::{node_ids, sampler, sql_metrics};
 use weir_engine::nexmark::{BidBatches, Config, Generator, bid_schema};
 use weir_engine::operator::Operator;
 use weir_engine::sql::InputTable;
@@ -69,6 +76,13 @@ pub struct OneSpec {
     /// Latency mode: pace the memory source at this many events/s for `latency_secs`.
     pub rate: Option<u64>,
     pub latency_secs: f64,
+    /// Collect metrics as a worker does (default); false keeps the counters only.
+    #[serde(default = "collect_by_default")]
+    pub metrics: bool,
+}
+
+fn collect_by_default() -> bool {
+    true
 }
 
 /// Latency percentiles over the samples of one run.
@@ -171,6 +185,7 @@ pub fn run_one(spec: &OneSpec) -> Result<OneResult, AppError> {
         .enable_all()
         .build()
         .map_err(|e| AppError::io("cannot start the async runtime", e))?;
+    weir_engine::metrics::set_collecting(spec.metrics);
     let cpu0 = cpu_seconds();
     let start = Instant::now();
     let (events, rows_out, late, latency) = match (spec.source, spec.rate) {
@@ -251,10 +266,9 @@ impl Probe {
     }
 }
 
-fn harness(op: Box<dyn Operator>, probe: Option<Probe>) -> Harness {
+fn harness(op: Box<dyn Operator>, probe: Option<Probe>, metrics: Arc<NodeMetrics>) -> Harness {
     let (tx, rx) = mpsc::channel::<Envelope>(16);
     let (otx, mut orx) = mpsc::channel::<Envelope>(16);
-    let metrics = Arc::new(NodeMetrics::default());
     let op = tokio::spawn(weir_engine::pipeline::run_operator(
         op,
         rx,
@@ -294,6 +308,7 @@ fn harness(op: Box<dyn Operator>, probe: Option<Probe>) -> Harness {
                     }
                 }
                 Msg::End => break,
+                Msg::Mark(_) | Msg::Origin(_) => {}
             }
         }
         out
@@ -333,7 +348,12 @@ fn send(tx: &mpsc::Sender<Envelope>, msg: Msg) -> Result<(), AppError> {
 }
 
 async fn memory(spec: &OneSpec, job: &Job) -> Result<Counts, AppError> {
-    let h = harness(operator(job)?, None);
+    let mut registry = Metrics::default();
+    let (_, sql) = node_ids(job);
+    let op = operator(job)?;
+    let m = sql_metrics(&mut registry, &sql, op.as_ref());
+    let h = harness(op, None, m);
+    let sampling = spec.metrics.then(|| sampler(registry.clone(), job.clone()));
     let tx = h.tx.clone();
     let spec2 = spec.clone();
     let producer = std::thread::spawn(move || -> Result<u64, AppError> {
@@ -352,6 +372,9 @@ async fn memory(spec: &OneSpec, job: &Job) -> Result<Counts, AppError> {
         Ok(bids)
     });
     let (sink, late) = finish(h).await?;
+    if let Some(s) = sampling {
+        s.abort();
+    }
     let bids = producer
         .join()
         .map_err(|_| AppError::User("the generator thread panicked".into()))??;
@@ -365,13 +388,19 @@ async fn file(spec: &OneSpec, job: &Job) -> Result<Counts, AppError> {
         .file
         .clone()
         .ok_or_else(|| AppError::User("file source without a file".into()))?;
-    let h = harness(operator(job)?, None);
+    let mut registry = Metrics::default();
+    let (src, sql) = node_ids(job);
+    let src_metrics = registry.node(&src, "KafkaSource");
+    src_metrics.set_event_time("dateTime");
+    let op = operator(job)?;
+    let m = sql_metrics(&mut registry, &sql, op.as_ref());
+    let h = harness(op, None, m);
+    let sampling = spec.metrics.then(|| sampler(registry.clone(), job.clone()));
     let out = Outputs(vec![Output {
         tx: h.tx.clone(),
         input: 0,
         slot: 0,
     }]);
-    let src_metrics = Arc::new(NodeMetrics::default());
     let m2 = src_metrics.clone();
     let project = std::env::temp_dir().join("weir-bench");
     let producer = std::thread::spawn(move || -> Result<(), AppError> {
@@ -415,6 +444,9 @@ async fn file(spec: &OneSpec, job: &Job) -> Result<Counts, AppError> {
         e.end(true).map_err(engine)
     });
     let (sink, late) = finish(h).await?;
+    if let Some(s) = sampling {
+        s.abort();
+    }
     producer
         .join()
         .map_err(|_| AppError::User("the file reader thread panicked".into()))??;
@@ -484,7 +516,7 @@ async fn paced(spec: &OneSpec, job: &Job, rate: u64) -> Result<Counts, AppError>
         base_ms,
         window_end,
     };
-    let h = harness(op, Some(probe));
+    let h = harness(op, Some(probe), Arc::new(NodeMetrics::default()));
     let tx = h.tx.clone();
     let spec2 = spec.clone();
     // event time = emission time: event n is due at t0 + n/rate, in order (no shift)

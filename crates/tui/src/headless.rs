@@ -200,7 +200,10 @@ impl Headless {
             .map_err(|e| -> std::io::Error { match e {} })?;
         self.last = frame_text(self.terminal.backend().buffer());
         if let Some(d) = &self.dump {
-            std::fs::write(d.join(format!("{:04}.txt", self.frames)), &self.last)?;
+            weir_model::fsutil::write_atomic(
+                &d.join(format!("{:04}.txt", self.frames)),
+                &self.last,
+            )?;
         }
         self.frames += 1;
         Ok(&self.last)
@@ -243,12 +246,13 @@ impl Headless {
                     }
                 }
                 Step::Wait(ms) => {
-                    // the event loop keeps turning: background work finishes, others'
-                    // changes arrive
+                    // the event loop keeps turning as the terminal's does (a tick every
+                    // 100 ms): background work finishes, others' changes arrive
                     let end = std::time::Instant::now() + Duration::from_millis(*ms);
                     while std::time::Instant::now() < end {
                         std::thread::sleep(
-                            Duration::from_millis(10).min(end - std::time::Instant::now()),
+                            Duration::from_millis(100)
+                                .min(end.saturating_duration_since(std::time::Instant::now())),
                         );
                         app.tick();
                     }

@@ -7,7 +7,7 @@ pub mod prometheus;
 
 pub use prometheus::{prometheus, prometheus_many};
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,22 @@ use tokio::sync::{mpsc, watch};
 
 use crate::channel::Envelope;
 use latency::LatencyHistogram;
+
+/// Whether the measurements beyond the counters are taken: the latency samples of each
+/// emitted batch. On unless [`set_collecting`] turned it off, which only the metrics-cost
+/// benchmark does (`cargo bench --bench metrics`), to measure what collecting costs.
+static COLLECTING: AtomicBool = AtomicBool::new(true);
+
+/// Turns the latency samples on or off for the whole process (see [`COLLECTING`]); the
+/// counters (records, bytes, late, errors) are always kept, results are read from them.
+pub fn set_collecting(on: bool) {
+    COLLECTING.store(on, Relaxed);
+}
+
+/// Whether latency samples are taken (see [`set_collecting`]).
+pub fn collecting() -> bool {
+    COLLECTING.load(Relaxed)
+}
 
 /// Live counters of one operator.
 #[derive(Debug)]
@@ -105,6 +121,9 @@ impl NodeMetrics {
     /// Records the latency of an emitted batch (event time to now, sampled): once per
     /// batch, a no-op when the node has no event-time column.
     pub fn record_latency(&self, batch: &RecordBatch) {
+        if !collecting() {
+            return;
+        }
         if let Some(column) = self.event_time.get() {
             self.latency
                 .record_batch(batch, column, crate::source::now_ms());

@@ -53,7 +53,8 @@ pub struct KafkaTask {
     /// The consumer group (see [`group_of`]).
     pub group: String,
     /// Managed offsets: resume from the group's committed offsets, commit only after the
-    /// sinks flushed (no auto-commit). None: auto-commit, start by `start` (`weir run`).
+    /// sinks flushed (no auto-commit; `weir run` and instances). None: auto-commit, start
+    /// by `start` (tests and benchmarks).
     pub managed: Option<std::sync::Arc<Offsets>>,
 }
 
@@ -76,6 +77,8 @@ type Kept = (ClientConfig, Vec<(String, i32, i64)>);
 pub struct Offsets {
     /// Per group: the client settings to commit with, and (topic, partition, offset).
     kept: std::sync::Mutex<std::collections::BTreeMap<String, Kept>>,
+    /// Ignore the group's committed offsets and start by `start` (`weir run --reset`).
+    pub reset: bool,
 }
 
 impl Offsets {
@@ -108,6 +111,15 @@ impl Offsets {
         Ok(n)
     }
 }
+
+/// How often the lag is measured.
+const LAG_EVERY: Duration = Duration::from_secs(1);
+
+/// How long one poll waits for a record when none is pending. It bounds how soon a stop
+/// is noticed and how often an idle source re-evaluates its watermark (idle partitions,
+/// processing time); each wake-up of an idle source costs CPU, and a worker runs many
+/// idle sources (bench/results/instances.txt).
+pub const IDLE_POLL: Duration = Duration::from_millis(500);
 
 fn timeout() -> Duration {
     Duration::from_secs(10)
@@ -238,7 +250,10 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
     if task.managed.is_some() {
         // resume where the last run of this instance committed; a first run commits
         // where it starts, so that a take-over never skips what came in meanwhile
-        let resumed = committed(&consumer, &node.topic, &mine).map_err(at)?;
+        let resumed = match &task.managed {
+            Some(m) if m.reset => vec![None; mine.len()],
+            _ => committed(&consumer, &node.topic, &mine).map_err(at)?,
+        };
         let mut fresh = TopicPartitionList::new();
         for (i, &p) in mine.iter().enumerate() {
             match resumed[i] {
@@ -270,23 +285,27 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
     let positions: Vec<AtomicI64> = starts.iter().map(|s| AtomicI64::new(*s)).collect();
     // The lag is measured on a thread of its own, so that it keeps rising while the
     // pipeline back-pressures this one (a blocked sink: the case a lag alert is for).
-    let watching = AtomicBool::new(true);
+    // It sleeps on a channel that closes when the consumer loop ends, so it wakes once a
+    // second, and at once for the end.
     let lag_metrics = emitter.metrics.clone();
     let result = std::thread::scope(|scope| {
-        scope.spawn(|| {
-            watch_lag(
-                &consumer,
-                &node.topic,
-                &mine,
-                &positions,
-                lag_metrics,
-                &watching,
-            )
-        });
+        let (watching, ended) = std::sync::mpsc::channel::<()>();
+        let (consumer, topic, mine, positions) = (&consumer, &node.topic, &mine, &positions);
+        let watcher = std::thread::Builder::new()
+            .name("weir-lag".into())
+            .spawn_scoped(scope, move || {
+                watch_lag(consumer, topic, mine, positions, lag_metrics, &ended)
+            });
+        if let Err(e) = watcher {
+            tracing::warn!(
+                "{}: cannot start the lag watcher, lag is not measured: {e}",
+                node.id
+            );
+        }
         let r = consume(
-            &task, &consumer, emitter, stop, &local, &mut done, &ends, &positions,
+            &task, consumer, emitter, stop, &local, &mut done, &ends, positions,
         );
-        watching.store(false, Relaxed);
+        drop(watching);
         r
     });
     let positions: Vec<i64> = positions.iter().map(|p| p.load(Relaxed)).collect();
@@ -313,31 +332,32 @@ enum Ended {
     Drained,
 }
 
-/// Every second until `watching` clears: each partition's high-water mark minus the
-/// position this task reached.
+/// Every second until `ended` disconnects (the consumer loop ended): each partition's
+/// high-water mark minus the position this task reached. Between two measurements the
+/// thread sleeps in `recv_timeout`; it costs one wake-up a second.
 fn watch_lag(
     consumer: &BaseConsumer,
     topic: &str,
     mine: &[i32],
     positions: &[AtomicI64],
     metrics: std::sync::Arc<crate::metrics::NodeMetrics>,
-    watching: &AtomicBool,
+    ended: &std::sync::mpsc::Receiver<()>,
 ) {
-    let mut last = Instant::now() - Duration::from_secs(1);
-    while watching.load(Relaxed) {
-        if last.elapsed() >= Duration::from_secs(1) {
-            last = Instant::now();
-            let mut lags = Vec::with_capacity(mine.len());
-            for (i, &p) in mine.iter().enumerate() {
-                if let Ok((_, high)) =
-                    consumer.fetch_watermarks(topic, p, Duration::from_millis(500))
-                {
-                    lags.push((p, (high - positions[i].load(Relaxed)).max(0)));
-                }
+    loop {
+        let started = Instant::now();
+        let mut lags = Vec::with_capacity(mine.len());
+        for (i, &p) in mine.iter().enumerate() {
+            if let Ok((_, high)) = consumer.fetch_watermarks(topic, p, Duration::from_millis(500)) {
+                lags.push((p, (high - positions[i].load(Relaxed)).max(0)));
             }
-            metrics.set_lag(&lags);
         }
-        std::thread::sleep(Duration::from_millis(50));
+        metrics.set_lag(&lags);
+        let wait = LAG_EVERY.saturating_sub(started.elapsed());
+        match ended.recv_timeout(wait) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            // disconnected (or, never sent, a message): the consumer loop ended
+            _ => return,
+        }
     }
 }
 
@@ -367,7 +387,7 @@ fn consume(
         let started = Instant::now();
         while raw.len() < task.batch_size {
             let wait = if raw.is_empty() {
-                Duration::from_millis(100)
+                IDLE_POLL
             } else {
                 Duration::ZERO
             };

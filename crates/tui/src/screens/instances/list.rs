@@ -16,6 +16,7 @@ use weir_app::instances::{InstanceFilter, InstanceRow, InstanceState, now_ms, ve
 
 use super::rows::{detail_lines, draw_lines, draw_rows};
 use super::start::{Launch, StartForm, Step, launch};
+use super::trend::Trends;
 use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
 use crate::screens::gov::listing::{Listing, draw_detail};
@@ -25,9 +26,6 @@ use crate::screens::{Context, Screen};
 
 /// How often the figures are read again.
 pub const REFRESH: Duration = Duration::from_secs(1);
-
-/// Seconds of trend each row's sparkline covers.
-const TREND_SECS: i64 = 300;
 
 /// What takes the keys over the list.
 enum Modal {
@@ -56,6 +54,8 @@ pub struct Instances {
     launch: Option<Launch>,
     /// The job the start form offers: the open or selected job (`jobs/…`).
     job: Option<String>,
+    /// The sparklines' history, kept between reads.
+    trends: Trends,
 }
 
 /// The texts the `/` filter looks in.
@@ -97,6 +97,7 @@ impl Instances {
             work: None,
             launch: None,
             job: None,
+            trends: Trends::default(),
         }
     }
 
@@ -108,9 +109,11 @@ impl Instances {
             all: self.all,
             ..InstanceFilter::default()
         };
-        match link.call(link.gov().instance_rows(&filter, TREND_SECS)) {
-            Ok(rows) => {
+        let span = self.trends.span();
+        match link.call(link.gov().instance_rows(&filter, span)) {
+            Ok(mut rows) => {
                 self.now_ms = now_ms();
+                self.trends.merge(&mut rows, span, self.now_ms);
                 self.problem = None;
                 self.list
                     .replace(rows, |a, b| a.instance.id == b.instance.id);
