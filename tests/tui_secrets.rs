@@ -7,9 +7,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::place::Place;
@@ -19,33 +16,6 @@ use weir_store::{DataSourceSpec, Endpoint};
 const W: u16 = 100;
 const H: u16 = 30;
 const SECRET: &str = "Tu1-Secret-5521";
-
-/// An HTTP server recording each request's head; answers 200.
-fn server() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let place = listener.local_addr().unwrap().to_string();
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let seen = requests.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { break };
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                }
-            }
-            seen.lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&buf).into_owned());
-            let _ =
-                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
-        }
-    });
-    (place, requests)
-}
 
 fn spec(name: &str, address: &str, password: &str) -> DataSourceSpec {
     DataSourceSpec {
@@ -75,7 +45,8 @@ fn the_workbench_asks_before_a_data_source_test_sends_a_secret() {
     let trusted = dir.join("trusted-secrets");
     weir::app::secrets::set_trusted_file(&trusted);
 
-    let (address, requests) = server();
+    let server = common::http::Server::start();
+    let address = server.place().to_string();
     let url = format!("http://{address}");
     let place = Place::new(false);
     place.seed();
@@ -110,7 +81,7 @@ fn the_workbench_asks_before_a_data_source_test_sends_a_secret() {
     // no: nothing sent, nothing remembered
     let no = run_keys(&mut app, "n", W, H);
     assert!(shows(&no, "web not tested; nothing was sent"), "{no}");
-    assert!(requests.lock().unwrap().is_empty());
+    assert!(server.requests().is_empty());
     assert!(!trusted.exists());
 
     // yes: sent, and remembered for this person
@@ -119,7 +90,7 @@ fn the_workbench_asks_before_a_data_source_test_sends_a_secret() {
     run_keys(&mut app, "y", W, H);
     let done = common::wait_for(&mut app, "web (test): ok", Duration::from_secs(10), W, H);
     assert!(shows(&done, "web (test): ok"), "{done}");
-    assert_eq!(requests.lock().unwrap().len(), 1);
+    assert_eq!(server.requests().len(), 1);
     let memory = std::fs::read_to_string(&trusted).unwrap();
     assert!(
         memory.contains(&url) && memory.contains("file:web.pw"),
@@ -132,16 +103,16 @@ fn the_workbench_asks_before_a_data_source_test_sends_a_secret() {
     let again = common::wait_for(&mut app, "web (test): ok", Duration::from_secs(10), W, H);
     assert!(!shows(&again, "Send it?"), "{again}");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while requests.lock().unwrap().len() < 2 && std::time::Instant::now() < deadline {
+    while server.requests().len() < 2 && std::time::Instant::now() < deadline {
         run_keys(&mut app, "wait 100", W, H);
     }
-    assert_eq!(requests.lock().unwrap().len(), 2);
+    assert_eq!(server.requests().len(), 2);
 
     // a reference outside weir's namespace: refused, no question, nothing sent
     let old = run_keys(&mut app, "/zold<Enter>t", W, H);
     assert!(!shows(&old, "Send it?"), "{old}");
     assert!(shows(&old, "env:HOME is refused and was not read"), "{old}");
-    assert_eq!(requests.lock().unwrap().len(), 2);
+    assert_eq!(server.requests().len(), 2);
 
     // an old row's credentials are masked in the list and the detail pane
     let shown = run_keys(&mut app, "/zmask<Enter>", W, H);

@@ -203,6 +203,10 @@ fn an_operator_the_engine_cannot_run_is_refused_at_its_place() {
     assert!(out.contains("error[unsupported-operator]"), "{out}");
     assert!(out.contains("jobs/es.ron:9:9"), "{out}");
     assert!(!out.contains("test passed"), "{out}");
+    // and weir run refuses it before it reads a source, not when the engine starts
+    let out = c.expect("bob", &["run", "jobs/es.ron", "--bounded"], 2);
+    assert!(out.contains("error[unsupported-operator]"), "{out}");
+    assert!(out.contains("jobs/es.ron:9:9"), "{out}");
 
     // the sinks a test replaces are named
     c.write_job(

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod fixtures;
+pub mod http;
 pub mod kafka;
 pub mod place;
 

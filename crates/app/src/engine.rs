@@ -38,7 +38,21 @@ fn injected_fault() -> Result<(), AppError> {
 
 /// Reads and checks a job file; a job with errors is refused with its diagnostics.
 pub fn load_job(path: &Path) -> Result<Job, AppError> {
-    let checked = jobfile::check_file(path);
+    accepted(jobfile::check_file(path), path, "is not valid")
+}
+
+/// [`load_job`], and also refused when the engine cannot run the job
+/// ([`engine_problems`]), with the same located diagnostics as `weir validate`.
+fn load_runnable(path: &Path) -> Result<Job, AppError> {
+    accepted(
+        jobfile::check_file_with(path, &engine_problems),
+        path,
+        "is not valid, or has what the engine cannot run",
+    )
+}
+
+/// The checked job, or its errors (rendered as `weir validate` does) and `path`'s `verdict`.
+fn accepted(checked: jobfile::Checked, path: &Path, verdict: &str) -> Result<Job, AppError> {
     if checked.has_errors() {
         let text: Vec<String> = checked
             .diagnostics
@@ -47,7 +61,7 @@ pub fn load_job(path: &Path) -> Result<Job, AppError> {
             .map(|d| d.render())
             .collect();
         return Err(AppError::User(format!(
-            "{}\n{} is not valid; fix it first (weir validate)",
+            "{}\n{} {verdict}; fix it first (weir validate)",
             text.join("\n"),
             path.display()
         )));
@@ -268,7 +282,7 @@ impl RunOutcome {
 /// offsets (`start` applies to a group's first run, or with `reset`), and what every
 /// sink has written is committed four times a second and at the end (at least once).
 pub fn run(req: &RunRequest, on_stats: impl FnMut(&Snapshot)) -> Result<RunOutcome, AppError> {
-    let job = load_job(&req.job)?;
+    let job = load_runnable(&req.job)?;
     let job = prepare(job, &req.job, req.store.as_deref(), true)?;
     let resolver = resolver_in(&job, &req.sets, req.store.as_deref())?;
     crate::secrets::require(&crate::secrets::uses_of_job(&job, &resolver), &req.consent)?;
@@ -413,28 +427,6 @@ pub fn test(req: &TestRequest, on_row: impl FnMut(&CapturedRow)) -> Result<TestO
         diffs,
         metrics,
     })
-}
-
-/// [`load_job`], and also refused when the engine cannot run the job
-/// ([`engine_problems`]), with the same located diagnostics as `weir validate`.
-fn load_runnable(path: &Path) -> Result<Job, AppError> {
-    let checked = jobfile::check_file_with(path, &engine_problems);
-    if checked.has_errors() {
-        let text: Vec<String> = checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| d.render())
-            .collect();
-        return Err(AppError::User(format!(
-            "{}\n{} is not valid, or has what the engine cannot run; fix it first (weir validate)",
-            text.join("\n"),
-            path.display()
-        )));
-    }
-    checked
-        .job
-        .ok_or_else(|| AppError::User(format!("{}: no job", path.display())))
 }
 
 /// Parses `a:3,b:2` (partitions default 2).

@@ -278,7 +278,7 @@ mod tests {
         // CASE ... END + CASE ... END + ... is a chain
         let cases: Vec<&str> = (0..60).map(|_| "CASE WHEN a THEN 1 END").collect();
         assert!(bound(&format!("SELECT {} FROM t", cases.join(" + ")), 50).is_some());
-        // UNIONs chain whole queries, commas and all
+        // UNION chains whole queries, commas and all
         let selects: Vec<&str> = (0..60).map(|_| "SELECT a, b FROM t").collect();
         assert!(bound(&selects.join(" UNION ALL "), 50).is_some());
         let parens = format!("SELECT {}1{} FROM t", "(".repeat(70), ")".repeat(70));
