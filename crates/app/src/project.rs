@@ -138,7 +138,10 @@ impl Project {
     /// changes, so comments and layout stay as they are. A file that does not parse, or
     /// has no `name` string, is left alone.
     fn rename_job_inside(&self, path: &Path, new_name: &str) {
-        let Ok(src) = std::fs::read_to_string(path) else {
+        let Some(src) = weir_model::jobfile::read_job_file(path)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+        else {
             return;
         };
         if let Some(text) = with_name(&src, new_name)

@@ -23,19 +23,25 @@ pub fn short(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }
 
-/// The working file's text as it is on disk; a missing file is a clear error.
+/// The working file's text as it is on disk; a missing file is a clear error. Read as
+/// every job file is ([`jobfile::read_job_file`]): a regular file within the size cap.
 pub fn read(job: &JobId) -> Result<String, AppError> {
-    std::fs::read_to_string(&job.file).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            AppError::User(format!(
-                "job {} has no working file {}; check out a version (weir job checkout {}@N) or create it",
-                job.name(),
-                job.file.display(),
-                job.path
-            ))
-        } else {
-            AppError::io(format!("cannot read {}", job.file.display()), e)
-        }
+    if !job.file.exists() {
+        return Err(AppError::User(format!(
+            "job {} has no working file {}; check out a version (weir job checkout {}@N) or create it",
+            job.name(),
+            job.file.display(),
+            job.path
+        )));
+    }
+    let bytes =
+        weir_model::jobfile::read_job_file(&job.file).map_err(|d| AppError::User(d.render()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        AppError::User(format!(
+            "{} is not UTF-8 text (byte {}); save it as UTF-8",
+            job.file.display(),
+            e.utf8_error().valid_up_to()
+        ))
     })
 }
 
@@ -114,5 +120,37 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(short(&h), &h[..12]);
+    }
+
+    #[test]
+    fn the_working_file_is_read_as_every_job_file_is() {
+        let root = std::env::temp_dir().join(format!("weir-working-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("jobs")).unwrap();
+        let job = |name: &str| JobId {
+            project: "p".into(),
+            path: name.into(),
+            file: root.join("jobs").join(format!("{name}.ron")),
+            root: root.clone(),
+        };
+        let missing = read(&job("gone")).unwrap_err().to_string();
+        assert!(missing.contains("has no working file"), "{missing}");
+        // a folder where the file should be is refused, not read
+        std::fs::create_dir_all(root.join("jobs/dir.ron")).unwrap();
+        let folder = read(&job("dir")).unwrap_err().to_string();
+        assert!(
+            folder.contains("not-a-file") || folder.contains("folder"),
+            "{folder}"
+        );
+        // beyond the cap: refused without reading it whole
+        let big = root.join("jobs/big.ron");
+        std::fs::write(&big, vec![b' '; (jobfile::MAX_JOB_FILE_BYTES + 1) as usize]).unwrap();
+        let large = read(&job("big")).unwrap_err().to_string();
+        assert!(
+            large.contains("too-large") || large.contains("larger"),
+            "{large}"
+        );
+        std::fs::write(root.join("jobs/ok.ron"), "Job(name: \"ok\")").unwrap();
+        assert_eq!(read(&job("ok")).unwrap(), "Job(name: \"ok\")");
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
