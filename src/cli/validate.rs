@@ -18,6 +18,20 @@ pub struct ValidateArgs {
     /// Job files (RON) to check; a directory means every *.ron below it.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Also say, for each valid job, how it checkpoints and what each sink guarantees
+    /// across a crash (at least once, idempotent, exactly once).
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// What `--explain` says of one valid job: its checkpoint interval and each sink's delivery.
+fn explain(checked: &jobfile::Checked) -> Option<serde_json::Value> {
+    let job = checked.job.as_ref().filter(|_| !checked.has_errors())?;
+    let sinks: Vec<_> = weir_app::engine::sink_deliveries(job)
+        .into_iter()
+        .map(|(node, delivery, how)| json!({ "node": node, "delivery": delivery, "how": how }))
+        .collect();
+    Some(json!({ "checkpoint_interval_ms": job.config.checkpoint_interval_ms, "sinks": sinks }))
 }
 
 pub fn run(global: &Global, args: &ValidateArgs) -> i32 {
@@ -68,7 +82,14 @@ pub fn run(global: &Global, args: &ValidateArgs) -> i32 {
     if global.json {
         let files: Vec<_> = results
             .iter()
-            .map(|(f, c)| json!({ "file": f, "valid": !c.has_errors(), "diagnostics": c.diagnostics }))
+            .map(|(f, c)| {
+                let mut v =
+                    json!({ "file": f, "valid": !c.has_errors(), "diagnostics": c.diagnostics });
+                if args.explain {
+                    v["explain"] = explain(c).unwrap_or(serde_json::Value::Null);
+                }
+                v
+            })
             .collect();
         print_json(&json!({
             "files": files,
@@ -83,6 +104,23 @@ pub fn run(global: &Global, args: &ValidateArgs) -> i32 {
             }
             if !checked.has_errors() {
                 outln!("ok: {file}");
+            }
+            if let Some(e) = explain(checked).filter(|_| args.explain) {
+                let every = e["checkpoint_interval_ms"].as_u64().unwrap_or(0);
+                if every == 0 {
+                    outln!(
+                        "  checkpoints: off (a restart re-reads from the committed offsets; sinks are at least once)"
+                    );
+                } else {
+                    outln!("  checkpoints: every {every} ms");
+                }
+                for s in e["sinks"].as_array().into_iter().flatten() {
+                    outln!(
+                        "  sink {}: {}",
+                        s["node"].as_str().unwrap_or_default(),
+                        s["how"].as_str().unwrap_or_default()
+                    );
+                }
             }
         }
         let files = results.len();

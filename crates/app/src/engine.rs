@@ -481,6 +481,25 @@ pub fn embedded_broker(
 /// without `fields` (`no-fields`), then whether the engine runs each SQL query
 /// (`unsupported-sql`, naming the construct). With the store's catalog:
 /// [`crate::jobs::schema::check_file`].
+/// How each sink of `job` delivers across a restore from a checkpoint (`weir validate
+/// --explain`): (node id, short name, the guarantee in words).
+pub fn sink_deliveries(job: &Job) -> Vec<(String, &'static str, &'static str)> {
+    use weir_engine::sink::Delivery;
+    job.nodes
+        .iter()
+        .filter(|n| n.role() == weir_model::model::Role::Sink)
+        .map(|n| {
+            let d = weir_engine::sink::delivery_of(n);
+            let short = match d {
+                Delivery::AtLeastOnce => "at-least-once",
+                Delivery::Idempotent => "idempotent",
+                Delivery::Transactional => "exactly-once",
+            };
+            (n.id().to_string(), short, d.describe())
+        })
+        .collect()
+}
+
 pub fn check_file(path: &Path) -> jobfile::Checked {
     crate::jobs::schema::check_file(path, None)
 }

@@ -279,6 +279,7 @@ fn harness(op: Box<dyn Operator>, probe: Option<Probe>, metrics: Arc<NodeMetrics
             slot: 0,
         }]),
         metrics.clone(),
+        None,
     ));
     let sink = tokio::spawn(async move {
         let mut out = SinkOut::default();
@@ -308,7 +309,7 @@ fn harness(op: Box<dyn Operator>, probe: Option<Probe>, metrics: Arc<NodeMetrics
                     }
                 }
                 Msg::End => break,
-                Msg::Mark(_) | Msg::Origin(_) => {}
+                Msg::Mark(_) | Msg::Origin(_) | Msg::Barrier(_) => {}
             }
         }
         out

@@ -76,6 +76,7 @@ async fn through_operator(op: Box<dyn Operator>, data: &[RecordBatch]) -> (f64, 
             slot: 0,
         }]),
         Arc::new(Default::default()),
+        None,
     ));
     let counter = tokio::spawn(async move {
         let mut rows = 0u64;
@@ -83,7 +84,7 @@ async fn through_operator(op: Box<dyn Operator>, data: &[RecordBatch]) -> (f64, 
             match e.msg {
                 Msg::Batch(_, b) => rows += b.num_rows() as u64,
                 Msg::End => break,
-                Msg::Watermark(_) | Msg::Mark(_) | Msg::Origin(_) => {}
+                Msg::Watermark(_) | Msg::Mark(_) | Msg::Origin(_) | Msg::Barrier(_) => {}
             }
         }
         rows

@@ -24,6 +24,9 @@ pub enum Msg {
     /// Where the rows of the sender's next batch came from: (partition, offset) per row.
     /// Sent only by sources that feed a sink directly (sink dead letters name the record).
     Origin(Arc<Vec<(i32, i64)>>),
+    /// A checkpoint barrier (`checkpoint`): everything the sender sent before it is in
+    /// checkpoint `id`'s state, everything after it is not.
+    Barrier(u64),
 }
 
 /// A message and the slot (one per upstream task) it came from, so a receiver can take
@@ -68,6 +71,10 @@ impl Outputs {
     /// Ends every downstream.
     pub async fn end(&self) -> Result<()> {
         self.send(Msg::End).await
+    }
+    /// Sends a checkpoint barrier to every downstream.
+    pub async fn barrier(&self, id: u64) -> Result<()> {
+        self.send(Msg::Barrier(id)).await
     }
     /// Sends a commit mark to every downstream.
     pub async fn mark(&self, id: u64) -> Result<()> {

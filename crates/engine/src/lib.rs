@@ -7,6 +7,7 @@ pub mod operator;
 
 pub mod broker;
 pub mod channel;
+pub mod checkpoint;
 pub mod check;
 pub mod deadletter;
 pub mod decode;

@@ -8,12 +8,16 @@
 //! - `on_watermark` is called with the minimum watermark over all inputs, never
 //!   decreasing; an operator emits whatever the watermark completes (e.g. windows whose
 //!   end ≤ watermark) and must not emit them again.
-//! - `on_barrier` (checkpoints, later issue) snapshots state; the default does nothing.
+//! - `snapshot` (a checkpoint barrier aligned over every input) returns the operator's
+//!   state, `restore` takes it back before the first batch of a restored run, and
+//!   `state_description` says what the state is made of (an upgrade compares them).
+//!   Stateless operators keep the defaults.
 //! - `close` is end of input: flush everything, as for a watermark of +∞.
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
+use crate::checkpoint::TaskState;
 use crate::error::Result;
 
 /// Event time in milliseconds since the Unix epoch (UTC). `i64::MAX` is end of input.
@@ -45,8 +49,26 @@ pub trait Operator: Send {
         out: &mut Vec<RecordBatch>,
     ) -> Result<()>;
     fn on_watermark(&mut self, watermark: Watermark, out: &mut Vec<RecordBatch>) -> Result<()>;
-    fn on_barrier(&mut self, _checkpoint_id: u64) -> Result<()> {
-        Ok(())
+    /// The state to save in a checkpoint (a barrier aligned over every input); the
+    /// default has none.
+    fn snapshot(&mut self) -> Result<TaskState> {
+        Ok(TaskState::default())
+    }
+    /// Takes back what [`Operator::snapshot`] saved, before the first batch.
+    fn restore(&mut self, state: &TaskState) -> Result<()> {
+        if state.files.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::EngineError::Config(format!(
+                "operator `{}` keeps no state, but the checkpoint holds state for it",
+                self.name()
+            )))
+        }
+    }
+    /// What the state is made of (keys, aggregates, window), compared by an upgrade;
+    /// Null when the operator keeps none.
+    fn state_description(&self) -> serde_json::Value {
+        serde_json::Value::Null
     }
     /// The watermark at which everything this operator holds now (rows received but not
     /// emitted yet, e.g. open windows) will have been emitted; None when it holds nothing.

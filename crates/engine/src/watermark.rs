@@ -47,6 +47,21 @@ impl WatermarkTracker {
         self.current
     }
 
+    /// The state a checkpoint keeps: the watermark and each partition's largest event time.
+    pub fn state(&self) -> (Watermark, Vec<i64>) {
+        (self.current, self.partitions.iter().map(|p| p.max_ts).collect())
+    }
+
+    /// Takes back a checkpoint's state (`max_ts` by partition index; None: not seen).
+    pub fn restore(&mut self, current: Watermark, max_ts: &[Option<i64>]) {
+        for (p, ts) in self.partitions.iter_mut().zip(max_ts) {
+            if let Some(ts) = ts {
+                p.max_ts = p.max_ts.max(*ts);
+            }
+        }
+        self.current = self.current.max(current);
+    }
+
     /// Records one event of `partition`; returns false when it is late (to be dropped).
     /// The watermark advances immediately, so lateness is exact per record.
     pub fn observe(&mut self, partition: usize, ts: i64) -> bool {

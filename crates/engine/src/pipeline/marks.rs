@@ -242,13 +242,12 @@ impl MarkInputs {
     }
 }
 
-/// A source task's side of the marks: the partitions it has read (real ids, next offset)
-/// and the last mark it sent.
+/// A source task's side of the marks: the last mark it sent (the positions it read are
+/// the `Emitter`'s).
 pub struct SourceMarks {
     marks: std::sync::Arc<Marks>,
     index: usize,
     last: u64,
-    positions: BTreeMap<i32, i64>,
 }
 
 impl SourceMarks {
@@ -258,20 +257,13 @@ impl SourceMarks {
             marks,
             index,
             last: 0,
-            positions: BTreeMap::new(),
         }
     }
 
-    /// Record `offset` of `partition` as read (handled: sent, dead-lettered or late).
-    pub fn read(&mut self, partition: i32, offset: i64) {
-        let next = self.positions.entry(partition).or_insert(offset + 1);
-        *next = (*next).max(offset + 1);
-    }
-
     /// The mark to send now, if a new one was asked for (`last`: at the end, always a new
-    /// one, since sinks may have flushed the current one already): the positions are
-    /// recorded under it first.
-    pub fn due(&mut self, last: bool) -> Option<u64> {
+    /// one, since sinks may have flushed the current one already): `positions` (partition,
+    /// next offset of what was read) are recorded under it first.
+    pub fn due(&mut self, last: bool, positions: &BTreeMap<i32, i64>) -> Option<u64> {
         let id = if last {
             self.marks.advance()
         } else {
@@ -281,7 +273,7 @@ impl SourceMarks {
             return None;
         }
         self.last = id;
-        let positions = self.positions.iter().map(|(p, o)| (*p, *o)).collect();
+        let positions = positions.iter().map(|(p, o)| (*p, *o)).collect();
         self.marks.record(self.index, id, positions);
         Some(id)
     }
@@ -324,20 +316,20 @@ mod tests {
         let a = SinkMarks::new(m.clone());
         let b = SinkMarks::new(m.clone());
         let mut s = SourceMarks::new(m.clone(), src);
-        s.read(0, 9);
-        assert_eq!(s.due(false), Some(1));
-        s.read(0, 19);
-        assert_eq!(s.due(false), None, "no new mark asked for");
+        let mut read = BTreeMap::from([(0, 10)]);
+        assert_eq!(s.due(false, &read), Some(1));
+        read.insert(0, 20);
+        assert_eq!(s.due(false, &read), None, "no new mark asked for");
         m.advance();
-        assert_eq!(s.due(false), Some(2));
+        assert_eq!(s.due(false, &read), Some(2));
         assert!(entry(&m).is_empty(), "no sink flushed");
         a.flushed(2);
         b.flushed(1);
         assert_eq!(entry(&m), vec![("g".into(), vec![("t".into(), 0, 10)])]);
         b.flushed(2);
         assert_eq!(entry(&m), vec![("g".into(), vec![("t".into(), 0, 20)])]);
-        s.read(0, 29);
-        assert_eq!(s.due(true), Some(3), "the end marks anew");
+        read.insert(0, 30);
+        assert_eq!(s.due(true, &read), Some(3), "the end marks anew");
         assert_eq!(
             entry(&m),
             vec![("g".into(), vec![("t".into(), 0, 20)])],

@@ -71,6 +71,11 @@ pub struct RunOptions {
     /// group's committed offsets, and the positions every sink has flushed are committed
     /// four times a second and at the end ([`marks`]). None: librdkafka's auto-commit.
     pub offsets: Option<Arc<crate::source::kafka::Offsets>>,
+    /// Checkpoints (issue 16): where, how often, and the checkpoint to restore. Taken
+    /// only by runs that read Kafka and write real sinks (not test data, capture or
+    /// benchmark sinks). With checkpoints, commit marks are off: the checkpoints say
+    /// where sources continue, and transactional sinks commit with them.
+    pub checkpoints: Option<crate::checkpoint::CheckpointOptions>,
     /// Names this run in its dead-letter lines (`run`), so that the lines of one run can
     /// be told from a previous run's in the same file.
     pub run_id: String,
@@ -92,6 +97,7 @@ impl RunOptions {
             start: None,
             group_suffix: String::new(),
             offsets: None,
+            checkpoints: None,
             run_id: crate::deadletter::new_run_id(),
         }
     }
@@ -105,6 +111,9 @@ pub struct Pipeline {
     offsets: Option<Arc<crate::source::kafka::Offsets>>,
     /// The task that commits every [`marks::COMMIT_EVERY`].
     committer: Option<tokio::task::JoinHandle<()>>,
+    /// The checkpoints of this run and their coordinating task.
+    checkpoints: Option<Arc<crate::checkpoint::Coordinator>>,
+    coordinator: Option<tokio::task::JoinHandle<()>>,
     stop: Arc<AtomicBool>,
     tasks: JoinSet<Result<()>>,
     /// Output schema of every node that has one.
@@ -137,10 +146,12 @@ impl Pipeline {
         wiring.inputs.clear();
         let stop = Arc::new(AtomicBool::new(false));
         let mut tasks = JoinSet::new();
-        let managed = opts.offsets.is_some()
-            && opts.test_data.is_none()
-            && opts.capture.is_none()
-            && !opts.discard_sinks;
+        let real = opts.test_data.is_none() && opts.capture.is_none() && !opts.discard_sinks;
+        let checkpoints = match (&opts.checkpoints, real) {
+            (Some(c), true) => Some(crate::checkpoint::Coordinator::new(c.clone())?),
+            _ => None,
+        };
+        let managed = opts.offsets.is_some() && real && checkpoints.is_none();
         let marks = managed.then(|| Arc::new(marks::Marks::default()));
         let mut spawn = Spawn {
             job,
@@ -149,6 +160,7 @@ impl Pipeline {
             stop: &stop,
             tasks: &mut tasks,
             marks: marks.clone(),
+            checkpoints: checkpoints.clone(),
         };
         // Sinks connect first and sources start last, so that a sink that cannot connect
         // fails the start before any source thread runs.
@@ -161,11 +173,14 @@ impl Pipeline {
             .filter_map(|(k, p)| p.schema.map(|s| (k, s)))
             .collect();
         let committer = marks.clone().map(|m| tokio::spawn(commit_while_running(m)));
+        let coordinator = checkpoints.as_ref().and_then(|c| c.start());
         Ok(Pipeline {
             metrics,
             marks,
             offsets: opts.offsets.clone(),
             committer,
+            checkpoints,
+            coordinator,
             stop,
             tasks,
             schemas,
@@ -175,6 +190,11 @@ impl Pipeline {
     /// The live counters.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The run's checkpoints (trigger a savepoint, stop with one, read the figures).
+    pub fn checkpoints(&self) -> Option<Arc<crate::checkpoint::Coordinator>> {
+        self.checkpoints.clone()
     }
 
     /// A handle that stops the sources (sinks are flushed as the pipeline drains).
@@ -198,6 +218,9 @@ impl Pipeline {
                 .and_then(|r| r);
             if let Err(e) = r {
                 self.stop.store(true, Relaxed);
+                if let Some(c) = &self.checkpoints {
+                    c.abandon();
+                }
                 // a task whose downstream failed reports that failure, not its own
                 let downstream = matches!(first, Some(EngineError::DownstreamStopped));
                 if first.is_none() || downstream {
@@ -206,6 +229,10 @@ impl Pipeline {
             }
         }
         if let Some(c) = self.committer.take() {
+            c.abort();
+            let _ = c.await;
+        }
+        if let Some(c) = self.coordinator.take() {
             c.abort();
             let _ = c.await;
         }
@@ -226,7 +253,21 @@ impl Pipeline {
                 .await
                 .map_err(|e| EngineError::Internal(format!("committing offsets: {e}")))??;
         }
-        Ok(self.metrics)
+        Ok(std::mem::take(&mut self.metrics))
+    }
+}
+
+impl Drop for Pipeline {
+    /// A pipeline dropped without [`Pipeline::wait`] (its tasks go with the `JoinSet`)
+    /// takes its committer and checkpoint coordinator with it.
+    fn drop(&mut self) {
+        self.stop.store(true, Relaxed);
+        if let Some(c) = self.committer.take() {
+            c.abort();
+        }
+        if let Some(c) = self.coordinator.take() {
+            c.abort();
+        }
     }
 }
 
@@ -271,6 +312,8 @@ mod tests {
             marks: None,
             offsets: None,
             committer: None,
+            checkpoints: None,
+            coordinator: None,
             stop: Arc::new(AtomicBool::new(false)),
             tasks,
             schemas: BTreeMap::new(),

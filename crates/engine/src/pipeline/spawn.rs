@@ -13,6 +13,8 @@ use super::RunOptions;
 use super::marks::{MarkInputs, Marks, SinkMarks, SourceMarks};
 use super::plan::{Plan, Wiring};
 use crate::channel::{Envelope, Inputs, Msg, Outputs};
+use crate::checkpoint::align::{Align, Step};
+use crate::checkpoint::{Coordinator, TaskCheckpoint, TaskState};
 use crate::deadletter::DeadLetter;
 use crate::decode::RecordDecoder;
 use crate::error::{EngineError, Result};
@@ -20,7 +22,7 @@ use crate::metrics::{Metrics, NodeMetrics};
 use crate::operator::Operator;
 use crate::resolve::Resolver;
 use crate::sink::capture::CaptureSink;
-use crate::sink::{Sink, run_sink};
+use crate::sink::{Sink, SinkCheckpoint, run_sink};
 use crate::source::file::Replay;
 use crate::source::{Emitter, TimeMode};
 use crate::watermark::WatermarkTracker;
@@ -34,6 +36,17 @@ pub(super) struct Spawn<'a> {
     pub(super) tasks: &'a mut JoinSet<Result<()>>,
     /// Commit marks, with managed offsets.
     pub(super) marks: Option<Arc<Marks>>,
+    /// The checkpoint coordinator, with checkpoints.
+    pub(super) checkpoints: Option<Arc<Coordinator>>,
+}
+
+impl Spawn<'_> {
+    /// Registers task `name` with the checkpoints, if the run takes them.
+    fn task_checkpoint(&self, name: String) -> Option<TaskCheckpoint> {
+        self.checkpoints
+            .as_ref()
+            .map(|c| TaskCheckpoint::register(c, name))
+    }
 }
 
 /// Opens every sink (capture, discard or the real one) and spawns its task.
@@ -53,12 +66,16 @@ pub(super) async fn spawn_sinks(
             continue;
         };
         let m = spawn.metrics.node(id, node.kind());
+        let mut delivery = crate::sink::delivery_of(node);
         let sink: Box<dyn Sink> = match &opts.capture {
             Some(tx) => Box::new(CaptureSink {
                 sink: id.clone(),
                 tx: tx.clone(),
             }),
-            None if opts.discard_sinks => Box::new(crate::sink::capture::DiscardSink),
+            None if opts.discard_sinks => {
+                delivery = crate::sink::Delivery::AtLeastOnce;
+                Box::new(crate::sink::capture::DiscardSink)
+            }
             None => {
                 let schema = job
                     .inputs(id)
@@ -75,8 +92,14 @@ pub(super) async fn spawn_sinks(
                 crate::sink::open(node, resolver, &schema, dl, m.clone()).await?
             }
         };
+        if opts.capture.is_some() {
+            delivery = crate::sink::Delivery::AtLeastOnce;
+        }
         let marks = spawn.marks.clone().map(SinkMarks::new);
-        spawn.tasks.spawn(run_sink(sink, rx, slots, m, marks));
+        let ckpt = spawn
+            .task_checkpoint(format!("sink/{id}"))
+            .map(|task| SinkCheckpoint { task, delivery });
+        spawn.tasks.spawn(run_sink(sink, rx, slots, m, marks, ckpt));
     }
     Ok(())
 }
@@ -101,7 +124,8 @@ pub(super) fn spawn_operators(spawn: &mut Spawn<'_>, plan: &mut Plan, wiring: &m
             .and_then(|outs| outs.into_iter().next())
             .unwrap_or_default();
         let m = spawn.metrics.node(id, node.kind());
-        spawn.tasks.spawn(run_operator(op, rx, slots, out, m));
+        let ckpt = spawn.task_checkpoint(format!("operator/{id}"));
+        spawn.tasks.spawn(run_operator(op, rx, slots, out, m, ckpt));
     }
 }
 
@@ -130,6 +154,9 @@ struct SourceTask {
     marks: Option<SourceMarks>,
     /// Whether a sink reads this source directly (then batches carry their origin).
     origins: bool,
+    /// With checkpoints: this task's link, and the source's restored state.
+    checkpoint: Option<TaskCheckpoint>,
+    restore: Option<Arc<crate::source::kafka::SourceRestore>>,
 }
 
 /// Spawns the blocking thread of every source task, once every task found its input.
@@ -169,7 +196,20 @@ pub(super) fn spawn_sources(
         let origins = job
             .outputs(id)
             .any(|d| job.node(d).is_some_and(|n| n.role() == Role::Sink));
+        let restore = spawn
+            .checkpoints
+            .as_ref()
+            .and_then(|c| c.restored())
+            .map(|r| {
+                let prefix = format!("source/{id}/");
+                let states = r.tasks_under(&prefix).map(|(_, s)| &s.meta);
+                Arc::new(crate::source::kafka::SourceRestore::from_states(states))
+            });
         for (index, out) in outs.into_iter().enumerate() {
+            let checkpoint = match &opts.test_data {
+                None => spawn.task_checkpoint(format!("source/{id}/{index}")),
+                Some(_) => None,
+            };
             let marks = match (&spawn.marks, &opts.test_data) {
                 (Some(marks), None) => {
                     let ds = resolver.get(id, &src.datasource)?;
@@ -205,6 +245,8 @@ pub(super) fn spawn_sources(
                 metrics: metrics.clone(),
                 marks,
                 origins,
+                checkpoint,
+                restore: restore.clone(),
             });
         }
     }
@@ -262,6 +304,7 @@ fn run_source(task: SourceTask, opts: &RunOptions, job: String, stop: &AtomicBoo
             );
             e.origins = task.origins;
             e.marks = task.marks;
+            e.checkpoint = task.checkpoint;
             let group = crate::source::kafka::group_of(&src, &job, &opts.group_suffix);
             let kafka = crate::source::kafka::KafkaTask {
                 node: src,
@@ -270,6 +313,7 @@ fn run_source(task: SourceTask, opts: &RunOptions, job: String, stop: &AtomicBoo
                 start: opts.start,
                 group,
                 managed: opts.offsets.clone(),
+                restore: task.restore,
                 task: task.index,
                 tasks: task.tasks,
                 bounded: opts.bounded,
@@ -287,16 +331,23 @@ fn run_source(task: SourceTask, opts: &RunOptions, job: String, stop: &AtomicBoo
 
 /// Drives one operator: batches in, results out, watermark = min over upstream tasks
 /// (`slots` of them); calls `close` only when the input was drained (watermark +∞).
+/// With checkpoints, barriers are aligned over the slots (`checkpoint::align`), the
+/// operator's state is snapshotted at each, and it is restored before the first batch.
 pub async fn run_operator(
     mut op: Box<dyn Operator>,
     mut rx: mpsc::Receiver<Envelope>,
     slots: usize,
     out: Outputs,
     metrics: Arc<NodeMetrics>,
+    ckpt: Option<TaskCheckpoint>,
 ) -> Result<()> {
     op.start()?;
+    if let Some(state) = ckpt.as_ref().and_then(TaskCheckpoint::restored) {
+        op.restore(state)?;
+    }
     let mut inputs = Inputs::new(slots);
     let mut marks = MarkInputs::new(slots);
+    let mut align = Align::new(slots);
     // marks waiting for the watermark that empties what the operator held at the mark
     let mut held: std::collections::VecDeque<(u64, i64)> = Default::default();
     let mut results = Vec::new();
@@ -315,7 +366,21 @@ pub async fn run_operator(
             Ok::<(), EngineError>(())
         }
     };
-    while let Some(Envelope { slot, msg }) = rx.recv().await {
+    loop {
+        let env = match align.next_released() {
+            Some(env) => env,
+            None => match rx.recv().await {
+                Some(env) => env,
+                None => break,
+            },
+        };
+        let Step::Process(Envelope { slot, msg }) = align.offer(env) else {
+            if let Some((id, ms)) = align.take_aligned() {
+                snapshot(op.as_mut(), ckpt.as_ref(), id, ms);
+                out.barrier(id).await?;
+            }
+            continue;
+        };
         match msg {
             Msg::Batch(input, batch) => {
                 metrics
@@ -342,8 +407,9 @@ pub async fn run_operator(
                     pass_mark(op.held_until(), &mut held, id, inputs.current(), &out).await?;
                 }
             }
-            // rows of an operator's output do not map to its input's records
-            Msg::Origin(_) => {}
+            // rows of an operator's output do not map to its input's records; barriers
+            // are taken by the alignment above
+            Msg::Origin(_) | Msg::Barrier(_) => {}
             Msg::End => {
                 if let Some(w) = inputs.end(slot) {
                     op.on_watermark(w, &mut results)?;
@@ -355,19 +421,40 @@ pub async fn run_operator(
                 if let Some(id) = marks.end(slot) {
                     pass_mark(op.held_until(), &mut held, id, inputs.current(), &out).await?;
                 }
+                // an ended slot may complete an alignment
+                if let Some((id, ms)) = align.take_aligned() {
+                    snapshot(op.as_mut(), ckpt.as_ref(), id, ms);
+                    out.barrier(id).await?;
+                }
                 if inputs.all_ended() {
                     break;
                 }
             }
         }
     }
-    if inputs.drained() {
+    let drained = inputs.drained();
+    if drained {
         op.close(&mut results)?;
         send(&mut results).await?;
         // everything held was emitted
         release_marks(&mut held, i64::MAX, &out).await?;
     }
+    if let Some(c) = &ckpt {
+        // drained: nothing is held any more; stopped: what is held goes with the run
+        let state = drained.then(|| TaskState::meta(serde_json::json!({ "finished": true })));
+        c.coord.finished(&c.name, state);
+    }
     out.end().await
+}
+
+/// Snapshots the operator for checkpoint `id` (aligned after `ms`) and acknowledges it;
+/// a snapshot that fails aborts the checkpoint, not the run.
+fn snapshot(op: &mut dyn Operator, ckpt: Option<&TaskCheckpoint>, id: u64, ms: u64) {
+    let Some(c) = ckpt else { return };
+    match op.snapshot() {
+        Ok(state) => c.coord.ack(id, &c.name, state, ms),
+        Err(e) => c.coord.decline(id, &c.name, e.to_string()),
+    }
 }
 
 /// Passes mark `id` on now if the operator holds nothing (`held_until`, see

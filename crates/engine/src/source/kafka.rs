@@ -56,6 +56,54 @@ pub struct KafkaTask {
     /// sinks flushed (no auto-commit; `weir run` and instances). None: auto-commit, start
     /// by `start` (tests and benchmarks).
     pub managed: Option<std::sync::Arc<Offsets>>,
+    /// Restoring a checkpoint: where every partition continues, and the watermark state.
+    pub restore: Option<std::sync::Arc<SourceRestore>>,
+}
+
+/// A source's state in a checkpoint, over all of its tasks (the parallelism may differ).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceRestore {
+    /// Next offset by partition.
+    pub positions: std::collections::BTreeMap<i32, i64>,
+    /// Largest event time seen by partition.
+    pub max_ts: std::collections::BTreeMap<i32, i64>,
+    /// The lowest watermark of the tasks (None: none had one).
+    pub watermark: Option<i64>,
+}
+
+impl SourceRestore {
+    /// Collects the states of every task of one source (`Emitter::state`'s meta).
+    pub fn from_states<'a>(states: impl Iterator<Item = &'a serde_json::Value>) -> SourceRestore {
+        let mut r = SourceRestore::default();
+        let pairs = |v: &serde_json::Value, key: &str| -> Vec<(i32, i64)> {
+            v.get(key)
+                .and_then(|a| a.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|pair| {
+                            let p = pair.get(0)?.as_i64()?;
+                            let o = pair.get(1)?.as_i64()?;
+                            Some((p as i32, o))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for meta in states {
+            for (p, o) in pairs(meta, "positions") {
+                let e = r.positions.entry(p).or_insert(o);
+                *e = (*e).max(o);
+            }
+            for (p, ts) in pairs(meta, "max_ts") {
+                let e = r.max_ts.entry(p).or_insert(ts);
+                *e = (*e).max(ts);
+            }
+            if let Some(w) = meta.get("watermark").and_then(|w| w.as_i64()) {
+                r.watermark = Some(r.watermark.map_or(w, |m: i64| m.min(w)));
+            }
+        }
+        r
+    }
 }
 
 /// The consumer group of a source: the node's own `group`, else `weir-<job>-<node>`
@@ -219,11 +267,13 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
     let mut tpl = TopicPartitionList::new();
     let mut starts: Vec<i64> = Vec::with_capacity(mine.len());
     let mut ends: Vec<i64> = Vec::with_capacity(mine.len());
+    let mut lows: Vec<i64> = Vec::with_capacity(mine.len());
     for &p in &mine {
         let (low, high) = consumer
             .fetch_watermarks(&node.topic, p, timeout())
             .map_err(|e| at(e.into()))?;
         ends.push(high);
+        lows.push(low);
         starts.push(match start {
             StartOffset::Earliest => low,
             StartOffset::Latest => high,
@@ -247,7 +297,17 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
             }
         }
     }
-    if task.managed.is_some() {
+    if let Some(r) = &task.restore {
+        // a checkpoint says where each partition continues; one it does not know (added
+        // since) is read from its beginning, so that nothing is skipped
+        for (i, p) in mine.iter().enumerate() {
+            starts[i] = r.positions.get(p).copied().unwrap_or(lows[i]);
+        }
+        let max_ts: Vec<Option<i64>> = mine.iter().map(|p| r.max_ts.get(p).copied()).collect();
+        emitter
+            .tracker
+            .restore(r.watermark.unwrap_or(i64::MIN), &max_ts);
+    } else if task.managed.is_some() {
         // resume where the last run of this instance committed; a first run commits
         // where it starts, so that a take-over never skips what came in meanwhile
         let resumed = match &task.managed {
@@ -271,6 +331,8 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
     }
     for (i, &p) in mine.iter().enumerate() {
         tpl.add_partition_offset(&node.topic, p, Offset::Offset(starts[i]))?;
+        // a partition read from here on: a checkpoint before its first record says so
+        emitter.positions.insert(p, starts[i]);
     }
     consumer.assign(&tpl)?;
     let mut done = vec![false; mine.len()];
@@ -380,7 +442,7 @@ fn consume(
         if task.bounded && done.iter().all(|d| *d) {
             return Ok(Ended::Drained);
         }
-        if stop.load(Relaxed) {
+        if stop.load(Relaxed) || emitter.barrier_stop {
             return Ok(Ended::Stopped);
         }
         raw.clear();

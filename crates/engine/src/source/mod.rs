@@ -41,6 +41,14 @@ pub struct Emitter {
     pub partition_ids: Vec<i32>,
     /// With managed offsets: the positions read, and the commit marks to send.
     pub marks: Option<crate::pipeline::marks::SourceMarks>,
+    /// With checkpoints: this task's link to the coordinator (barriers, state).
+    pub checkpoint: Option<crate::checkpoint::TaskCheckpoint>,
+    /// The next offset of every partition read (real ids), with marks or checkpoints.
+    pub positions: std::collections::BTreeMap<i32, i64>,
+    /// The last barrier sent.
+    last_barrier: u64,
+    /// The source was asked to end after its last barrier (stop with a savepoint).
+    pub barrier_stop: bool,
     /// Send each batch's origin (partition, offset per row) ahead of it, for sinks that
     /// read this source directly.
     pub origins: bool,
@@ -67,6 +75,10 @@ impl Emitter {
             time,
             partition_ids,
             marks: None,
+            checkpoint: None,
+            positions: std::collections::BTreeMap::new(),
+            last_barrier: 0,
+            barrier_stop: false,
             origins: false,
             sent_watermark: i64::MIN,
         }
@@ -82,10 +94,11 @@ impl Emitter {
         let payload = raw.bytes().saturating_sub(raw.len());
         self.metrics.bytes_in.fetch_add(payload as u64, Relaxed);
         let decoded = self.decoder.decode(raw)?;
-        if let Some(marks) = self.marks.as_mut() {
+        if self.marks.is_some() || self.checkpoint.is_some() {
             for &(p, offset) in &raw.meta {
                 let partition = self.partition_ids.get(p as usize).copied().unwrap_or(p);
-                marks.read(partition, offset);
+                let next = self.positions.entry(partition).or_insert(offset + 1);
+                *next = (*next).max(offset + 1);
             }
         }
         for (i, reason) in &decoded.bad {
@@ -162,12 +175,51 @@ impl Emitter {
             }
         };
         self.send_watermark(w)?;
-        self.send_mark(false)
+        self.send_mark(false)?;
+        self.send_barrier()
+    }
+
+    /// Sends a checkpoint barrier when one was asked for, after recording this task's
+    /// state under it: everything read before `positions` was sent ahead of it.
+    fn send_barrier(&mut self) -> Result<()> {
+        let Some(c) = &self.checkpoint else {
+            return Ok(());
+        };
+        let id = c.coord.pending();
+        if id <= self.last_barrier {
+            return Ok(());
+        }
+        self.last_barrier = id;
+        c.coord.ack(id, &c.name, self.state(), 0);
+        if c.coord.stop_after(id) {
+            self.barrier_stop = true;
+        }
+        self.outputs.blocking_send(Msg::Barrier(id))
+    }
+
+    /// This task's checkpoint state: positions, watermark and each partition's largest
+    /// event time (`formats/checkpoint-v1.md`).
+    pub fn state(&self) -> crate::checkpoint::TaskState {
+        let (current, max_ts) = self.tracker.state();
+        let max_ts: Vec<(i32, i64)> = max_ts
+            .iter()
+            .enumerate()
+            .filter(|(_, ts)| **ts != i64::MIN)
+            .filter_map(|(i, ts)| self.partition_ids.get(i).map(|p| (*p, *ts)))
+            .collect();
+        let positions: Vec<(i32, i64)> = self.positions.iter().map(|(p, o)| (*p, *o)).collect();
+        let watermark = (current != i64::MIN && current != i64::MAX).then_some(current);
+        crate::checkpoint::TaskState::meta(serde_json::json!({
+            "positions": positions,
+            "max_ts": max_ts,
+            "watermark": watermark,
+        }))
     }
 
     /// Sends a commit mark when one is due (`last`: at the end, always).
     fn send_mark(&mut self, last: bool) -> Result<()> {
-        match self.marks.as_mut().and_then(|m| m.due(last)) {
+        let positions = &self.positions;
+        match self.marks.as_mut().and_then(|m| m.due(last, positions)) {
             Some(id) => self.outputs.blocking_send(Msg::Mark(id)),
             None => Ok(()),
         }
@@ -193,6 +245,9 @@ impl Emitter {
             self.send_watermark(i64::MAX)?;
         }
         self.send_mark(true)?;
+        if let Some(c) = &self.checkpoint {
+            c.coord.finished(&c.name, drained.then(|| self.state()));
+        }
         self.outputs.blocking_send(Msg::End)
     }
 }

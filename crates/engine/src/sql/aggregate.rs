@@ -6,9 +6,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, BooleanArray, TimestampMillisecondArray, UInt32Array};
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, Int64Array, TimestampMillisecondArray, UInt32Array,
+};
 use arrow::compute::take;
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use arrow::row::{RowConverter, Rows, SortField};
 use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
@@ -22,6 +24,8 @@ use crate::error::{EngineError, Result};
 /// The pieces of the planned `AggregateExec` the operator evaluates itself.
 pub struct WindowedAggregate {
     group_exprs: Vec<Arc<dyn PhysicalExpr>>,
+    /// The GROUP BY names and types (the state's keys, compared by an upgrade).
+    group_names: Vec<(String, String)>,
     /// Position of `window_end` among the group expressions.
     end_index: usize,
     aggs: Vec<Arc<AggregateFunctionExpr>>,
@@ -31,7 +35,7 @@ pub struct WindowedAggregate {
     converter: RowConverter,
     windows: BTreeMap<i64, WindowGroups>,
     /// Windows with an end at or before this have fired and stay closed.
-    fired_up_to: i64,
+    pub fired_up_to: i64,
     /// Rows that arrived for a window already fired (cannot happen for rows at or after
     /// the watermark, kept as a guard).
     pub closed_window_rows: u64,
@@ -81,10 +85,17 @@ impl WindowedAggregate {
             .iter()
             .map(|e| e.data_type(&input_schema).map(SortField::new))
             .collect::<Result<Vec<_>, _>>()?;
+        let group_names = group_by
+            .expr()
+            .iter()
+            .zip(&group_exprs)
+            .map(|((_, n), e)| Ok((n.clone(), e.data_type(&input_schema)?.to_string())))
+            .collect::<Result<Vec<_>>>()?;
         let aggs = exec.aggr_expr().to_vec();
         let args = aggregate_expressions(&aggs, exec.mode(), 0)?;
         Ok(WindowedAggregate {
             group_exprs,
+            group_names,
             end_index,
             args,
             filters: exec.filter_expr().to_vec(),
@@ -267,6 +278,106 @@ impl WindowedAggregate {
             )?);
         }
         Ok(out)
+    }
+}
+
+impl WindowedAggregate {
+    /// The GROUP BY keys (name, type) and the aggregates' names: what the state is made of.
+    pub fn describe(&self) -> (Vec<(String, String)>, Vec<String>) {
+        let aggs = self.aggs.iter().map(|a| a.name().to_string()).collect();
+        (self.group_names.clone(), aggs)
+    }
+
+    /// The open windows' state for a checkpoint: one batch per window (`window_end`, the
+    /// group keys, then each aggregate's partial state). Taking an accumulator's state
+    /// empties it, so each is rebuilt from that same state at once.
+    pub fn snapshot(&mut self) -> Result<Vec<RecordBatch>> {
+        let mut out = Vec::with_capacity(self.windows.len());
+        for (&end, w) in self.windows.iter_mut() {
+            let n = w.keys.num_rows();
+            if n == 0 {
+                continue;
+            }
+            let mut columns: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![end; n]))];
+            columns.extend(self.converter.convert_rows(w.keys.iter())?);
+            let ids: Vec<usize> = (0..n).collect();
+            let mut rebuilt = Vec::with_capacity(w.accs.len());
+            for (acc, agg) in w.accs.iter_mut().zip(&self.aggs) {
+                let state = acc.state(EmitTo::All)?;
+                let mut again = groups_accumulator(agg)?;
+                again.merge_batch(&state, &ids, n)?;
+                columns.extend(state);
+                rebuilt.push(again);
+            }
+            w.accs = rebuilt;
+            let fields: Vec<Field> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Field::new(format!("c{i}"), c.data_type().clone(), true))
+                .collect();
+            out.push(RecordBatch::try_new(
+                Arc::new(Schema::new(fields)),
+                columns,
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// Takes back the windows [`WindowedAggregate::snapshot`] saved; `what` names the
+    /// state in errors (a state of another query does not fit and is refused).
+    pub fn restore(&mut self, batches: &[RecordBatch], fired_up_to: i64, what: &str) -> Result<()> {
+        let misfit =
+            |why: String| EngineError::Config(format!("{what} does not fit this query: {why}"));
+        let widths = self
+            .aggs
+            .iter()
+            .map(|a| a.state_fields().map(|f| f.len()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let keys_n = self.group_exprs.len();
+        let want = 1 + keys_n + widths.iter().sum::<usize>();
+        self.windows.clear();
+        self.fired_up_to = fired_up_to;
+        for b in batches {
+            let n = b.num_rows();
+            if n == 0 {
+                continue;
+            }
+            if b.num_columns() != want {
+                return Err(misfit(format!(
+                    "it has {} columns per window, this query keeps {want}",
+                    b.num_columns()
+                )));
+            }
+            let end = b
+                .column(0)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .filter(|a| a.null_count() == 0)
+                .map(|a| a.value(0))
+                .ok_or_else(|| misfit("its window end is not a number".into()))?;
+            let keys = self
+                .converter
+                .convert_columns(&b.columns()[1..1 + keys_n])
+                .map_err(|e| misfit(format!("its group keys have other types ({e})")))?;
+            let mut index = HashMap::with_capacity(n);
+            for i in 0..n {
+                index.insert(keys.row(i).as_ref().into(), i as u32);
+            }
+            let ids: Vec<usize> = (0..n).collect();
+            let mut accs = Vec::with_capacity(self.aggs.len());
+            let mut at = 1 + keys_n;
+            for (agg, width) in self.aggs.iter().zip(&widths) {
+                let mut acc = groups_accumulator(agg)?;
+                acc.merge_batch(&b.columns()[at..at + width], &ids, n)
+                    .map_err(|e| {
+                        misfit(format!("the state of {} does not merge ({e})", agg.name()))
+                    })?;
+                at += width;
+                accs.push(acc);
+            }
+            self.windows.insert(end, WindowGroups { index, keys, accs });
+        }
+        Ok(())
     }
 }
 

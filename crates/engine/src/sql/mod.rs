@@ -20,7 +20,7 @@ mod operator;
 mod planner;
 mod rewrite;
 mod stage;
-mod window;
+pub mod window;
 
 use arrow::datatypes::SchemaRef;
 

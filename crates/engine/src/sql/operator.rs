@@ -10,6 +10,8 @@ use arrow::record_batch::RecordBatch;
 
 use super::InputTable;
 use super::planner::{Planned, Shape, plan_query};
+use crate::checkpoint::compat::{self, Compat};
+use crate::checkpoint::{TaskState, ipc};
 use crate::error::{EngineError, Result};
 use crate::operator::{Operator, Watermark};
 
@@ -183,4 +185,91 @@ impl Operator for SqlOperator {
     fn close(&mut self, out: &mut Vec<RecordBatch>) -> Result<()> {
         self.on_watermark(Watermark::MAX, out)
     }
+
+    fn snapshot(&mut self) -> Result<TaskState> {
+        let mut meta = serde_json::json!({
+            "watermark": self.watermark,
+            "late": self.late_rows(),
+            "null_time": self.null_time,
+            "state": self.state_description(),
+        });
+        let mut files = std::collections::BTreeMap::new();
+        if let Shape::Windowed { aggregate, .. } = &mut self.planned.shape {
+            meta["fired_up_to"] = aggregate.fired_up_to.into();
+            if let Some(bytes) = ipc::encode(&aggregate.snapshot()?)? {
+                files.insert(WINDOWS.to_string(), bytes);
+            }
+        }
+        Ok(TaskState { meta, files })
+    }
+
+    fn restore(&mut self, state: &TaskState) -> Result<()> {
+        let what = format!("the saved state of operator `{}`", self.name);
+        if let Some(old) = state.meta.get("state")
+            && let Compat::Incompatible(why) =
+                compat::compare(&self.name, old, &self.state_description())
+        {
+            return Err(EngineError::Config(format!(
+                "{what} does not fit this job: {why}"
+            )));
+        }
+        if let Some(w) = state.meta.get("watermark").and_then(|w| w.as_i64()) {
+            self.watermark = w;
+        }
+        if let Some(n) = state.meta.get("late").and_then(|w| w.as_u64()) {
+            self.late.store(n, Ordering::Relaxed);
+        }
+        if let Some(n) = state.meta.get("null_time").and_then(|w| w.as_u64()) {
+            self.null_time = n;
+        }
+        match &mut self.planned.shape {
+            Shape::Windowed { aggregate, .. } => {
+                let batches = match state.files.get(WINDOWS) {
+                    Some(bytes) => ipc::decode(bytes, &what)?,
+                    None => Vec::new(),
+                };
+                let fired = state
+                    .meta
+                    .get("fired_up_to")
+                    .and_then(|w| w.as_i64())
+                    .unwrap_or(i64::MIN);
+                aggregate.restore(&batches, fired, &what)
+            }
+            Shape::Stateless(_) if !state.files.is_empty() => Err(EngineError::Config(format!(
+                "{what} holds windows, but this query keeps none"
+            ))),
+            Shape::Stateless(_) => Ok(()),
+        }
+    }
+
+    fn state_description(&self) -> serde_json::Value {
+        let output: Vec<[String; 2]> = self
+            .planned
+            .schema
+            .fields()
+            .iter()
+            .map(|f| [f.name().clone(), f.data_type().to_string()])
+            .collect();
+        match &self.planned.shape {
+            Shape::Stateless(_) => serde_json::json!({ "shape": "stateless", "output": output }),
+            Shape::Windowed { aggregate, .. } => {
+                let (keys, aggregates) = aggregate.describe();
+                let window = self
+                    .planned
+                    .expander
+                    .as_ref()
+                    .map(|e| compat::window_json(&e.spec));
+                serde_json::json!({
+                    "shape": "windowed",
+                    "keys": keys,
+                    "aggregates": aggregates,
+                    "window": window,
+                    "output": output,
+                })
+            }
+        }
+    }
 }
+
+/// The file of a windowed query's open windows in a checkpoint.
+const WINDOWS: &str = "windows.arrow";
