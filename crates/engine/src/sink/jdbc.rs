@@ -5,6 +5,8 @@
 //! per `on_error`, and rows that still fail are written one by one so that only the bad
 //! ones go to the dead-letter file. Timestamps
 //! are bound as text and cast to SQL timestamps (sqlx is built without chrono).
+//! Under checkpoints an Insert sink commits each checkpoint's rows with its id in one
+//! transaction (`jdbc/commit.rs`).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -26,6 +28,26 @@ use crate::metrics::NodeMetrics;
 use crate::resolve::Connection;
 use crate::rows::format_ts_ms;
 
+/// Binds every value of `$rows` (rows of [`SqlValue`]s) to the query `$q`, in order.
+macro_rules! bind_rows {
+    ($q:expr, $rows:expr) => {{
+        let mut q = $q;
+        for row in $rows {
+            for v in row {
+                q = match v {
+                    SqlValue::I64(x) => q.bind(*x),
+                    SqlValue::F64(x) => q.bind(*x),
+                    SqlValue::Bool(x) => q.bind(*x),
+                    SqlValue::Text(x) | SqlValue::Timestamp(x) => q.bind(x.clone()),
+                };
+            }
+        }
+        q
+    }};
+}
+
+mod commit;
+
 /// One value to bind, typed so that NULLs carry the right SQL type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlValue {
@@ -36,6 +58,9 @@ pub enum SqlValue {
     /// `YYYY-MM-DD HH:MM:SS.mmm`, cast to TIMESTAMP in the statement.
     Timestamp(Option<String>),
 }
+
+/// Where a row came from: (partition, offset) of its source record, when known.
+type Origin = Option<(i32, i64)>;
 
 enum Pool {
     Pg(PgPool),
@@ -59,6 +84,8 @@ pub struct JdbcSink {
     deadletter: Arc<DeadLetter>,
     metrics: Arc<NodeMetrics>,
     ts_columns: Vec<bool>,
+    /// Whether `weir_commits` is known to exist (created on the first commit).
+    commits_ready: bool,
     /// "database data source `x` of sink `y`", for errors.
     what: String,
     /// The data source's address, for errors.
@@ -226,6 +253,7 @@ impl JdbcSink {
             deadletter,
             metrics,
             ts_columns,
+            commits_ready: false,
         })
     }
 
@@ -302,32 +330,82 @@ impl JdbcSink {
     async fn execute(&self, rows: &[Vec<SqlValue>]) -> std::result::Result<(), sqlx::Error> {
         // identifiers are quoted (quotes doubled) and every value is bound
         let sql = self.statement(rows.len());
-        macro_rules! bind_all {
-            ($q:expr) => {{
-                let mut q = $q;
-                for row in rows {
-                    for v in row {
-                        q = match v {
-                            SqlValue::I64(x) => q.bind(*x),
-                            SqlValue::F64(x) => q.bind(*x),
-                            SqlValue::Bool(x) => q.bind(*x),
-                            SqlValue::Text(x) | SqlValue::Timestamp(x) => q.bind(x.clone()),
-                        };
-                    }
-                }
-                q
-            }};
-        }
         match &self.pool {
-            Pool::Pg(p) => bind_all!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())))
+            Pool::Pg(p) => bind_rows!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), rows)
                 .execute(p)
                 .await
                 .map(|_| ()),
-            Pool::My(p) => bind_all!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())))
+            Pool::My(p) => bind_rows!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), rows)
                 .execute(p)
                 .await
                 .map(|_| ()),
         }
+    }
+
+    /// The rows of `batch` as bound values in `columns` order.
+    fn rows_of(&self, batch: &RecordBatch) -> Vec<Vec<SqlValue>> {
+        let cols: Vec<ArrayRef> = self
+            .columns
+            .iter()
+            .filter_map(|c| batch.column_by_name(c).cloned())
+            .collect();
+        (0..batch.num_rows())
+            .map(|i| cols.iter().map(|c| sql_value(c, i)).collect())
+            .collect()
+    }
+
+    /// For an upsert, the last row per key with its origin (one statement must not touch
+    /// a key twice); other operations keep every row.
+    fn last_per_key(
+        &self,
+        rows: Vec<Vec<SqlValue>>,
+        origins: Vec<Origin>,
+    ) -> (Vec<Vec<SqlValue>>, Vec<Origin>) {
+        if self.key_index.is_empty() {
+            return (rows, origins);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut kept: Vec<Vec<SqlValue>> = Vec::with_capacity(rows.len());
+        let mut kept_origins = Vec::with_capacity(rows.len());
+        for (row, origin) in rows.into_iter().zip(origins).rev() {
+            let key: Vec<String> = self
+                .key_index
+                .iter()
+                .map(|k| format!("{:?}", row[*k]))
+                .collect();
+            if seen.insert(key) {
+                kept.push(row);
+                kept_origins.push(origin);
+            }
+        }
+        kept.reverse();
+        kept_origins.reverse();
+        (kept, kept_origins)
+    }
+
+    /// How many rows one statement writes (at most 60 000 bound values).
+    fn rows_per_statement(&self) -> usize {
+        (60_000 / self.columns.len().max(1)).max(1)
+    }
+
+    /// Writes `row` (which the database refused with `error`) to the dead-letter file.
+    fn dead_letter(&self, row: &[SqlValue], origin: Option<(i32, i64)>, error: &str) {
+        self.metrics.errors.fetch_add(1, Relaxed);
+        let payload = serde_json::Value::Object(
+            self.columns
+                .iter()
+                .cloned()
+                .zip(row.iter().map(sql_json))
+                .collect(),
+        )
+        .to_string();
+        self.deadletter.write(
+            origin.map(|o| o.0),
+            origin.map(|o| o.1),
+            error,
+            payload.as_bytes(),
+        );
+        self.metrics.dead_letters.fetch_add(1, Relaxed);
     }
 
     async fn write_with_policy(
@@ -366,23 +444,7 @@ impl JdbcSink {
         // isolate the failing rows
         for (i, row) in rows.iter().enumerate() {
             if let Err(e) = self.execute(std::slice::from_ref(row)).await {
-                let origin = origins.get(i).copied().flatten();
-                self.metrics.errors.fetch_add(1, Relaxed);
-                let payload = serde_json::Value::Object(
-                    self.columns
-                        .iter()
-                        .cloned()
-                        .zip(row.iter().map(sql_json))
-                        .collect(),
-                )
-                .to_string();
-                self.deadletter.write(
-                    origin.map(|o| o.0),
-                    origin.map(|o| o.1),
-                    &e.to_string(),
-                    payload.as_bytes(),
-                );
-                self.metrics.dead_letters.fetch_add(1, Relaxed);
+                self.dead_letter(row, origins.get(i).copied().flatten(), &e.to_string());
             }
         }
         Ok(())
@@ -437,15 +499,9 @@ pub fn sql_value(column: &ArrayRef, i: usize) -> SqlValue {
 impl Sink for JdbcSink {
     fn write<'a>(&'a mut self, batch: &'a RecordBatch) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let cols: Vec<ArrayRef> = self
-                .columns
-                .iter()
-                .filter_map(|c| batch.column_by_name(c).cloned())
-                .collect();
             let origin = self.origin.take();
-            for i in 0..batch.num_rows() {
-                self.buffer
-                    .push(cols.iter().map(|c| sql_value(c, i)).collect());
+            for (i, row) in self.rows_of(batch).into_iter().enumerate() {
+                self.buffer.push(row);
                 self.origins
                     .push(origin.as_ref().and_then(|o| o.get(i).copied()));
                 if self.buffer.len() >= self.node.batch_size.max(1) as usize {
@@ -461,31 +517,11 @@ impl Sink for JdbcSink {
             if self.buffer.is_empty() {
                 return Ok(());
             }
-            let mut rows = std::mem::take(&mut self.buffer);
+            let rows = std::mem::take(&mut self.buffer);
             let mut origins = std::mem::take(&mut self.origins);
             origins.resize(rows.len(), None);
-            if !self.key_index.is_empty() {
-                // one statement must not touch a key twice: keep the last row per key
-                let mut seen = std::collections::HashSet::new();
-                let mut kept: Vec<Vec<SqlValue>> = Vec::with_capacity(rows.len());
-                let mut kept_origins = Vec::with_capacity(rows.len());
-                for (row, origin) in rows.into_iter().zip(origins).rev() {
-                    let key: Vec<String> = self
-                        .key_index
-                        .iter()
-                        .map(|k| format!("{:?}", row[*k]))
-                        .collect();
-                    if seen.insert(key) {
-                        kept.push(row);
-                        kept_origins.push(origin);
-                    }
-                }
-                kept.reverse();
-                kept_origins.reverse();
-                rows = kept;
-                origins = kept_origins;
-            }
-            let per_statement = (60_000 / self.columns.len().max(1)).max(1);
+            let (rows, origins) = self.last_per_key(rows, origins);
+            let per_statement = self.rows_per_statement();
             for (chunk, origins) in rows
                 .chunks(per_statement)
                 .zip(origins.chunks(per_statement))
@@ -503,6 +539,19 @@ impl Sink for JdbcSink {
 
     fn set_origin(&mut self, origin: Option<Arc<Vec<(i32, i64)>>>) {
         self.origin = origin;
+    }
+
+    fn commit_epoch<'a>(
+        &'a mut self,
+        key: &'a str,
+        epoch: u64,
+        batches: Vec<RecordBatch>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.commit_rows(key, epoch, batches))
+    }
+
+    fn committed_epoch<'a>(&'a mut self, key: &'a str) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(self.committed(key))
     }
 }
 
