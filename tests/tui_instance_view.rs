@@ -77,6 +77,7 @@ fn sample(k: i64) -> Figures {
                 ..Default::default()
             },
         ],
+        ..Default::default()
     }
 }
 

@@ -59,6 +59,7 @@ fn sample(k: i64) -> Figures {
                 ..Default::default()
             },
         ],
+        ..Default::default()
     }
 }
 

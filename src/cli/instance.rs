@@ -1,5 +1,5 @@
-//! `weir instance start|list|show|stop|restart|logs` (SPEC R-life, issue 14): runs of a
-//! job version or of the working file, carried out by a worker. `start` prints the
+//! `weir instance start|list|show|stop|restart|savepoint|logs` (SPEC R-life, issues 14
+//! and 16): runs of a job version or of the working file, carried out by a worker. `start` prints the
 //! instance id and returns; when no worker is alive for the store it starts the local
 //! one (detached, logging to `.weir/logs/worker.log`), so instances outlive the terminal.
 
@@ -32,7 +32,7 @@ pub enum InstanceCommand {
         /// test (default) or prod.
         #[arg(long, default_value = "test")]
         env: String,
-        /// Where to start reading: latest, earliest, epoch ms or an RFC 3339 time (default: the job's own start).
+        /// Where to start: latest, earliest, epoch ms, an RFC 3339 time, or savepoint:SP (its state; default: the job's own start).
         #[arg(long, value_name = "POSITION")]
         from: Option<String>,
         /// A data source's address (NAME=ADDRESS, NAME.user=…) or a job parameter NAME=VALUE.
@@ -67,6 +67,24 @@ pub enum InstanceCommand {
         /// Wait until it is stopped (at most 60 s).
         #[arg(long)]
         wait: bool,
+        /// Stop with a final savepoint, taken once the sinks committed; prints it.
+        #[arg(long)]
+        savepoint: bool,
+    },
+    /// Take a savepoint of a running instance (waits up to 60 s); prints its id and path.
+    Savepoint { id: i64 },
+    /// Carry a test instance's state to another version of its job: savepoint, per-operator report, stop, start JOB@N from it.
+    Upgrade {
+        id: i64,
+        /// The version to run (JOB@N).
+        #[arg(long, value_name = "JOB@N")]
+        to: String,
+        /// Print the report only (from the newest checkpoint, or a fresh savepoint).
+        #[arg(long)]
+        dry_run: bool,
+        /// Let NODE's incompatible state go: it starts empty (repeatable).
+        #[arg(long = "allow-drop", value_name = "NODE")]
+        allow_drop: Vec<String>,
     },
     /// Start a stopped or failed instance again, from where it stopped.
     Restart {
@@ -113,7 +131,17 @@ fn worker_note(w: &Option<LocalWorker>) -> String {
 pub fn run(global: &Global, args: &InstanceArgs) -> i32 {
     match &args.command {
         InstanceCommand::Logs { id, follow, lines } => return logs(global, *id, *follow, *lines),
-        InstanceCommand::Stop { id, wait } => return stop(global, *id, *wait),
+        InstanceCommand::Stop {
+            id,
+            wait,
+            savepoint: false,
+        } => return stop(global, *id, *wait),
+        InstanceCommand::Stop {
+            id,
+            savepoint: true,
+            ..
+        } => return savepoint(global, *id, true),
+        InstanceCommand::Savepoint { id } => return savepoint(global, *id, false),
         _ => {}
     }
     with_store(global, |gov| async move {
@@ -172,7 +200,32 @@ pub fn run(global: &Global, args: &InstanceArgs) -> i32 {
                 emit(global, &d, || show_text(&d));
                 Ok(exit::OK)
             }
-            InstanceCommand::Stop { .. } | InstanceCommand::Logs { .. } => Ok(exit::OK),
+            InstanceCommand::Upgrade {
+                id,
+                to,
+                dry_run,
+                allow_drop,
+            } => {
+                let req = weir_app::instances::UpgradeRequest {
+                    instance: *id,
+                    to: to.clone(),
+                    dry_run: *dry_run,
+                    allow_drop: allow_drop.clone(),
+                    cwd: cwd(),
+                };
+                let up = gov.upgrade_instance(&req).await?;
+                emit(global, &up, || {
+                    super::savepoint::upgrade_text(&up, *dry_run)
+                });
+                Ok(if up.blocked.is_empty() {
+                    exit::OK
+                } else {
+                    exit::CHECK_FAILED
+                })
+            }
+            InstanceCommand::Stop { .. }
+            | InstanceCommand::Savepoint { .. }
+            | InstanceCommand::Logs { .. } => Ok(exit::OK),
         }
     })
 }
@@ -240,6 +293,45 @@ fn stop(global: &Global, id: i64, wait: bool) -> i32 {
                 "instance #{id} is still {} after 60 s; see weir instance logs {id}",
                 last.state
             )));
+        }
+        Ok(exit::OK)
+    })
+}
+
+/// Takes a savepoint of instance `id` (with `stop`, stops it with one), waiting for its
+/// worker; with `stop`, then waits until the instance is stopped.
+fn savepoint(global: &Global, id: i64, stop: bool) -> i32 {
+    with_store(global, |gov| async move {
+        let sp = gov
+            .take_savepoint(id, stop, weir_app::instances::SAVEPOINT_WAIT)
+            .await?;
+        let mut inst = None;
+        if stop {
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            let mut last = gov.instance(id).await?;
+            while last.state.is_active() && std::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                last = gov.instance(id).await?;
+            }
+            inst = Some(last);
+        }
+        let value = serde_json::json!({ "savepoint": sp, "instance": inst });
+        if global.json {
+            super::print_json(&value);
+        } else {
+            outln!("{}", sp.id);
+            outln!("{}", sp.path);
+            let then = match &inst {
+                Some(i) if i.state.is_active() => format!("; instance #{id} is still {}", i.state),
+                Some(i) => format!("; instance #{id} is {}", i.state),
+                None => String::new(),
+            };
+            eprintln!(
+                "savepoint #{} of instance #{id} ({}, {}){then}",
+                sp.id,
+                sp.job,
+                super::savepoint::bytes(sp.size)
+            );
         }
         Ok(exit::OK)
     })
@@ -410,6 +502,9 @@ fn show_text(d: &InstanceDetail) -> String {
     if let Some(f) = d.figures() {
         s.push('\n');
         s.push_str(&operators_text(f));
+        if let Some(c) = &f.checkpoints {
+            s.push_str(&super::savepoint::checkpoints_text(c));
+        }
     }
     let firing: Vec<_> = d.alerts.iter().filter(|a| a.cleared_at.is_none()).collect();
     if !firing.is_empty() {

@@ -25,6 +25,7 @@ mod instance;
 mod job;
 mod release;
 mod run;
+mod savepoint;
 mod store;
 mod table;
 mod test;
@@ -159,8 +160,10 @@ pub enum Command {
     Job(job::JobArgs),
     /// Releases: request a version for production, list, show, go live, offline.
     Release(release::ReleaseArgs),
-    /// Instances: start a job on a worker, list, show, stop, restart, read the log.
+    /// Instances: start a job on a worker, list, show, stop, restart, savepoint, read the log.
     Instance(instance::InstanceArgs),
+    /// Savepoints of instances: list, delete.
+    Savepoint(savepoint::SavepointArgs),
     /// Live figures of the instances, or of one instance's operators, refreshed every second.
     Top(top::TopArgs),
     /// Run instances from the store (a worker); status and stop of the store's workers.
@@ -213,6 +216,7 @@ pub fn run(mut cli: Cli) -> i32 {
         Some(Command::Job(a)) => job::run(&cli.global, &a),
         Some(Command::Release(a)) => release::run(&cli.global, &a),
         Some(Command::Instance(a)) => instance::run(&cli.global, &a),
+        Some(Command::Savepoint(a)) => savepoint::run(&cli.global, &a),
         Some(Command::Top(a)) => top::run(&cli.global, &a),
         Some(Command::Worker(a)) => worker::run(&cli.global, &a),
         Some(Command::Alert(a)) => alert::run(&cli.global, &a),

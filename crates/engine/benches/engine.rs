@@ -9,9 +9,11 @@
 // Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use arrow::array::{Float64Array, Int64Array, StringArray, TimestampMillisecondArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -20,9 +22,7 @@ use tokio::sync::mpsc;
 use weir_engine::channel::{Envelope, Msg, Output, Outputs};
 use weir_engine::operator::Operator;
 use weir_engine::pipeline::{Pipeline, RunOptions, run_operator};
-use weir_engine::resolve::{DataSource, Resolver};
 use weir_engine::sql::InputTable;
-use weir_model::model::DataSourceKind;
 
 const BATCH: usize = 8192;
 
@@ -140,74 +140,25 @@ async fn from_broker(
     parallelism: u32,
     properties: &str,
 ) -> (f64, u64) {
-    let broker = weir_engine::broker::Broker::start().expect("broker");
-    broker.create_topic("bench", partitions).expect("topic");
-    {
-        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-        let p: BaseProducer = rdkafka::ClientConfig::new()
-            .set("bootstrap.servers", broker.bootstrap_servers())
-            .set("queue.buffering.max.messages", "2000000")
-            .create()
-            .expect("producer");
-        for i in 0..records {
-            let payload = format!(
-                r#"{{"k":"key{}","id":{i},"v":{}.5,"ts":{}}}"#,
-                i % 100,
-                i,
-                1_772_359_200_000i64 + i as i64
-            );
-            let mut rec = BaseRecord::<(), String>::to("bench")
-                .payload(&payload)
-                .partition((i % partitions as usize) as i32);
-            while let Err((_, back)) = p.send(rec) {
-                // local queue full: let deliveries drain, then retry the same record
-                p.poll(Duration::from_millis(5));
-                rec = back;
-            }
-            if i % 10_000 == 0 {
-                p.poll(Duration::ZERO);
-            }
-        }
-        p.flush(Duration::from_secs(60)).expect("flush");
-        use rdkafka::consumer::{BaseConsumer, Consumer};
-        let c: BaseConsumer = rdkafka::ClientConfig::new()
-            .set("bootstrap.servers", broker.bootstrap_servers())
-            .create()
-            .expect("consumer");
-        let mut high = 0;
-        for part in 0..partitions {
-            high += c
-                .fetch_watermarks("bench", part, Duration::from_secs(5))
-                .map(|w| w.1)
-                .unwrap_or(-1);
-        }
-        eprintln!("  produced {records}, topic holds {high}");
-    }
+    let broker = common::loaded_broker(records, partitions, 100);
+    eprintln!(
+        "  produced {records}, topic holds {}",
+        common::held(&broker, partitions)
+    );
     let text = format!(
         r#"Job(version: 1, name: "bench", config: (time: Event, parallelism: {parallelism}),
         nodes: [
-            KafkaSource(id: "src", datasource: "k", topic: "bench", start: Earliest, event_time: Some("ts"), watermark_ms: 1000,
-                properties: {{{properties}}},
-                fields: Some([(name: "k", type: String), (name: "id", type: BigInt), (name: "v", type: Double), (name: "ts", type: Timestamp)])),
+            {},
             Sql(id: "q", query: "SELECT * FROM src"),
             PrintSink(id: "out"),
         ],
-        edges: [("src", "q"), ("q", "out")])"#
+        edges: [("src", "q"), ("q", "out")])"#,
+        common::source_node(properties)
     );
     let job = weir_model::jobfile::check_source("bench.ron", &text)
         .job
         .expect("job");
-    let mut resolver = Resolver::default();
-    resolver.insert(
-        "k",
-        DataSource {
-            kind: DataSourceKind::Kafka,
-            address: broker.bootstrap_servers(),
-            user: None,
-            password: None,
-            options: Default::default(),
-        },
-    );
+    let resolver = common::resolver(&broker);
     let mut opts = RunOptions::new(
         std::env::temp_dir(),
         weir_engine::transform::passthrough_planner(),

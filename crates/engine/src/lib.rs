@@ -7,8 +7,8 @@ pub mod operator;
 
 pub mod broker;
 pub mod channel;
-pub mod checkpoint;
 pub mod check;
+pub mod checkpoint;
 pub mod deadletter;
 pub mod decode;
 pub mod kafka_client;

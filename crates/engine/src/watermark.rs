@@ -49,7 +49,10 @@ impl WatermarkTracker {
 
     /// The state a checkpoint keeps: the watermark and each partition's largest event time.
     pub fn state(&self) -> (Watermark, Vec<i64>) {
-        (self.current, self.partitions.iter().map(|p| p.max_ts).collect())
+        (
+            self.current,
+            self.partitions.iter().map(|p| p.max_ts).collect(),
+        )
     }
 
     /// Takes back a checkpoint's state (`max_ts` by partition index; None: not seen).

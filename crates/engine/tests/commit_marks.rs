@@ -45,7 +45,14 @@ fn operator(query: &str) -> (mpsc::Sender<Envelope>, mpsc::Receiver<Envelope>) {
         input: 0,
         slot: 0,
     }]);
-    tokio::spawn(run_operator(op, rx, 1, out, Arc::new(Default::default()), None));
+    tokio::spawn(run_operator(
+        op,
+        rx,
+        1,
+        out,
+        Arc::new(Default::default()),
+        None,
+    ));
     (tx, orx)
 }
 

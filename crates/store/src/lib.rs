@@ -46,8 +46,9 @@ pub use jobs::{
     Alert, AlertFilter, AlertFiring, AlertRuleRow, AlertRuleSpec, AlertState, AlertTarget,
     DesiredState, GoLiveSpec, Heartbeat, Held, Instance, InstanceFilter, InstanceState, JobLock,
     JobStatus, JobVersion, LOG_LINES_KEPT, LockTaken, LockTakeover, LogLevel, LogLine, MetricPoint,
-    NewVersion, Release, ReleaseFilter, ReleaseState, StartPosition, Submitted, TestInstanceSpec,
-    TestResult, Validation, VersionInfo, WentLive, Worker, WorkingFile,
+    NewVersion, Release, ReleaseFilter, ReleaseState, Savepoint, SavepointRequest,
+    SavepointRequestState, StartPosition, Submitted, TakenSavepoint, TestInstanceSpec, TestResult,
+    Validation, VersionInfo, WentLive, Worker, WorkingFile,
 };
 pub use migrate::SCHEMA_VERSION;
 pub use permissions::{

@@ -53,10 +53,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_rules.sql"),
         postgres: include_str!("../migrations/postgres/0006_rules.sql"),
     },
+    Migration {
+        version: 7,
+        description: "savepoints: recorded savepoints, savepoint requests to workers",
+        sqlite: include_str!("../migrations/sqlite/0007_savepoints.sql"),
+        postgres: include_str!("../migrations/postgres/0007_savepoints.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS weir_schema (
     version BIGINT PRIMARY KEY,

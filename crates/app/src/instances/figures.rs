@@ -13,6 +13,48 @@ pub struct Figures {
     pub at_ms: i64,
     /// Per operator, in the job's order.
     pub nodes: Vec<NodeFigures>,
+    /// The run's checkpoints; absent when it runs without (interval 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<CheckpointFigures>,
+}
+
+/// A run's checkpoint figures (issue 16): the last completed checkpoint or savepoint
+/// and the counts, as the instance view, `weir instance show` and `/metrics` show them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointFigures {
+    /// The last completed checkpoint's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_id: Option<u64>,
+    /// How long ago it completed, at the sample's time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_ms: Option<i64>,
+    pub duration_ms: u64,
+    pub size: u64,
+    pub alignment_ms: u64,
+    pub completed: u64,
+    /// Failed or aborted ones.
+    pub failed: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_progress: Option<u64>,
+}
+
+impl CheckpointFigures {
+    /// The figures of `stats` at `at_ms`.
+    pub fn of(stats: &weir_engine::checkpoint::CheckpointStats, at_ms: i64) -> CheckpointFigures {
+        CheckpointFigures {
+            last_id: stats.last_id,
+            age_ms: stats.last_completed_ms.map(|c| (at_ms - c).max(0)),
+            duration_ms: stats.last_duration_ms,
+            size: stats.last_size,
+            alignment_ms: stats.last_alignment_ms,
+            completed: stats.completed,
+            failed: stats.failed,
+            last_failure: stats.last_failure.clone(),
+            in_progress: stats.in_progress,
+        }
+    }
 }
 
 /// One operator's figures.
@@ -86,7 +128,11 @@ impl Figures {
                 backpressure: round2(n.backpressure),
             })
             .collect();
-        Figures { at_ms, nodes }
+        Figures {
+            at_ms,
+            nodes,
+            checkpoints: None,
+        }
     }
 
     /// Reads a stored sample; a sample that does not parse gives empty figures.

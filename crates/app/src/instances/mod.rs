@@ -6,19 +6,27 @@
 //! `start.rs` (which text runs, checked, with the starter's rights), `monitor.rs` (lists
 //! with figures, one instance's detail, history, logs), `alerts.rs` (rules and firing
 //! alerts), `figures.rs` (the compact per-second figures the worker stores and screens
-//! draw), `evaluate.rs` (when a rule fires and clears).
+//! draw), `evaluate.rs` (when a rule fires and clears), `savepoints.rs` (take, stop with,
+//! list, delete and start from savepoints), `upgrade.rs` (`weir instance upgrade`).
 
 mod alerts;
 mod evaluate;
 mod figures;
 mod monitor;
+mod savepoints;
 mod start;
+mod upgrade;
 
 pub use alerts::{AlertTargetArg, parse_duration_secs};
 pub use evaluate::{AlertBook, Transition};
-pub use figures::{Figures, NodeFigures, Trend};
+pub use figures::{CheckpointFigures, Figures, NodeFigures, Trend};
 pub use monitor::{InstanceDetail, InstanceRow, WorkerRow, heartbeat_fresh, now_ms};
+pub use savepoints::{
+    SAVEPOINT_WAIT, Savepoint, SavepointRequest, SavepointRequestState, parse_from_savepoint,
+};
 pub use start::{StartRequest, Started};
+pub use upgrade::{Upgrade, UpgradeRequest};
+pub use weir_engine::checkpoint::compat::{OperatorReport, Verdict};
 pub use weir_model::model::{AlertKind, AlertRule};
 pub use weir_store::{
     Alert, AlertFilter, AlertRuleRow, AlertRuleSpec, AlertTarget, DesiredState, Instance,

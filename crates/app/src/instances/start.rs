@@ -20,8 +20,9 @@ pub struct StartRequest {
     pub job: String,
     /// `test` (default) or `prod`.
     pub env: Option<String>,
-    /// `latest`, `earliest` or a time (RFC 3339 or epoch ms); default: the job's own
-    /// start when its Kafka sources agree on one, else latest.
+    /// `latest`, `earliest`, a time (RFC 3339 or epoch ms) or `savepoint:SP` (restore
+    /// savepoint SP of the same job); default: the job's own start when its Kafka sources
+    /// agree on one, else latest.
     pub from: Option<String>,
     /// `NAME=VALUE`: a data source's address (as `weir run --set`) or a job parameter
     /// (`config.env`).
@@ -74,7 +75,16 @@ impl Governance {
             .to_ascii_lowercase();
         match env.as_str() {
             "test" => {}
-            "prod" => return self.start_prod(&id).await,
+            "prod" => {
+                if let Some(f) = &req.from
+                    && super::savepoints::parse_from_savepoint(f)?.is_some()
+                {
+                    return Err(AppError::User(format!(
+                        "--from {f}: a production instance starts from its live release; to carry state over to a new version use weir instance upgrade ID --to JOB@N"
+                    )));
+                }
+                return self.start_prod(&id).await;
+            }
             other => {
                 return Err(AppError::User(format!(
                     "--env {other}: an instance runs in test or prod"
@@ -118,10 +128,17 @@ impl Governance {
         };
         crate::jobs::schema::fill(&mut job, &topics)?;
         crate::jobs::access::check_job_rights(self, &id.project, &job).await?;
-        let start = match &req.from {
-            Some(f) => crate::jobs::parse_start(f)?,
-            None => job_start(&job),
+        let savepoint = match &req.from {
+            Some(f) => super::savepoints::parse_from_savepoint(f)?,
+            None => None,
         };
+        let start = match &req.from {
+            Some(f) if savepoint.is_none() => crate::jobs::parse_start(f)?,
+            _ => job_start(&job),
+        };
+        if let Some(sp) = savepoint {
+            super::savepoints::check_start_from(self, sp, &id.name()).await?;
+        }
         let parallelism = req
             .parallelism
             .unwrap_or(i64::from(job.config.parallelism.max(1)));
@@ -145,11 +162,14 @@ impl Governance {
         };
         let instance = self
             .session()
-            .start_test_instance(&id.name(), &spec)
+            .start_test_instance_from(&id.name(), &spec, savepoint)
             .await?;
+        let from = savepoint
+            .map(|sp| format!(" from savepoint #{sp}"))
+            .unwrap_or_default();
         Ok(Started {
             instance,
-            what: format!("{} {what}", id.name()),
+            what: format!("{} {what}{from}", id.name()),
         })
     }
 

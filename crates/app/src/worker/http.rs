@@ -78,3 +78,80 @@ pub(super) async fn serve(addr: &str, exposition: Arc<RwLock<String>>) -> Result
     });
     Ok(bound)
 }
+
+/// The checkpoint gauges of the instances that take checkpoints (`weir_checkpoint_*`),
+/// labelled by instance and job; each instance is `(id, job, figures)`.
+pub(super) fn checkpoint_metrics(
+    instances: &[(String, String, crate::instances::CheckpointFigures)],
+) -> String {
+    use crate::instances::CheckpointFigures as F;
+    if instances.is_empty() {
+        return String::new();
+    }
+    type Value = fn(&F) -> Option<f64>;
+    let series: [(&str, &str, &str, Value); 7] = [
+        (
+            "weir_checkpoint_last_id",
+            "gauge",
+            "Id of the last completed checkpoint or savepoint.",
+            |f| f.last_id.map(|v| v as f64),
+        ),
+        (
+            "weir_checkpoint_age_seconds",
+            "gauge",
+            "Seconds since the last checkpoint completed.",
+            |f| f.age_ms.map(|v| v as f64 / 1000.0),
+        ),
+        (
+            "weir_checkpoint_duration_seconds",
+            "gauge",
+            "How long the last checkpoint took, barrier to manifest.",
+            |f| f.last_id.map(|_| f.duration_ms as f64 / 1000.0),
+        ),
+        (
+            "weir_checkpoint_size_bytes",
+            "gauge",
+            "Bytes of state in the last checkpoint.",
+            |f| f.last_id.map(|_| f.size as f64),
+        ),
+        (
+            "weir_checkpoint_alignment_seconds",
+            "gauge",
+            "Longest barrier alignment of the last checkpoint.",
+            |f| f.last_id.map(|_| f.alignment_ms as f64 / 1000.0),
+        ),
+        (
+            "weir_checkpoints_completed_total",
+            "counter",
+            "Checkpoints and savepoints completed by this run.",
+            |f| Some(f.completed as f64),
+        ),
+        (
+            "weir_checkpoints_failed_total",
+            "counter",
+            "Checkpoints and savepoints that failed or were aborted in this run.",
+            |f| Some(f.failed as f64),
+        ),
+    ];
+    let mut out = String::new();
+    for (name, kind, help, value) in series {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for (id, job, f) in instances {
+            if let Some(v) = value(f) {
+                out.push_str(&format!(
+                    "{name}{{instance=\"{}\",job=\"{}\"}} {v}\n",
+                    label(id),
+                    label(job)
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// A label value in the exposition format: `\`, `"` and newlines escaped.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

@@ -3,12 +3,15 @@
 //! environment, the job's own, its `--set`s, and the project's embedded broker for a
 //! Kafka data source nobody else names), started on the embedded engine with managed
 //! offsets: it resumes from its consumer group's committed offsets and commits the
-//! positions it reached once its sinks flushed.
+//! positions it reached once its sinks flushed; with checkpoints (the job's
+//! `checkpoint_interval_ms` above 0) it restores its newest checkpoint or the savepoint
+//! it was started from instead (`checkpoints.rs`).
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use weir_engine::checkpoint::Coordinator;
 use weir_engine::metrics::Metrics;
 use weir_engine::pipeline::{Pipeline, RunOptions};
 use weir_engine::resolve::Resolver;
@@ -26,6 +29,12 @@ pub struct Running {
     pub pipeline: Pipeline,
     /// Where each Kafka data source went, for the log (`kafka_main → 127.0.0.1:9092`).
     pub addresses: Vec<String>,
+    /// The run's checkpoints (None when the job's `checkpoint_interval_ms` is 0).
+    pub checkpoints: Option<Arc<Coordinator>>,
+    /// sha256 of the job text (the checkpoints' `job_hash`).
+    pub text_hash: String,
+    /// What it restored, for the log (`checkpoint chk-7 of …`).
+    pub restored: Option<String>,
 }
 
 /// The job of `inst` as it will run: parsed, catalog fields filled, parameters applied.
@@ -129,10 +138,18 @@ fn start_offset(s: StartPosition) -> StartOffset {
 pub async fn start(gov: &Governance, inst: &Instance, project: &Path) -> Result<Running, AppError> {
     let (job, sets) = job_of(gov, inst).await?;
     let (resolver, addresses) = resolver_of(gov, inst, &job, &sets, project).await?;
+    let text_hash =
+        crate::jobs::working::content_hash(&gov.session().instance_text(inst.id).await?);
     let mut opts = RunOptions::new(project, weir_engine::transform::default_planner());
     opts.start = Some(start_offset(inst.start));
     opts.group_suffix = format!("-i{}", inst.id);
     opts.offsets = Some(Arc::default());
+    let mut restored = None;
+    if job.config.checkpoint_interval_ms > 0 {
+        let (c, what) = super::checkpoints::options(gov, inst, &job, &text_hash, project).await?;
+        opts.checkpoints = Some(c);
+        restored = what;
+    }
     // Planning holds operators that are not Sync across its awaits, so the start runs on
     // a blocking thread of its own driving the worker's runtime, as `weir run` does.
     let handle = tokio::runtime::Handle::current();
@@ -145,8 +162,11 @@ pub async fn start(gov: &Governance, inst: &Instance, project: &Path) -> Result<
     Ok(Running {
         metrics: pipeline.metrics().clone(),
         stop: pipeline.stopper(),
+        checkpoints: pipeline.checkpoints(),
         pipeline,
         job,
         addresses,
+        text_hash,
+        restored,
     })
 }

@@ -13,16 +13,22 @@
 //! so that another worker (or the next local one) resumes them where they stopped. When
 //! the store does not answer it keeps running its instances and retries with backoff.
 //!
-//! `instance.rs` prepares and starts one instance, `report.rs` writes its figures, log
-//! and alerts, `http.rs` serves `/metrics`, `local.rs` starts the local worker of the
-//! embedded default.
+//! With checkpoints (the job's `checkpoint_interval_ms` above 0), a stop takes a final
+//! checkpoint whose barrier ends the sources, so that transactional sinks commit before
+//! the run ends; savepoint requests of its instances (`weir instance savepoint`, `stop
+//! --savepoint`) are picked up with the desired states, within a second.
+//!
+//! `instance.rs` prepares and starts one instance, `checkpoints.rs` its checkpoints and
+//! savepoints, `report.rs` writes its figures, log and alerts, `http.rs` serves
+//! `/metrics`, `local.rs` starts the local worker of the embedded default.
 
+pub mod checkpoints;
 mod http;
 mod instance;
 pub mod local;
 mod report;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -103,6 +109,9 @@ struct Live {
     job: weir_model::model::Job,
     metrics: weir_engine::metrics::Metrics,
     stop: Arc<std::sync::atomic::AtomicBool>,
+    /// The run's checkpoints (savepoints, the stop's final checkpoint, figures).
+    checkpoints: Option<Arc<weir_engine::checkpoint::Coordinator>>,
+    text_hash: String,
     started: Instant,
     previous: Option<Snapshot>,
     figures: Option<Figures>,
@@ -180,6 +189,8 @@ async fn serve(opts: WorkerOptions, on_ready: impl FnOnce(&Ready)) -> Result<(),
     // PostgreSQL it is LISTEN/NOTIFY, on SQLite a cheap poll of the newest audit id.
     let mut changes = gov.changes(Duration::from_millis(100)).await.ok();
     let mut backoff = Duration::ZERO;
+    // savepoint requests already carried out or under way
+    let mut handled: BTreeSet<i64> = BTreeSet::new();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -201,10 +212,10 @@ async fn serve(opts: WorkerOptions, on_ready: impl FnOnce(&Ready)) -> Result<(),
             match rx.try_recv() {
                 Ok(live) => {
                     if let Some(run) = runs.get_mut(&iid) {
-                        if run.stopping {
-                            live.stop.store(true, Relaxed);
-                        }
                         run.live = Some(live);
+                        if run.stopping {
+                            stop_run(run, &reporter, !run.lost);
+                        }
                     }
                 }
                 Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {
@@ -254,6 +265,8 @@ async fn serve(opts: WorkerOptions, on_ready: impl FnOnce(&Ready)) -> Result<(),
                         tracing::info!("the store answers again");
                     }
                     backoff = Duration::ZERO;
+                    let stop_requested =
+                        savepoint_requests(&gov, &reporter, &id, &mut runs, &mut handled).await;
                     for (iid, run) in runs.iter_mut() {
                         match beat.instances.iter().find(|h| h.id == *iid) {
                             None => {
@@ -264,12 +277,17 @@ async fn serve(opts: WorkerOptions, on_ready: impl FnOnce(&Ready)) -> Result<(),
                                     );
                                     run.lost = true;
                                     run.stopping = true;
-                                    stop_run(run);
+                                    // no final checkpoint: the new holder writes there now
+                                    stop_run(run, &reporter, false);
                                 }
                             }
-                            Some(h) if h.desired == DesiredState::Stopped && !run.stopping => {
+                            Some(h)
+                                if h.desired == DesiredState::Stopped
+                                    && !run.stopping
+                                    && !stop_requested.contains(iid) =>
+                            {
                                 run.stopping = true;
-                                stop_run(run);
+                                stop_run(run, &reporter, true);
                                 reporter.stopping(&run.instance).await;
                             }
                             Some(_) => {}
@@ -346,17 +364,21 @@ async fn serve(opts: WorkerOptions, on_ready: impl FnOnce(&Ready)) -> Result<(),
     // stop everything cleanly, then hand the instances back
     tracing::info!(worker = %id, "worker stopping: stopping {} instance(s)", runs.len());
     for run in runs.values_mut() {
-        run.stopping = true;
-        stop_run(run);
+        if !run.stopping {
+            run.stopping = true;
+            stop_run(run, &reporter, true);
+        }
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     while runs.values().any(|r| !r.task.is_finished()) && Instant::now() < deadline {
         for (iid, rx) in std::mem::take(&mut starting) {
             let mut rx = rx;
             if let Ok(live) = rx.try_recv() {
-                live.stop.store(true, Relaxed);
                 if let Some(run) = runs.get_mut(&iid) {
                     run.live = Some(live);
+                    stop_run(run, &reporter, true);
+                } else {
+                    live.stop.store(true, Relaxed);
                 }
             } else {
                 starting.insert(iid, rx);
@@ -397,10 +419,118 @@ async fn next_change(changes: &mut Option<weir_store::Changes>) -> Result<i64, A
     }
 }
 
-fn stop_run(run: &Run) {
-    if let Some(live) = &run.live {
-        live.stop.store(true, Relaxed);
+/// Stops a run: with a final checkpoint when `checkpoint` and the run takes
+/// checkpoints (transactional sinks commit first), else with the stop flag.
+fn stop_run(run: &Run, reporter: &Reporter, checkpoint: bool) {
+    let Some(live) = &run.live else {
+        return;
+    };
+    match (&live.checkpoints, checkpoint) {
+        (Some(coord), true) => {
+            let (coord, stop) = (coord.clone(), live.stop.clone());
+            let (reporter, iid) = (reporter.clone(), run.instance.id);
+            tokio::spawn(async move {
+                if let Some(why) = checkpoints::stop_with_checkpoint(coord, stop).await {
+                    reporter.log(iid, weir_store::LogLevel::Warn, why).await;
+                }
+            });
+        }
+        _ => live.stop.store(true, Relaxed),
     }
+}
+
+/// Carries out the pending savepoint requests of this worker's instances (each once);
+/// returns the instances with a stop request, which stop with their savepoint rather
+/// than with a final checkpoint. A request of an instance still starting waits.
+async fn savepoint_requests(
+    gov: &Arc<Governance>,
+    reporter: &Reporter,
+    worker: &str,
+    runs: &mut BTreeMap<i64, Run>,
+    handled: &mut BTreeSet<i64>,
+) -> BTreeSet<i64> {
+    let mut stops = BTreeSet::new();
+    if runs.is_empty() {
+        return stops;
+    }
+    let requests = match gov.session().pending_savepoint_requests(worker).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!("reading savepoint requests failed: {e}");
+            return stops;
+        }
+    };
+    for req in requests {
+        if req.stop {
+            stops.insert(req.instance);
+        }
+        if handled.contains(&req.id) {
+            continue;
+        }
+        let Some(run) = runs.get_mut(&req.instance) else {
+            continue;
+        };
+        let Some(live) = run.live.as_ref() else {
+            continue;
+        };
+        let (coord, stop, hash) = (
+            live.checkpoints.clone(),
+            live.stop.clone(),
+            live.text_hash.clone(),
+        );
+        handled.insert(req.id);
+        let iid = run.instance.id;
+        let Some(coord) = coord else {
+            let why = format!(
+                "instance #{iid} runs without checkpoints (its job's config.checkpoint_interval_ms is 0), so it cannot take a savepoint: set an interval (e.g. 60000) and start it again"
+            );
+            if let Err(e) = gov
+                .session()
+                .fail_savepoint_request(worker, req.id, &why)
+                .await
+            {
+                tracing::warn!(
+                    "cannot record the failed savepoint request #{}: {e}",
+                    req.id
+                );
+            }
+            if req.stop && !run.stopping {
+                run.stopping = true;
+                stop.store(true, Relaxed);
+                reporter.stopping(&run.instance).await;
+            }
+            continue;
+        };
+        if req.stop && !run.stopping {
+            run.stopping = true;
+            reporter.stopping(&run.instance).await;
+        }
+        let (gov, reporter, worker) = (gov.clone(), reporter.clone(), worker.to_string());
+        tokio::spawn(async move {
+            use weir_store::LogLevel;
+            match checkpoints::take(&gov, &worker, &req, coord, stop, &hash).await {
+                checkpoints::Taken::Recorded(sp) => {
+                    let then = if req.stop { "; stopping" } else { "" };
+                    let msg = format!(
+                        "savepoint #{} taken (checkpoint {}, {} bytes) at {}{then}",
+                        sp.id, sp.checkpoint_id, sp.size, sp.path
+                    );
+                    reporter.log(iid, LogLevel::Info, msg).await;
+                }
+                checkpoints::Taken::Failed(why) => {
+                    let then = if req.stop {
+                        "; stopping without a savepoint"
+                    } else {
+                        ""
+                    };
+                    reporter
+                        .log(iid, LogLevel::Warn, format!("{why}{then}"))
+                        .await;
+                }
+            }
+        });
+    }
+    stops
 }
 
 /// Starts `inst`, hands the sampling parts back through `started`, then waits for the
@@ -416,10 +546,17 @@ async fn run_instance(
     reporter
         .running(&inst, &running.job, &running.addresses)
         .await?;
+    if let Some(what) = &running.restored {
+        reporter
+            .log(inst.id, weir_store::LogLevel::Info, what.clone())
+            .await;
+    }
     let live = Live {
         job: running.job.clone(),
         metrics: running.metrics.clone(),
         stop: running.stop.clone(),
+        checkpoints: running.checkpoints.clone(),
+        text_hash: running.text_hash.clone(),
         started: Instant::now(),
         previous: None,
         figures: None,
@@ -442,7 +579,11 @@ async fn sample(
             continue;
         };
         let snap = live.metrics.snapshot(live.started, live.previous.as_ref());
-        let figures = Figures::of(&live.job, &snap, now);
+        let mut figures = Figures::of(&live.job, &snap, now);
+        figures.checkpoints = live
+            .checkpoints
+            .as_ref()
+            .map(|c| crate::instances::CheckpointFigures::of(&c.stats(), now));
         batch.push((*iid, figures.clone()));
         live.previous = Some(snap);
         live.figures = Some(figures);
@@ -480,7 +621,15 @@ async fn sample(
         .zip(&labelled)
         .map(|((_, _, s), l)| (*s, &l[..]))
         .collect();
-    let text = weir_engine::metrics::prometheus_many(&many);
+    let mut text = weir_engine::metrics::prometheus_many(&many);
+    let checkpoints: Vec<(String, String, crate::instances::CheckpointFigures)> = runs
+        .values()
+        .filter_map(|r| {
+            let c = r.live.as_ref()?.figures.as_ref()?.checkpoints.clone()?;
+            Some((r.instance.id.to_string(), r.instance.job.clone(), c))
+        })
+        .collect();
+    text.push_str(&http::checkpoint_metrics(&checkpoints));
     if let Ok(mut e) = exposition.write() {
         *e = text;
     }

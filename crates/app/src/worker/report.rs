@@ -36,7 +36,7 @@ impl Reporter {
         }
     }
 
-    async fn log(&self, id: i64, level: LogLevel, message: String) {
+    pub(super) async fn log(&self, id: i64, level: LogLevel, message: String) {
         match level {
             LogLevel::Error => tracing::error!(instance = id, "{message}"),
             LogLevel::Warn => tracing::warn!(instance = id, "{message}"),

@@ -47,10 +47,18 @@ pub struct CheckpointOptions {
     pub job_hash: String,
     /// Start from this checkpoint or savepoint.
     pub restore: Option<Arc<Restored>>,
+    /// Start a new line of checkpoints from `restore` (a new instance from a savepoint of
+    /// another, which may still run): transactional sinks then keep their commit markers
+    /// apart from the other run's. Without it the run continues the restored line (a
+    /// take-over, a restart).
+    pub fork: bool,
     /// Called (on a blocking thread) with every completed checkpoint's manifest: the app
     /// commits the sources' positions to their consumer groups there.
-    pub after_complete: Option<Arc<dyn Fn(&Manifest) + Send + Sync>>,
+    pub after_complete: Option<AfterComplete>,
 }
+
+/// What runs after each completed checkpoint (see [`CheckpointOptions::after_complete`]).
+pub type AfterComplete = Arc<dyn Fn(&Manifest) + Send + Sync>;
 
 impl CheckpointOptions {
     /// Checkpoints every `interval` under `location` for the job `job` (text hash
@@ -64,6 +72,7 @@ impl CheckpointOptions {
             job: job.to_string(),
             job_hash: job_hash.to_string(),
             restore: None,
+            fork: false,
             after_complete: None,
         }
     }
@@ -168,7 +177,12 @@ impl Coordinator {
                         opts.job
                     )));
                 }
-                (r.manifest.id + 1, r.manifest.lineage.clone())
+                let lineage = if opts.fork {
+                    crate::deadletter::new_run_id()
+                } else {
+                    r.manifest.lineage.clone()
+                };
+                (r.manifest.id + 1, lineage)
             }
             None => (1, crate::deadletter::new_run_id()),
         };
@@ -265,6 +279,11 @@ impl Coordinator {
     /// What the sinks watch: completed and settled checkpoints, and the final one.
     pub fn subscribe(&self) -> watch::Receiver<Done> {
         self.done_tx.subscribe()
+    }
+
+    /// How long a checkpoint may take before it is aborted.
+    pub fn timeout(&self) -> Duration {
+        self.opts.timeout
     }
 
     /// The figures so far.

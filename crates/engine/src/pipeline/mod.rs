@@ -72,8 +72,7 @@ pub struct RunOptions {
     /// four times a second and at the end ([`marks`]). None: librdkafka's auto-commit.
     pub offsets: Option<Arc<crate::source::kafka::Offsets>>,
     /// Checkpoints (issue 16): where, how often, and the checkpoint to restore. Taken
-    /// only by runs that read Kafka and write real sinks (not test data, capture or
-    /// benchmark sinks). With checkpoints, commit marks are off: the checkpoints say
+    /// only by runs that read Kafka (not test data) and do not capture their rows. With checkpoints, commit marks are off: the checkpoints say
     /// where sources continue, and transactional sinks commit with them.
     pub checkpoints: Option<crate::checkpoint::CheckpointOptions>,
     /// Names this run in its dead-letter lines (`run`), so that the lines of one run can
@@ -146,12 +145,14 @@ impl Pipeline {
         wiring.inputs.clear();
         let stop = Arc::new(AtomicBool::new(false));
         let mut tasks = JoinSet::new();
-        let real = opts.test_data.is_none() && opts.capture.is_none() && !opts.discard_sinks;
+        let real = opts.test_data.is_none() && opts.capture.is_none();
+        // benchmarks measure checkpoints with their counting sinks too
         let checkpoints = match (&opts.checkpoints, real) {
             (Some(c), true) => Some(crate::checkpoint::Coordinator::new(c.clone())?),
             _ => None,
         };
-        let managed = opts.offsets.is_some() && real && checkpoints.is_none();
+        let managed =
+            opts.offsets.is_some() && real && !opts.discard_sinks && checkpoints.is_none();
         let marks = managed.then(|| Arc::new(marks::Marks::default()));
         let mut spawn = Spawn {
             job,
@@ -233,6 +234,15 @@ impl Pipeline {
             let _ = c.await;
         }
         if let Some(c) = self.coordinator.take() {
+            // every task ended: let the final checkpoint (a drained run's end positions)
+            // complete before the coordinator goes; a failed run has none
+            if let (None, Some(coord)) = (&first, &self.checkpoints) {
+                let mut done = coord.subscribe();
+                let settle = crate::checkpoint::wait_final(&mut done);
+                if tokio::time::timeout(coord.timeout(), settle).await.is_err() {
+                    tracing::warn!("the final checkpoint did not complete in time");
+                }
+            }
             c.abort();
             let _ = c.await;
         }
@@ -291,6 +301,21 @@ async fn commit_while_running(marks: Arc<marks::Marks>) {
             Err(e) => tracing::warn!("committing offsets: {e}"),
         }
     }
+}
+
+/// The state description of every transform of `job` as planned with `opts`
+/// (`Operator::state_description`), without running anything: what `weir instance
+/// upgrade` compares with a savepoint (`checkpoint::compat::report`).
+pub fn describe_states(
+    job: &Job,
+    opts: &RunOptions,
+) -> Result<BTreeMap<String, serde_json::Value>> {
+    let planned = plan(job, opts)?;
+    Ok(planned
+        .operators
+        .iter()
+        .map(|(id, op)| (id.clone(), op.state_description()))
+        .collect())
 }
 
 #[cfg(test)]

@@ -76,15 +76,20 @@ impl WriteAhead {
                 .or_default()
                 .extend(ipc::decode(bytes, &what)?);
         }
-        let committed = sink.committed_epoch(&self.key).await?;
+        // the restored epochs belong to the line of checkpoints that sealed them (another
+        // one when this run forked from a savepoint): its marker says what was written
+        let node = task.name.strip_prefix("sink/").unwrap_or(&task.name);
+        let key = format!("{}/{node}", restored.manifest.lineage);
+        let committed = sink.committed_epoch(&key).await?;
         let batches: Vec<RecordBatch> = epochs
             .into_iter()
             .filter(|(e, _)| *e > committed)
             .flat_map(|(_, b)| b)
             .collect();
         if !batches.is_empty() {
-            sink.commit_epoch(&self.key, id, batches).await?;
+            sink.commit_epoch(&key, id, batches).await?;
         }
+
         Ok(())
     }
 

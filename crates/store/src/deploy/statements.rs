@@ -36,6 +36,8 @@ pub(crate) const TABLE_RIGHTS: &[(&str, &str)] = &[
     ("instance_logs", "INSERT, DELETE"),
     ("alert_rules", "INSERT, DELETE"),
     ("alerts", "INSERT, UPDATE"),
+    ("savepoints", "INSERT, DELETE"),
+    ("savepoint_requests", "INSERT, UPDATE"),
 ];
 
 /// The identity sequences of the store's tables. Inserting needs no right on them;
@@ -54,6 +56,8 @@ const SEQUENCES: &[&str] = &[
     "instance_logs_id_seq",
     "alert_rules_id_seq",
     "alerts_id_seq",
+    "savepoints_id_seq",
+    "savepoint_requests_id_seq",
 ];
 
 /// The statements that give login role `role` what a weir user needs in the store in

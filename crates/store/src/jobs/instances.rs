@@ -551,6 +551,17 @@ impl Session {
         job: &str,
         spec: &TestInstanceSpec,
     ) -> Result<Instance> {
+        self.start_test_instance_from(job, spec, None).await
+    }
+
+    /// [`Session::start_test_instance`], restoring savepoint `from` (a savepoint of the
+    /// same job; refused otherwise) when the worker starts it.
+    pub async fn start_test_instance_from(
+        &self,
+        job: &str,
+        spec: &TestInstanceSpec,
+        from: Option<i64>,
+    ) -> Result<Instance> {
         check_spec(&GoLiveSpec {
             parallelism: spec.parallelism,
             memory_mib: spec.memory_mib,
@@ -603,6 +614,9 @@ impl Session {
             }
             None => (ensure_job(&mut tx, &self.actor, &p, &path).await?, None),
         };
+        if let Some(sp) = from {
+            super::savepoints::check_start_savepoint(&mut tx, sp, job.id, &job.name()).await?;
+        }
         let (start, start_ms) = match spec.start {
             StartPosition::Latest => ("latest", None),
             StartPosition::Earliest => ("earliest", None),
@@ -616,9 +630,9 @@ impl Session {
             .one(
                 "INSERT INTO instances (job_id, version_id, release_id, env, parallelism, \
                  memory_mib, start_position, start_timestamp_ms, params, state, desired, \
-                 source_path, text, text_hash, created_by, created_at) \
+                 source_path, text, text_hash, created_by, created_at, start_savepoint_id) \
                  VALUES ($1, $2, NULL, 'test', $3, $4, $5, $6, $7, 'created', 'running', $8, $9, \
-                 $10, $11, $12) RETURNING id",
+                 $10, $11, $12, $13) RETURNING id",
                 &args![
                     job.id,
                     version_id,
@@ -631,7 +645,8 @@ impl Session {
                     text,
                     text_hash,
                     &self.actor,
-                    now()
+                    now(),
+                    from
                 ],
             )
             .await?;

@@ -27,6 +27,7 @@ mod instances;
 mod locks;
 mod monitoring;
 mod releases;
+mod savepoints;
 mod versions;
 mod workers;
 
@@ -42,6 +43,7 @@ pub use monitoring::{
 };
 pub use releases::{Release, ReleaseFilter, ReleaseState};
 pub(crate) use releases::{check_hash, on_decided, on_withdrawn, request_detail};
+pub use savepoints::{Savepoint, SavepointRequest, SavepointRequestState, TakenSavepoint};
 pub use versions::{JobVersion, NewVersion, Submitted, TestResult, Validation, VersionInfo};
 pub use workers::{Heartbeat, Held, Worker};
 

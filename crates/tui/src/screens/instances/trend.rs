@@ -126,6 +126,7 @@ mod tests {
                     rate_out: *rate,
                     ..Default::default()
                 }],
+                ..Default::default()
             })
             .collect();
         let instance = Instance {

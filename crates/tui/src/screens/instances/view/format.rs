@@ -44,6 +44,29 @@ pub fn duration_ms(ms: i64) -> String {
     age_secs(ms / 1000)
 }
 
+/// Bytes as `812B`, `18KB`, `4.2MB`.
+pub fn bytes(n: u64) -> String {
+    match n {
+        0..1024 => format!("{n}B"),
+        1024..1_048_576 => format!("{}KB", n / 1024),
+        _ => format!("{:.1}MB", n as f64 / 1_048_576.0),
+    }
+}
+
+/// The last checkpoint as the header shows it: `checkpoint #7 12s ago (41ms, 18KB)`, or
+/// `no checkpoint yet`.
+pub fn checkpoint(c: &weir_app::instances::CheckpointFigures) -> String {
+    match (c.last_id, c.age_ms) {
+        (Some(id), Some(age)) => format!(
+            "checkpoint #{id} {} ago ({}, {})",
+            duration_ms(age),
+            duration_ms(c.duration_ms as i64),
+            bytes(c.size)
+        ),
+        _ => "no checkpoint yet".into(),
+    }
+}
+
 /// Whole seconds as `45s`, `3m`, `2h5m`, `3d`.
 pub fn age_secs(s: i64) -> String {
     let s = s.max(0);
@@ -157,5 +180,17 @@ mod tests {
         assert_eq!(parse_rfc3339_ms("yesterday"), None);
         assert_eq!(parse_rfc3339_ms("2026-13-07T12:01:02Z"), None);
         assert_eq!(stamp_clock("2026-12-07T12:01:02Z"), "12:01:02");
+    }
+
+    #[test]
+    fn the_last_checkpoint_reads_as_age_duration_and_size() {
+        let mut c = weir_app::instances::CheckpointFigures::default();
+        assert_eq!(checkpoint(&c), "no checkpoint yet");
+        c.last_id = Some(7);
+        c.age_ms = Some(12_000);
+        c.duration_ms = 41;
+        c.size = 18_600;
+        assert_eq!(checkpoint(&c), "checkpoint #7 12s ago (41ms, 18KB)");
+        assert_eq!(bytes(5_000_000), "4.8MB");
     }
 }

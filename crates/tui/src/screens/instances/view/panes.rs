@@ -168,6 +168,10 @@ fn header(v: &InstanceView, d: &InstanceDetail, theme: &Theme, width: usize) -> 
         parts.push(vec![Span::raw(up)]);
     }
     parts.push(vec![Span::raw(format::start(&inst.start))]);
+    let checkpoints = d.figures().and_then(|f| f.checkpoints.clone());
+    if let Some(c) = &checkpoints {
+        parts.push(vec![Span::raw(format::checkpoint(c))]);
+    }
     parts.push(match n {
         0 => vec![Span::styled("no alert firing", theme.muted())],
         1 => vec![Span::styled("▲ 1 alert firing", theme.error())],
@@ -191,6 +195,16 @@ fn header(v: &InstanceView, d: &InstanceDetail, theme: &Theme, width: usize) -> 
     }
     if !cur.is_empty() {
         lines.push(Line::from(cur));
+    }
+    if let Some(c) = checkpoints.filter(|c| c.failed > 0) {
+        let why = c
+            .last_failure
+            .as_deref()
+            .unwrap_or("no reason was recorded");
+        lines.push(Line::styled(
+            format!("{} checkpoint(s) failed; last: {why}", c.failed),
+            theme.warning(),
+        ));
     }
     if inst.state == InstanceState::Failed {
         let why = inst.error.as_deref().unwrap_or("no error was recorded");

@@ -70,6 +70,7 @@ fn figures() -> Figures {
             node("pv", 900.0, 0.7),
             node("out", 900.0, 0.95),
         ],
+        ..Default::default()
     }
 }
 

@@ -1,0 +1,388 @@
+//! Checkpoints and savepoints of instances end to end (issue 16), through the `weir`
+//! binary on the embedded SQLite store and a Kafka broker (librdkafka's mock cluster) in
+//! the test process:
+//! - a windowed job (Kafka → TUMBLE count → JDBC upsert on PostgreSQL) checkpoints every
+//!   500 ms; the worker is killed with -9 in the middle of a window; a new worker takes
+//!   the instance over, restores the checkpoint (its run reads only what came after it),
+//!   and the table holds exactly the expected counts;
+//! - `weir instance savepoint`, `weir savepoint list`, `weir instance stop --savepoint`,
+//!   `weir instance start --from savepoint:SP` (and refused for another job's savepoint),
+//!   `weir savepoint delete`; the checkpoint figures in `weir instance show` and
+//!   `/metrics`.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use common::cli::{Checkout, produce};
+use weir_engine::broker::Broker;
+use weir_testsupport::postgres::PgDatabase;
+
+/// 2001-09-09T01:46:40Z, a multiple of every window size here.
+const T0: i64 = 1_000_000_000_000;
+const WINDOW_MS: i64 = 10_000;
+
+fn record(id: i64, ts: i64) -> String {
+    format!(r#"{{"id": {id}, "ts": {ts}}}"#)
+}
+
+fn show(c: &Checkout, id: &str) -> serde_json::Value {
+    c.json("bob", &["instance", "show", id])
+}
+
+/// The checkpoint figures of instance `id` (`weir instance show --json`).
+fn checkpoints(c: &Checkout, id: &str) -> Option<serde_json::Value> {
+    let d = show(c, id);
+    let f = d["history"].as_array()?.last()?.clone();
+    Some(f["checkpoints"].clone()).filter(|v| !v.is_null())
+}
+
+/// Records read by the source `src` in the current run (`weir top ID --json`).
+fn records_in(c: &Checkout, id: &str) -> Option<u64> {
+    let out = c.weir("bob", &["top", id, "--json", "--count", "1"]);
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    line["figures"]["nodes"]
+        .as_array()?
+        .iter()
+        .find(|n| n["id"] == "src")?["records_in"]
+        .as_u64()
+}
+
+/// The windowed job; its data sources (`k`, `pg_out`) are given with `--set`.
+fn windowed_job() -> String {
+    r#"Job(
+    version: 1,
+    name: "counts",
+    config: (time: Event, checkpoint_interval_ms: 500, parallelism: 1),
+    nodes: [
+        KafkaSource(id: "src", datasource: "k", topic: "in", start: Earliest, event_time: Some("ts"), watermark_ms: 1000,
+            fields: Some([(name: "id", type: BigInt), (name: "ts", type: Timestamp)])),
+        Sql(id: "agg", query: "SELECT window_start, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE src, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end"),
+        JdbcSink(id: "out", datasource: "pg_out", table: "counts", operation: Upsert(key: ["window_start"]), batch_size: 100, flush_interval_ms: 200),
+    ],
+    edges: [("src", "agg"), ("agg", "out")],
+)"#
+        .to_string()
+}
+
+/// (window start in epoch ms, count) of every row of `counts`, by window.
+async fn table_rows(db: &PgDatabase) -> Vec<(i64, i64)> {
+    let pool = db.pool().await;
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT CAST(EXTRACT(EPOCH FROM window_start) * 1000 AS BIGINT), n FROM counts ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    rows
+}
+
+#[test]
+fn a_kill_9_in_the_middle_of_a_window_restores_the_checkpoint_and_the_table_is_exact() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(PgDatabase::create("weir_chk"));
+    rt.block_on(
+        db.execute("CREATE TABLE counts (window_start TIMESTAMP PRIMARY KEY, n BIGINT NOT NULL)"),
+    );
+    let mut c = Checkout::new("chk-kill9");
+    let broker = Broker::start().unwrap();
+    broker.create_topic("in", 1).unwrap();
+    let bootstrap = broker.bootstrap_servers();
+    c.write_job("counts.ron", &windowed_job());
+    let (w1, _) = c.start_worker("bob", &["--id", "w1"]);
+    let pg_set = format!("pg_out={}", db.url());
+    let k_set = format!("k={bootstrap}");
+    let started = c.expect(
+        "bob",
+        &[
+            "instance",
+            "start",
+            "jobs/counts.ron",
+            "--no-worker",
+            "--set",
+            &pg_set,
+            "--set",
+            &k_set,
+        ],
+        0,
+    );
+    let id = started.lines().next().unwrap().trim().to_string();
+
+    // window 0 whole (30 records), window 1 half (10 records): window 0 fires, window 1
+    // stays open with its partial count in the state
+    let mut first: Vec<String> = (0..30).map(|i| record(i, T0 + i * 300)).collect();
+    first.extend((30..40).map(|i| record(i, T0 + WINDOW_MS + 1000 + (i - 30) * 100)));
+    produce(&bootstrap, "in", &first);
+    c.wait_for("40 records in", Duration::from_secs(30), || {
+        records_in(&c, &id).filter(|n| *n == 40)
+    });
+    c.wait_for("window 0 in the table", Duration::from_secs(30), || {
+        let rows = rt.block_on(table_rows(&db));
+        (rows == vec![(T0, 30)]).then_some(())
+    });
+    // a checkpoint completed after every record was read
+    let seen = checkpoints(&c, &id)
+        .and_then(|f| f["last_id"].as_u64())
+        .unwrap_or(0);
+    let cp = c.wait_for("a later checkpoint", Duration::from_secs(20), || {
+        checkpoints(&c, &id).filter(|f| f["last_id"].as_u64().unwrap_or(0) >= seen + 2)
+    });
+    assert_eq!(cp["failed"], 0, "{cp}");
+    assert!(cp["size"].as_u64().unwrap() > 0, "the window's state: {cp}");
+    let shown = c.expect("bob", &["instance", "show", &id], 0);
+    assert!(shown.contains("checkpoints: last #"), "{shown}");
+
+    // kill -9 in the middle of window 1
+    c.child(w1).kill().unwrap();
+    c.child(w1).wait().unwrap();
+    let (_w2, _) = c.start_worker("bob", &["--id", "w2"]);
+    c.wait_for("the take-over", Duration::from_secs(40), || {
+        let i = &show(&c, &id)["instance"];
+        (i["state"] == "running" && i["worker"] == "w2").then_some(())
+    });
+    let log = c.expect("bob", &["instance", "logs", &id], 0);
+    assert!(
+        log.contains("restored checkpoint chk-"),
+        "the take-over restores the checkpoint: {log}"
+    );
+    // the rest of window 1, and a record far ahead that fires it
+    let mut rest: Vec<String> = (40..50)
+        .map(|i| record(i, T0 + WINDOW_MS + 2000 + (i - 40) * 100))
+        .collect();
+    rest.push(record(50, T0 + 10 * WINDOW_MS));
+    produce(&bootstrap, "in", &rest);
+    c.wait_for("window 1 in the table", Duration::from_secs(30), || {
+        let rows = rt.block_on(table_rows(&db));
+        (rows.len() == 2).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        rt.block_on(table_rows(&db)),
+        vec![(T0, 30), (T0 + WINDOW_MS, 20)],
+        "no row lost, none counted twice"
+    );
+    // restored, not re-read: this run read only what came after the checkpoint
+    assert_eq!(records_in(&c, &id), Some(11));
+
+    // upgrade: the same text as version 1 keeps the window's state; a wider window is
+    // incompatible and refused
+    c.expect(
+        "bob",
+        &["job", "submit", "jobs/counts.ron", "-m", "first"],
+        0,
+    );
+    let wider = windowed_job().replace("INTERVAL '10' SECOND", "INTERVAL '20' SECOND");
+    c.write_job("counts.ron", &wider);
+    c.expect(
+        "bob",
+        &["job", "submit", "jobs/counts.ron", "-m", "wider"],
+        0,
+    );
+    let dry = c.json(
+        "bob",
+        &["instance", "upgrade", &id, "--to", "counts@1", "--dry-run"],
+    );
+    assert_eq!(dry["report"][0]["node"], "agg", "{dry}");
+    assert_eq!(dry["report"][0]["verdict"], "kept", "{dry}");
+    assert!(dry["started"].is_null());
+    let refused = c.expect(
+        "bob",
+        &["instance", "upgrade", &id, "--to", "counts@2", "--dry-run"],
+        1,
+    );
+    assert!(
+        refused.contains("agg: incompatible") && refused.contains("--allow-drop agg"),
+        "{refused}"
+    );
+    let up = c.json("bob", &["instance", "upgrade", &id, "--to", "counts@1"]);
+    let id3 = up["started"]["id"].as_i64().unwrap().to_string();
+    assert_eq!(show(&c, &id)["instance"]["state"], "stopped");
+    c.wait_for(
+        "the upgraded instance runs",
+        Duration::from_secs(30),
+        || (show(&c, &id3)["instance"]["state"] == "running").then_some(()),
+    );
+    let log = c.expect("bob", &["instance", "logs", &id3], 0);
+    assert!(log.contains("restored savepoint #"), "{log}");
+    c.expect("bob", &["instance", "stop", &id3, "--wait"], 0);
+    rt.block_on(db.remove());
+}
+
+fn echo(bootstrap: &str, name: &str, out: &std::path::Path) -> String {
+    common::cli::echo_job(
+        name,
+        bootstrap,
+        "in",
+        "Earliest",
+        out,
+        ", checkpoint_interval_ms: 500",
+    )
+}
+
+fn lines(path: &std::path::Path) -> Vec<i64> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["id"].as_i64())
+        .collect()
+}
+
+/// GET http://addr/metrics.
+fn scrape(addr: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text
+}
+
+#[test]
+fn savepoints_are_taken_listed_stopped_with_started_from_and_deleted() {
+    let mut c = Checkout::new("chk-savepoints");
+    let broker = Broker::start().unwrap();
+    broker.create_topic("in", 1).unwrap();
+    let bootstrap = broker.bootstrap_servers();
+    let out = c.path("out.jsonl");
+    c.write_job("echo.ron", &echo(&bootstrap, "echo", &out));
+    c.write_job(
+        "other.ron",
+        &echo(&bootstrap, "other", &c.path("other.jsonl")),
+    );
+    let (_w, ready) = c.start_worker("bob", &["--id", "w1", "--metrics-addr", "127.0.0.1:0"]);
+    let metrics = ready["metrics"].as_str().unwrap().to_string();
+    let started = c.expect(
+        "bob",
+        &["instance", "start", "jobs/echo.ron", "--no-worker"],
+        0,
+    );
+    let id = started.lines().next().unwrap().trim().to_string();
+    produce(
+        &bootstrap,
+        "in",
+        &(0..10).map(|i| record(i, T0 + i)).collect::<Vec<_>>(),
+    );
+    c.wait_for("10 rows", Duration::from_secs(30), || {
+        (lines(&out).len() == 10).then_some(())
+    });
+
+    // a savepoint of the running instance
+    let taken = c.json("bob", &["instance", "savepoint", &id]);
+    let sp1 = taken["savepoint"]["id"].as_i64().unwrap();
+    let path1 = taken["savepoint"]["path"].as_str().unwrap().to_string();
+    assert!(
+        path1.contains(&format!(".weir/checkpoints/{id}/sp-")),
+        "{taken}"
+    );
+    assert!(
+        std::path::Path::new(&path1)
+            .join("_manifest.json")
+            .is_file(),
+        "{path1}"
+    );
+    let text = c.expect("bob", &["instance", "savepoint", &id], 0);
+    let sp_text: i64 = text.lines().next().unwrap().trim().parse().unwrap();
+    assert!(sp_text > sp1, "a second savepoint: {text}");
+    let list = c.json("bob", &["savepoint", "list", "jobs/echo.ron"]);
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    assert_eq!(list[0]["job"], "shop/echo");
+
+    // the checkpoint figures: weir instance show and /metrics
+    let figures = c.wait_for("checkpoint figures", Duration::from_secs(10), || {
+        checkpoints(&c, &id).filter(|f| f["completed"].as_u64().unwrap_or(0) >= 2)
+    });
+    assert!(figures["last_id"].as_u64().is_some(), "{figures}");
+    let scraped = c.wait_for("/metrics", Duration::from_secs(10), || {
+        let t = scrape(&metrics);
+        t.contains("weir_checkpoint_last_id{").then_some(t)
+    });
+    assert!(
+        scraped.contains(&format!(
+            "weir_checkpoints_completed_total{{instance=\"{id}\",job=\"shop/echo\"}}"
+        )),
+        "{scraped}"
+    );
+
+    // stop with a savepoint
+    produce(
+        &bootstrap,
+        "in",
+        &(10..15).map(|i| record(i, T0 + i)).collect::<Vec<_>>(),
+    );
+    c.wait_for("15 rows", Duration::from_secs(30), || {
+        (lines(&out).len() == 15).then_some(())
+    });
+    let stopped = c.json("bob", &["instance", "stop", &id, "--savepoint"]);
+    assert_eq!(stopped["instance"]["state"], "stopped", "{stopped}");
+    let sp_stop = stopped["savepoint"]["id"].as_i64().unwrap();
+    let again = c.expect("bob", &["instance", "savepoint", &id], 2);
+    assert!(again.contains("stopped"), "{again}");
+
+    // a new instance from the stop's savepoint reads only what came after it
+    produce(
+        &bootstrap,
+        "in",
+        &(15..20).map(|i| record(i, T0 + i)).collect::<Vec<_>>(),
+    );
+    let from = format!("savepoint:{sp_stop}");
+    let started = c.expect(
+        "bob",
+        &[
+            "instance",
+            "start",
+            "jobs/echo.ron",
+            "--no-worker",
+            "--from",
+            &from,
+        ],
+        0,
+    );
+    let id2 = started.lines().next().unwrap().trim().to_string();
+    assert_ne!(id2, id);
+    c.wait_for("20 rows", Duration::from_secs(30), || {
+        (lines(&out).len() == 20).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(lines(&out), (0..20).collect::<Vec<_>>(), "each record once");
+    assert_eq!(records_in(&c, &id2), Some(5));
+    let log = c.expect("bob", &["instance", "logs", &id2], 0);
+    assert!(
+        log.contains(&format!("restored savepoint #{sp_stop}")),
+        "{log}"
+    );
+
+    // another job's savepoint is refused, naming both jobs
+    let refused = c.expect(
+        "bob",
+        &[
+            "instance",
+            "start",
+            "jobs/other.ron",
+            "--no-worker",
+            "--from",
+            &from,
+        ],
+        2,
+    );
+    assert!(
+        refused.contains("shop/echo") && refused.contains("shop/other"),
+        "{refused}"
+    );
+
+    // delete: the record and the directory
+    let deleted = c.json("bob", &["savepoint", "delete", &sp1.to_string()]);
+    assert_eq!(deleted["directory_removed"], true, "{deleted}");
+    assert!(!std::path::Path::new(&path1).exists());
+    let list = c.json("bob", &["savepoint", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    let gone = c.expect("bob", &["savepoint", "delete", &sp1.to_string()], 2);
+    assert!(gone.contains("savepoint"), "{gone}");
+    c.expect("bob", &["instance", "stop", &id2, "--wait"], 0);
+    let audit = c.expect("root", &["audit"], 0);
+    for action in ["savepoint.request", "savepoint.take", "savepoint.delete"] {
+        assert!(audit.contains(action), "{action}: {audit}");
+    }
+}
