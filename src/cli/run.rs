@@ -35,6 +35,11 @@ pub struct RunArgs {
     /// last run committed.
     #[arg(long)]
     pub reset: bool,
+    /// Take checkpoints (every `config.checkpoint_interval_ms`) under
+    /// .weir/checkpoints/run-JOB/ and continue from the newest one: a crash loses no
+    /// window and writes no row twice to an exactly-once sink (`weir validate --explain`).
+    #[arg(long)]
+    pub checkpoints: bool,
     /// Confirm sending the data sources' secrets without asking (for scripts); weir
     /// remembers it in your config directory (trusted-secrets).
     #[arg(long)]
@@ -49,6 +54,7 @@ pub fn run(global: &Global, args: &RunArgs) -> i32 {
         store: global.store.clone(),
         consent: weir_app::secrets::Consent::for_command_line(args.yes),
         reset: args.reset,
+        checkpoints: args.checkpoints,
     };
     let stats = args.stats;
     let result = run_job(&req, |s| {

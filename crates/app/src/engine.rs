@@ -246,8 +246,56 @@ pub struct RunRequest {
     /// [`crate::secrets::require`].
     pub consent: crate::secrets::Consent,
     /// `--reset`: ignore the consumer groups' committed offsets and start every Kafka
-    /// source by its `start` (then commit from there).
+    /// source by its `start` (then commit from there); with `checkpoints`, do not
+    /// restore the last checkpoint either.
     pub reset: bool,
+    /// `--checkpoints`: take checkpoints every `config.checkpoint_interval_ms` under
+    /// `<project>/.weir/checkpoints/run-<job>/` and continue from the newest complete one
+    /// (positions, windows, transactional sinks' rows: exactly once across a crash).
+    pub checkpoints: bool,
+}
+
+/// Where `weir run --checkpoints` keeps the checkpoints of job `job` of `project`.
+pub fn run_checkpoint_dir(project: &Path, job: &str) -> PathBuf {
+    project
+        .join(".weir")
+        .join("checkpoints")
+        .join(format!("run-{job}"))
+}
+
+/// The checkpoint options of `weir run --checkpoints` for `job` (text hash of its
+/// canonical text), restoring the newest complete checkpoint unless `reset`; and what it
+/// restored, in words.
+fn run_checkpoints(
+    project: &Path,
+    job_file: &Path,
+    job: &Job,
+    reset: bool,
+) -> Result<(weir_engine::checkpoint::CheckpointOptions, Option<String>), AppError> {
+    use weir_engine::checkpoint::{CheckpointOptions, Location};
+    let dir = run_checkpoint_dir(project, &job.name);
+    let location = Location::local(&dir)?;
+    let bytes = jobfile::read_job_file(job_file).map_err(|d| AppError::User(d.render()))?;
+    let hash = crate::jobs::working::content_hash(&String::from_utf8_lossy(&bytes));
+    let every = Duration::from_millis(job.config.checkpoint_interval_ms);
+    let mut opts = CheckpointOptions::new(location.clone(), every, &job.name, &hash);
+    let mut said = None;
+    if !reset {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| AppError::io("cannot start a runtime to read the checkpoints", e))?;
+        if let Some(r) = rt.block_on(location.latest())? {
+            said = Some(format!(
+                "continuing from {} ({}/{})",
+                r.dir,
+                dir.display(),
+                r.dir
+            ));
+            opts.restore = Some(std::sync::Arc::new(r));
+        }
+    }
+    Ok((opts, said))
 }
 
 /// What a run gave: its final counters and where its dead letters went.
@@ -294,6 +342,14 @@ pub fn run(req: &RunRequest, on_stats: impl FnMut(&Snapshot)) -> Result<RunOutco
     let mut offsets = weir_engine::source::kafka::Offsets::default();
     offsets.reset = req.reset;
     opts.offsets = Some(std::sync::Arc::new(offsets));
+    if req.checkpoints {
+        let (c, said) = run_checkpoints(&opts.project, &req.job, &job, req.reset)?;
+        if let Some(said) = said {
+            tracing::info!("{said}");
+            eprintln!("{said}");
+        }
+        opts.checkpoints = Some(c);
+    }
     let run_id = opts.run_id.clone();
     let project = opts.project.clone();
     injected_fault()?;

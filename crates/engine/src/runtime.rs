@@ -41,10 +41,20 @@ pub fn run_job(
         let metrics = pipeline.metrics().clone();
         let stop = pipeline.stopper();
         let stop2 = stop.clone();
+        let checkpoints = pipeline.checkpoints();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop2.store(true, Relaxed);
+            interrupted().await;
+            // with checkpoints, a last one first: the sources end after its barrier and
+            // the transactional sinks commit what they hold
+            if let Some(c) = checkpoints {
+                let last = c.trigger(crate::checkpoint::Kind::Checkpoint, true);
+                match tokio::time::timeout(Duration::from_secs(60), last).await {
+                    Ok(Ok(done)) => tracing::info!("stopped with checkpoint {}", done.dir),
+                    Ok(Err(e)) => tracing::warn!("no last checkpoint: {e}"),
+                    Err(_) => tracing::warn!("the last checkpoint did not complete in 60 s"),
+                }
             }
+            stop2.store(true, Relaxed);
         });
         let mut wait = Box::pin(pipeline.wait());
         let mut tick = tokio::time::interval(stats_every);
@@ -63,6 +73,21 @@ pub fn run_job(
         result?;
         Ok(metrics.snapshot(started, None))
     })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn interrupted() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// Runs `job` with capture sinks (`opts.test_data` should be set); every row goes to

@@ -1,0 +1,327 @@
+//! `weir run --checkpoints` killed with `kill -9` twenty times at random points (seeded)
+//! while records arrive, then stopped cleanly (issue 16, "Faults and bad input"): one job
+//! on the embedded broker (the mock cluster in the test process) writes every record to
+//! a MariaDB table with JDBC `Insert` (exactly once: each checkpoint's rows and its id in
+//! one transaction), the counts of 2-second tumbling windows to another table (window
+//! state restored from the checkpoints), and the records to a Kafka topic (one producer
+//! transaction per checkpoint). At the end:
+//! - the record table holds every record exactly once;
+//! - the window table equals the batch reference DataFusion computes over the same input;
+//! - the Kafka topic holds every record at least once (the mock cluster does not hide the
+//!   rows of aborted transactions, so exactly once there needs a real cluster).
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::array::{Int64Array, StringArray, TimestampMillisecondArray};
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use common::cli::Checkout;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use weir_engine::broker::Broker;
+use weir_testsupport::mariadb::MariaDatabase;
+
+const RECORDS: i64 = 4000;
+const KILLS: u64 = 20;
+const T0: i64 = 1_772_359_200_000;
+const PARTITIONS: i32 = 2;
+
+/// A small seeded generator (xorshift), so that a failing kill schedule can be replayed.
+struct Seeded(u64);
+
+impl Seeded {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn url(seq: i64) -> String {
+    format!("/p{}", seq % 5)
+}
+
+/// Record `seq` happens 10 ms after the one before it.
+fn ts(seq: i64) -> i64 {
+    T0 + seq * 10
+}
+
+fn job(bootstrap: &str, db: &str) -> String {
+    format!(
+        r##"Job(
+    version: 1,
+    name: "exactly",
+    config: (time: Event, checkpoint_interval_ms: 250, parallelism: 1),
+    datasources: {{
+        "k": (kind: Kafka, address: "{bootstrap}"),
+        "db": (kind: Mysql, address: "127.0.0.1:3306", user: Some("root"), options: {{"database": "{db}"}}),
+    }},
+    nodes: [
+        KafkaSource(id: "src", datasource: "k", topic: "clicks", start: Earliest,
+            event_time: Some("ts"), watermark_ms: 0,
+            fields: Some([(name: "seq", type: BigInt), (name: "url", type: String), (name: "ts", type: Timestamp)])),
+        Sql(id: "pv", query: r#"SELECT window_start, url, COUNT(*) AS pv
+FROM TABLE(TUMBLE(TABLE src, DESCRIPTOR(ts), INTERVAL '2' SECOND))
+GROUP BY window_start, window_end, url"#),
+        JdbcSink(id: "records", datasource: "db", table: "records", batch_size: 500, on_error: Fail),
+        JdbcSink(id: "windows", datasource: "db", table: "windows", batch_size: 500, on_error: Fail),
+        KafkaSink(id: "copy", datasource: "k", topic: "copy"),
+    ],
+    edges: [("src", "records"), ("src", "pv"), ("pv", "windows"), ("src", "copy")],
+)"##
+    )
+}
+
+fn produce(producer: &BaseProducer, seqs: std::ops::Range<i64>) {
+    for seq in seqs {
+        let payload = serde_json::json!({ "seq": seq, "url": url(seq), "ts": ts(seq) }).to_string();
+        loop {
+            let record = BaseRecord::<(), String>::to("clicks")
+                .partition((seq % PARTITIONS as i64) as i32)
+                .payload(&payload);
+            match producer.send(record) {
+                Ok(()) => break,
+                Err(_) => {
+                    producer.poll(Duration::from_millis(10));
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(10)).unwrap();
+}
+
+fn start_run(c: &Checkout) -> Child {
+    c.command("bob", &["run", "--checkpoints", "jobs/exactly.ron"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The window counts DataFusion computes in batch over records `0..RECORDS`:
+/// (window start as the sink writes it, url) → count.
+fn reference(rt: &tokio::runtime::Runtime) -> BTreeMap<(String, String), i64> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("seq", DataType::Int64, false),
+        Field::new("url", DataType::Utf8, false),
+        Field::new(
+            "ts",
+            DataType::Timestamp(TimeUnit::Millisecond, None),
+            false,
+        ),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int64Array::from_iter_values(0..RECORDS)),
+            Arc::new(StringArray::from_iter_values((0..RECORDS).map(url))),
+            Arc::new(TimestampMillisecondArray::from_iter_values(
+                (0..RECORDS).map(ts),
+            )),
+        ],
+    )
+    .unwrap();
+    rt.block_on(async {
+        let ctx = datafusion::prelude::SessionContext::new();
+        let table = datafusion::datasource::MemTable::try_new(schema, vec![vec![batch]]).unwrap();
+        ctx.register_table("clicks", Arc::new(table)).unwrap();
+        let df = ctx
+            .sql(
+                "SELECT CAST(date_bin(INTERVAL '2 seconds', ts, TIMESTAMP '1970-01-01 00:00:00') AS BIGINT) AS start_ms, url, COUNT(*) AS pv \
+                 FROM clicks GROUP BY 1, 2",
+            )
+            .await
+            .unwrap();
+        let mut out = BTreeMap::new();
+        for b in df.collect().await.unwrap() {
+            let starts = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+            let urls = b.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+            let pvs = b.column(2).as_any().downcast_ref::<Int64Array>().unwrap();
+            for i in 0..b.num_rows() {
+                // date_bin on a millisecond timestamp casts to milliseconds
+                let start = weir_engine::rows::format_ts_ms(starts.value(i));
+                out.insert((start, urls.value(i).to_string()), pvs.value(i));
+            }
+        }
+        out
+    })
+}
+
+fn seqs_in_table(rt: &tokio::runtime::Runtime, db: &MariaDatabase) -> BTreeMap<i64, i64> {
+    rt.block_on(async {
+        let pool = db.pool().await;
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT seq, COUNT(*) FROM records GROUP BY seq")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        rows.into_iter().collect()
+    })
+}
+
+fn windows_in_table(
+    rt: &tokio::runtime::Runtime,
+    db: &MariaDatabase,
+) -> Vec<((String, String), i64)> {
+    rt.block_on(async {
+        let pool = db.pool().await;
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT window_start, url, pv FROM windows")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        rows.into_iter().map(|(w, u, n)| ((w, u), n)).collect()
+    })
+}
+
+#[test]
+fn twenty_kill_9s_leave_every_sink_as_an_uninterrupted_run_leaves_it() {
+    let c = Checkout::new("kill-exactly-once");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(MariaDatabase::create("weir_kill_once"));
+    rt.block_on(
+        db.execute("CREATE TABLE records (seq BIGINT NOT NULL, url VARCHAR(16), ts VARCHAR(40))"),
+    );
+    rt.block_on(
+        db.execute("CREATE TABLE windows (window_start VARCHAR(40), url VARCHAR(16), pv BIGINT)"),
+    );
+    let broker = Broker::start().unwrap();
+    broker.create_topic("clicks", PARTITIONS).unwrap();
+    broker.create_topic("copy", 1).unwrap();
+    let bootstrap = broker.bootstrap_servers();
+    c.write_job("exactly.ron", &job(&bootstrap, db.name()));
+    let producer: BaseProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .unwrap();
+    produce(&producer, 0..200);
+
+    // the rest arrives while the job is killed and restarted at random points
+    let rest = std::thread::spawn({
+        let bootstrap = bootstrap.clone();
+        move || {
+            let producer: BaseProducer = rdkafka::ClientConfig::new()
+                .set("bootstrap.servers", &bootstrap)
+                .create()
+                .unwrap();
+            let mut seq = 200;
+            while seq < RECORDS {
+                let end = (seq + 50).min(RECORDS);
+                produce(&producer, seq..end);
+                seq = end;
+                std::thread::sleep(Duration::from_millis(150));
+            }
+            // one record a day later per partition moves the watermark past every window
+            for p in 0..PARTITIONS {
+                let seq = RECORDS + p as i64;
+                let far =
+                    serde_json::json!({ "seq": seq, "url": "/end", "ts": ts(seq) + 86_400_000 })
+                        .to_string();
+                producer
+                    .send(
+                        BaseRecord::<(), String>::to("clicks")
+                            .partition(p)
+                            .payload(&far),
+                    )
+                    .map_err(|e| e.0)
+                    .unwrap();
+            }
+            producer.flush(Duration::from_secs(10)).unwrap();
+        }
+    });
+    let mut rng = Seeded(0x5eed_0016);
+    let mut run = start_run(&c);
+    for kill in 0..KILLS {
+        std::thread::sleep(Duration::from_millis(300 + rng.below(900)));
+        run.kill().unwrap(); // SIGKILL
+        run.wait().unwrap();
+        let seqs = seqs_in_table(&rt, &db);
+        let twice: Vec<_> = seqs.iter().filter(|(_, n)| **n > 1).take(5).collect();
+        assert!(
+            twice.is_empty(),
+            "after kill {kill}: written twice: {twice:?}"
+        );
+        eprintln!("kill {kill}: {} records in the table", seqs.len());
+        run = start_run(&c);
+    }
+    rest.join().unwrap();
+
+    // the last run catches up, then stops cleanly (SIGTERM: a last checkpoint, then end)
+    let want_windows = reference(&rt);
+    c.wait_for(
+        "every record and window in the tables",
+        Duration::from_secs(90),
+        || {
+            let records = seqs_in_table(&rt, &db).len() as i64;
+            let windows = windows_in_table(&rt, &db).len();
+            (records > RECORDS + 1 && windows >= want_windows.len()).then_some(())
+        },
+    );
+    // SIGTERM once the last run took a checkpoint of its own (it is running, its signal
+    // handler in place)
+    let dir = c.path(".weir/checkpoints/run-exactly");
+    let newest = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("_manifest.json").exists())
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()?
+                    .strip_prefix("chk-")?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    let before = newest();
+    c.wait_for(
+        "a checkpoint of the last run",
+        Duration::from_secs(30),
+        || (newest() > before + 1).then_some(()),
+    );
+    let pid = run.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = run.wait().unwrap();
+    assert!(status.success(), "the last run ends cleanly: {status:?}");
+
+    // every record exactly once
+    let seqs = seqs_in_table(&rt, &db);
+    let all = 0..RECORDS + PARTITIONS as i64;
+    let missing: Vec<i64> = all
+        .clone()
+        .filter(|s| !seqs.contains_key(s))
+        .take(10)
+        .collect();
+    assert!(missing.is_empty(), "missing records: {missing:?}");
+    let twice: Vec<_> = seqs.iter().filter(|(_, n)| **n > 1).take(10).collect();
+    assert!(twice.is_empty(), "records written twice: {twice:?}");
+    // the windows equal DataFusion's batch reference, each written once
+    let got = windows_in_table(&rt, &db);
+    let distinct: BTreeMap<(String, String), i64> = got.iter().cloned().collect();
+    assert_eq!(got.len(), distinct.len(), "a window was written twice");
+    assert_eq!(distinct, want_windows);
+    // the Kafka copy: every record at least once
+    let copied: BTreeSet<i64> = common::kafka::read_topic(&bootstrap, "copy", 1, all.end as usize)
+        .iter()
+        .filter_map(|row| row.get("seq").and_then(serde_json::Value::as_i64))
+        .collect();
+    let lost: Vec<i64> = all.filter(|s| !copied.contains(s)).take(10).collect();
+    assert!(
+        lost.is_empty(),
+        "records missing from the Kafka copy: {lost:?}"
+    );
+    rt.block_on(db.remove());
+}
