@@ -409,3 +409,32 @@ fn run_with_its_sink_database_stopped_exits_3_naming_it() {
     // the cause in plain words, not the pool's "timed out" (issue 15 item 13)
     assert!(stderr.contains("connection refused"), "{stderr}");
 }
+
+#[test]
+fn validate_explain_says_what_each_sink_guarantees_across_a_crash() {
+    let out = weir(&root(), &["validate", "--explain", "--json", "jobs/"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for f in v["files"].as_array().unwrap() {
+        for s in f["explain"]["sinks"].as_array().unwrap() {
+            seen.insert(
+                s["node"].as_str().unwrap().to_string(),
+                s["delivery"].as_str().unwrap().to_string(),
+            );
+        }
+    }
+    // JDBC Upsert and Redis ZADD are idempotent; JDBC Insert and Kafka transactional
+    assert_eq!(seen["to_pg"], "idempotent");
+    assert_eq!(seen["to_redis"], "idempotent");
+    assert_eq!(seen["to_mysql"], "exactly-once");
+    assert_eq!(seen["to_kafka"], "exactly-once");
+    let text = weir(&root(), &["validate", "--explain", "jobs/iot_alerts.ron"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("checkpoints: every 10000 ms"), "{text}");
+    assert!(text.contains("sink to_kafka: exactly once"), "{text}");
+}

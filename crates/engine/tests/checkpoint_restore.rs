@@ -223,3 +223,80 @@ async fn windows_cut_off_by_a_crash_continue_from_the_checkpoint() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkpoint_that_cannot_be_written_fails_and_the_job_keeps_running() {
+    let broker = Broker::start().unwrap();
+    broker.create_topic("clicks", 1).unwrap();
+    let bootstrap = broker.bootstrap_servers();
+    let dir = project("unwritable");
+    let out = dir.join("out.jsonl");
+    let job = job("ckpt_unwritable", &out);
+    produce(&bootstrap, &records(0..20)).await;
+    let p = Pipeline::start(
+        &job,
+        &resolver(&job, &bootstrap),
+        options(&dir, &job, false),
+    )
+    .await
+    .unwrap();
+    wait_for_checkpoint(&p, 1).await;
+    let c = p.checkpoints().unwrap();
+    // the checkpoint directory turns into a file: nothing can be written under it
+    let root = dir.join("checkpoints");
+    let aside = dir.join("checkpoints.aside");
+    std::fs::rename(&root, &aside).unwrap();
+    std::fs::write(&root, b"not a directory").unwrap();
+    let mut failed = false;
+    for _ in 0..100 {
+        if c.stats().failed > 0 {
+            failed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(failed, "{:?}", c.stats());
+    let why = c.stats().last_failure.unwrap();
+    assert!(
+        why.contains("checkpoint") && why.contains("failed"),
+        "{why}"
+    );
+    // the job keeps running: later records are read
+    let before = p
+        .metrics()
+        .get("clicks")
+        .unwrap()
+        .records_in
+        .load(std::sync::atomic::Ordering::Relaxed);
+    produce(&bootstrap, &records(20..40)).await;
+    for _ in 0..100 {
+        let now = p
+            .metrics()
+            .get("clicks")
+            .unwrap()
+            .records_in
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if now >= before + 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let now = p
+        .metrics()
+        .get("clicks")
+        .unwrap()
+        .records_in
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        now >= before + 20,
+        "the job kept reading ({before} → {now})"
+    );
+    // once the directory is back, checkpoints complete again
+    std::fs::remove_file(&root).unwrap();
+    std::fs::rename(&aside, &root).unwrap();
+    let done = c.stats().completed;
+    wait_for_checkpoint(&p, done + 1).await;
+    p.stopper()
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    p.wait().await.unwrap();
+}
