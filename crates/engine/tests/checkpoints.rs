@@ -232,3 +232,49 @@ fn a_state_of_another_query_is_refused_with_the_difference() {
     let err = other.restore(&state).unwrap_err().to_string();
     assert!(err.contains("aggregate") && err.contains("added"), "{err}");
 }
+
+#[test]
+fn a_checkpoint_that_does_not_complete_in_time_is_aborted_and_nothing_commits() {
+    use weir_engine::checkpoint::{CheckpointOptions, Coordinator, Kind};
+    let dir = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        let loc = Location::local(dir.path()).unwrap();
+        let mut opts = CheckpointOptions::new(loc.clone(), std::time::Duration::ZERO, "j", "h");
+        opts.timeout = std::time::Duration::from_millis(200);
+        let c = Coordinator::new(opts).unwrap();
+        c.register("source/a/0");
+        c.register("sink/out");
+        let mut done = c.subscribe();
+        let _task = c.start();
+        let trigger = {
+            let c = c.clone();
+            tokio::spawn(async move { c.trigger(Kind::Checkpoint, false).await })
+        };
+        // the source acknowledges, the sink never does
+        while c.pending() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let id = c.pending();
+        c.ack(id, "source/a/0", TaskState::default(), 0);
+        let err = trigger.await.unwrap().unwrap_err().to_string();
+        assert!(err.contains("did not complete within its timeout"), "{err}");
+        let settled = weir_engine::checkpoint::wait_settled(&mut done, id).await;
+        assert_eq!(settled, 0, "nothing completed: sinks commit nothing");
+        assert_eq!(c.stats().failed, 1);
+        assert!(loc.list().await.unwrap().is_empty(), "nothing was written");
+        // the next one completes when everyone acknowledges
+        let next = {
+            let c = c.clone();
+            tokio::spawn(async move { c.trigger(Kind::Savepoint, false).await })
+        };
+        while c.pending() == id {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let id2 = c.pending();
+        c.ack(id2, "source/a/0", TaskState::default(), 0);
+        c.ack(id2, "sink/out", TaskState::default(), 0);
+        let sp = next.await.unwrap().unwrap();
+        assert_eq!((sp.id, sp.kind), (id2, Kind::Savepoint));
+        assert!(loc.read(&sp.dir).await.is_ok());
+    });
+}
