@@ -17,9 +17,10 @@ pub struct AlertArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AlertCommand {
-    /// Add a rule: lag, error_rate, no_output, watermark_delay or failed.
+    /// Add a rule: lag, error_rate, no_output, watermark_delay, failed or checkpoint_failed.
     Add {
-        /// lag (records), error_rate (errors/s), no_output, watermark_delay (s), failed.
+        /// lag (records), error_rate (errors/s), no_output, watermark_delay (s), failed,
+        /// checkpoint_failed.
         kind: String,
         /// On this instance.
         #[arg(long, conflicts_with = "job")]

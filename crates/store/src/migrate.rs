@@ -59,10 +59,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_savepoints.sql"),
         postgres: include_str!("../migrations/postgres/0007_savepoints.sql"),
     },
+    Migration {
+        version: 8,
+        description: "alerts: the checkpoint_failed kind",
+        sqlite: include_str!("../migrations/sqlite/0008_checkpoint_alerts.sql"),
+        postgres: include_str!("../migrations/postgres/0008_checkpoint_alerts.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS weir_schema (
     version BIGINT PRIMARY KEY,

@@ -26,6 +26,7 @@ both!(
     alert_rules_are_added_listed_and_removed_by_the_project,
     alerts_fire_once_clear_and_count_for_members,
     deleting_an_instance_takes_its_monitoring_rows_along,
+    checkpoint_failed_rules_and_alerts_are_stored,
 );
 
 const LONG: Duration = Duration::from_secs(10);
@@ -836,4 +837,29 @@ async fn deleting_an_instance_takes_its_monitoring_rows_along(env: Arc<Env>) {
         c.biz.alert_rules(None).await.unwrap(),
         vec![rules[0].clone()]
     );
+}
+
+/// Schema version 8: `checkpoint_failed` is a kind the store keeps, for rules and alerts.
+async fn checkpoint_failed_rules_and_alerts_are_stored(env: Arc<Env>) {
+    let c = cast(&env).await;
+    let ids = instances(&c, 1, 1).await;
+    let rule = c
+        .bob
+        .add_alert_rule(&AlertRuleSpec {
+            target: AlertTarget::Instance(ids[0]),
+            rule: AlertRule {
+                kind: AlertKind::CheckpointFailed,
+                above: 0.0,
+                for_secs: 0,
+                webhook: None,
+            },
+        })
+        .await
+        .expect("a developer adds a checkpoint rule");
+    assert_eq!(rule.rule.kind, AlertKind::CheckpointFailed);
+    let mut f = firing(ids[0], Some(rule.id), &rule.rule.describe(), 2.0);
+    f.kind = AlertKind::CheckpointFailed;
+    let (alert, new) = c.olga.fire_alert("w1", &f).await.expect("fires");
+    assert!(new);
+    assert_eq!(alert.kind, AlertKind::CheckpointFailed);
 }

@@ -99,6 +99,7 @@ impl AlertBook {
             let dt = ((at - p.at_ms).max(1)) as f64 / 1000.0;
             now.errors().saturating_sub(p.errors()) as f64 / dt
         });
+        let failing = now.checkpoints.as_ref().map_or(0, |c| c.failing);
         let mut out = Vec::new();
         for (rule_id, rule) in rules {
             let (holds, value) = match rule.kind {
@@ -120,6 +121,8 @@ impl AlertBook {
                 }
                 // fires from `failed`, never from figures
                 AlertKind::Failed => continue,
+                // checkpoints failed or aborted since the last one that completed
+                AlertKind::CheckpointFailed => (failing > 0, Some(failing as f64)),
             };
             let state = self.states.entry(Self::key(rule)).or_default();
             if holds {
@@ -193,6 +196,10 @@ fn message(rule: &AlertRule, value: Option<f64>) -> String {
     let v = value.map(fmt_value).unwrap_or_else(|| "?".into());
     match rule.kind {
         AlertKind::NoOutput => format!("no output for {v}s (rule: {})", rule.describe()),
+        AlertKind::CheckpointFailed => format!(
+            "{v} checkpoint(s) failed since the last one that completed (rule: {})",
+            rule.describe()
+        ),
         k => format!("{k} {v} {} (rule: {})", k.unit(), rule.describe()),
     }
 }
@@ -318,5 +325,40 @@ mod tests {
         assert!(book.failed(&rules, "again").is_empty());
         let t = book.running(&rules);
         assert!(matches!(&t[..], [Transition::Clear { alert_id: 3, .. }]));
+    }
+
+    #[test]
+    fn a_failing_checkpoint_fires_and_the_next_complete_one_clears() {
+        let rules = [rule(AlertKind::CheckpointFailed, 0.0, 0)];
+        let mut book = AlertBook::new();
+        let with = |at: i64, completed: u64, failing: u64| {
+            let mut f = figures(at, 0, 1, 0);
+            f.checkpoints = Some(super::super::CheckpointFigures {
+                completed,
+                failed: failing,
+                failing,
+                ..Default::default()
+            });
+            f
+        };
+        assert!(book.observe(&rules, &with(1_000, 3, 0)).is_empty());
+        let t = book.observe(&rules, &with(2_000, 3, 1));
+        assert!(
+            matches!(&t[..], [Transition::Fire { message, .. }] if message.contains("1 checkpoint(s) failed")),
+            "{t:?}"
+        );
+        book.fired(&rules[0].1, 9);
+        assert!(
+            book.observe(&rules, &with(3_000, 3, 2)).is_empty(),
+            "fires once"
+        );
+        let t = book.observe(&rules, &with(4_000, 4, 0));
+        assert!(
+            matches!(&t[..], [Transition::Clear { alert_id: 9, .. }]),
+            "{t:?}"
+        );
+        book.cleared(&rules[0].1);
+        // an instance without checkpoints never fires it
+        assert!(book.observe(&rules, &figures(5_000, 0, 1, 0)).is_empty());
     }
 }

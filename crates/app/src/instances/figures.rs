@@ -34,6 +34,9 @@ pub struct CheckpointFigures {
     pub completed: u64,
     /// Failed or aborted ones.
     pub failed: u64,
+    /// Failed or aborted since the last one that completed.
+    #[serde(default)]
+    pub failing: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_failure: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,6 +54,7 @@ impl CheckpointFigures {
             alignment_ms: stats.last_alignment_ms,
             completed: stats.completed,
             failed: stats.failed,
+            failing: stats.failing,
             last_failure: stats.last_failure.clone(),
             in_progress: stats.in_progress,
         }

@@ -92,6 +92,8 @@ pub struct CheckpointStats {
     pub completed: u64,
     /// Failed or aborted ones.
     pub failed: u64,
+    /// Failed or aborted since the last one that completed (0 once one completes).
+    pub failing: u64,
     pub last_failure: Option<String>,
     pub in_progress: Option<u64>,
 }
@@ -411,6 +413,7 @@ impl Coordinator {
         {
             let mut s = lock(&self.stats);
             s.failed += 1;
+            s.failing += 1;
             s.last_failure = Some(what.clone());
             s.in_progress = None;
         }
@@ -519,6 +522,7 @@ impl Coordinator {
                     s.last_size = size;
                     s.last_alignment_ms = f.alignment_ms;
                     s.completed += 1;
+                    s.failing = 0;
                     s.in_progress = None;
                 }
                 self.done_tx.send_modify(|d| {
@@ -552,6 +556,7 @@ impl Coordinator {
                 {
                     let mut s = lock(&self.stats);
                     s.failed += 1;
+                    s.failing += 1;
                     s.last_failure = Some(what.clone());
                     s.in_progress = None;
                 }

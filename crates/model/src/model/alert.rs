@@ -17,20 +17,24 @@ pub enum AlertKind {
     WatermarkDelay,
     /// The instance failed.
     Failed,
+    /// A checkpoint of the instance failed or was aborted (its storage is unwritable or
+    /// full, a task could not snapshot, it timed out); clears when one completes.
+    CheckpointFailed,
 }
 
 impl AlertKind {
     /// Every kind.
-    pub const ALL: [AlertKind; 5] = [
+    pub const ALL: [AlertKind; 6] = [
         AlertKind::Lag,
         AlertKind::ErrorRate,
         AlertKind::NoOutput,
         AlertKind::WatermarkDelay,
         AlertKind::Failed,
+        AlertKind::CheckpointFailed,
     ];
 
     /// The word the store and the CLI use (`lag`, `error_rate`, `no_output`,
-    /// `watermark_delay`, `failed`).
+    /// `watermark_delay`, `failed`, `checkpoint_failed`).
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::Lag => "lag",
@@ -38,6 +42,7 @@ impl AlertKind {
             AlertKind::NoOutput => "no_output",
             AlertKind::WatermarkDelay => "watermark_delay",
             AlertKind::Failed => "failed",
+            AlertKind::CheckpointFailed => "checkpoint_failed",
         }
     }
 
@@ -48,6 +53,7 @@ impl AlertKind {
             "errorrate" => "error_rate",
             "nooutput" => "no_output",
             "watermarkdelay" => "watermark_delay",
+            "checkpointfailed" => "checkpoint_failed",
             other => other,
         };
         AlertKind::ALL.into_iter().find(|k| k.as_str() == w)
@@ -67,7 +73,7 @@ impl AlertKind {
             AlertKind::Lag => "records",
             AlertKind::ErrorRate => "errors/s",
             AlertKind::WatermarkDelay => "s",
-            AlertKind::NoOutput | AlertKind::Failed => "",
+            AlertKind::NoOutput | AlertKind::Failed | AlertKind::CheckpointFailed => "",
         }
     }
 }

@@ -157,7 +157,9 @@ fn threshold_hint(kind: AlertKind) -> String {
         AlertKind::WatermarkDelay => {
             "give the watermark delay in seconds above which it fires, e.g. above: 60"
         }
-        AlertKind::NoOutput | AlertKind::Failed => "leave `above` out: this kind has no threshold",
+        AlertKind::NoOutput | AlertKind::Failed | AlertKind::CheckpointFailed => {
+            "leave `above` out: this kind has no threshold"
+        }
     }
     .to_string()
 }
