@@ -1,8 +1,9 @@
 //! The live instance view (issue 14, `:instances` → Enter) drawn from fixed data at a
 //! fixed "now": a running instance of clickstream_pv (clicks → pv → out) with figures,
 //! lag, a firing alert and log lines at 80x24 and 160x50; an instance with no figures
-//! yet; a failed instance with its error. Snapshots plus checks that the key numbers are
-//! on screen.
+//! yet; a failed instance with its error; the instance's savepoints (issue 16: a section
+//! when wide, one line when narrow). Snapshots plus checks that the key numbers are on
+//! screen.
 // Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -10,7 +11,7 @@ mod common;
 
 use weir::app::instances::{
     Alert, AlertKind, Figures, Instance, InstanceDetail, InstanceState, LogLevel, LogLine,
-    NodeFigures,
+    NodeFigures, Savepoint,
 };
 use weir::tui::screens::instances::view::{InstanceView, parse_rfc3339_ms};
 use weir_store::AlertState;
@@ -276,4 +277,70 @@ fn tiny_areas_do_not_panic() {
     ] {
         let _ = frame(running(), w, h);
     }
+}
+
+fn savepoint(id: i64, instance: i64, at: &str, size: i64) -> Savepoint {
+    Savepoint {
+        id,
+        instance,
+        job: "demo/clickstream_pv".into(),
+        text_hash: "3f9a1c0b2e7d".into(),
+        path: format!("/srv/demo/.weir/checkpoints/{instance}/sp-{id}"),
+        checkpoint_id: id,
+        size,
+        created_by: "bob".into(),
+        created_at: at.into(),
+    }
+}
+
+/// Savepoints of instance 7 (and one of another instance, which the view leaves out).
+fn savepoints() -> Vec<Savepoint> {
+    vec![
+        savepoint(3, 7, "2026-12-07T12:07:30Z", 812),
+        savepoint(4, 6, "2026-12-07T12:08:00Z", 4096),
+        savepoint(5, 7, "2026-12-07T12:09:15Z", 18_432),
+    ]
+}
+
+fn frame_with_savepoints(detail: InstanceDetail, w: u16, h: u16) -> String {
+    InstanceView::from_detail(detail, now())
+        .with_savepoints(savepoints())
+        .render_text(w, h)
+}
+
+#[test]
+fn savepoints_80x24_are_one_line() {
+    let f = frame_with_savepoints(running(), 80, 24);
+    expect(
+        &f,
+        &["savepoints  2 · newest #5 45s ago (18KB)", "S savepoint"],
+    );
+    assert!(!f.contains("sp-4"), "another instance's savepoint:\n{f}");
+    insta::assert_snapshot!("instance_savepoints_80x24", f);
+}
+
+#[test]
+fn savepoints_160x50_are_a_section() {
+    let f = frame_with_savepoints(running(), 160, 50);
+    expect(
+        &f,
+        &[
+            "savepoints · 2",
+            "ID           AGE     SIZE  PATH",
+            "#5       45s ago     18KB  /srv/demo/.weir/checkpoints/7/sp-5",
+            "#3        2m ago     812B  /srv/demo/.weir/checkpoints/7/sp-3",
+        ],
+    );
+    // newest first
+    assert!(f.find("sp-5").unwrap() < f.find("sp-3").unwrap(), "{f}");
+    assert!(!f.contains("sp-4"), "another instance's savepoint:\n{f}");
+    insta::assert_snapshot!("instance_savepoints_160x50", f);
+}
+
+#[test]
+fn no_savepoints_say_how_to_take_one() {
+    let f = frame(running(), 160, 50);
+    expect(&f, &["no savepoints of this instance yet; S takes one"]);
+    let f = frame(running(), 80, 24);
+    expect(&f, &["savepoints  none yet · S takes one"]);
 }

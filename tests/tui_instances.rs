@@ -5,7 +5,8 @@
 //! test instance of a small job is started through the app (`weir instance start`, which
 //! starts a local worker), the workbench's key script opens `:instances`, waits until it
 //! runs, opens its live view, waits for a non-zero rate while the test produces records,
-//! stops it after the confirmation and waits until it is stopped.
+//! takes a savepoint (`S`, issue 16) and sees it listed, stops it after the confirmation
+//! and waits until it is stopped.
 // Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -195,6 +196,10 @@ fn an_instance_is_watched_live_and_stopped_from_the_workbench() {
          expect \"#{id}\"\n\
          <Enter>\n\
          until \"k/s\" 30000\n\
+         S\n\
+         until \"taken: \" 60000\n\
+         until \"savepoints  1 · newest #\" 10000\n\
+         expect \"/sp-\"\n\
          x\n\
          y\n\
          until \"· stopped ·\" 30000\n"

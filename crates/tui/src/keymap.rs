@@ -420,6 +420,12 @@ pub const DEFAULTS: &[(&str, &str, &str, &str)] = &[
     ),
     ("instance", "a", "show-alerts", "the alerts screen"),
     ("instance", "R", "refresh", "read the figures now"),
+    (
+        "instance",
+        "S",
+        "savepoint",
+        "take a savepoint of the running instance",
+    ),
     ("alerts", "<Up>", "up", "previous alert"),
     ("alerts", "<Down>", "down", "next alert"),
     ("alerts", "k", "up", "previous alert"),

@@ -195,7 +195,9 @@ impl Instances {
         if self.launch.is_some() {
             return say(Level::Warning, "a start runs: wait for it".into());
         }
-        self.modal = Some(Modal::Start(StartForm::new(self.job.as_deref())));
+        let mut form = StartForm::new(self.job.as_deref());
+        read_savepoints(&mut form, cx);
+        self.modal = Some(Modal::Start(form));
         Outcome::Consumed
     }
 
@@ -222,22 +224,33 @@ impl Instances {
                 ));
                 Outcome::Consumed
             }
-            Some(Modal::Start(mut form)) => match form.key(key) {
-                Step::Typing => {
-                    self.modal = Some(Modal::Start(form));
-                    Outcome::Consumed
+            Some(Modal::Start(mut form)) => {
+                // a start from a savepoint is checked against the savepoints of now
+                if key == Key::plain(crossterm::event::KeyCode::Enter) && form.wants_savepoints() {
+                    read_savepoints(&mut form, cx);
                 }
-                Step::Cancel => say(Level::Info, "nothing started".into()),
-                Step::Submit(mut req) => {
-                    let Some(link) = cx.store else {
-                        return say(Level::Error, "no metadata store is open".into());
-                    };
-                    req.cwd = cx.project.root.clone();
-                    self.launch = Some(launch(link, &cx.project.root, *req));
-                    self.modal = Some(Modal::Start(form));
-                    Outcome::Consumed
-                }
-            },
+                self.start_key(form, key, cx)
+            }
+        }
+    }
+
+    /// A key in the start form.
+    fn start_key(&mut self, mut form: StartForm, key: Key, cx: &Context) -> Outcome {
+        match form.key(key) {
+            Step::Typing => {
+                self.modal = Some(Modal::Start(form));
+                Outcome::Consumed
+            }
+            Step::Cancel => say(Level::Info, "nothing started".into()),
+            Step::Submit(mut req) => {
+                let Some(link) = cx.store else {
+                    return say(Level::Error, "no metadata store is open".into());
+                };
+                req.cwd = cx.project.root.clone();
+                self.launch = Some(launch(link, &cx.project.root, *req));
+                self.modal = Some(Modal::Start(form));
+                Outcome::Consumed
+            }
         }
     }
 
@@ -472,5 +485,15 @@ impl Screen for Instances {
         if let Some(Modal::Start(form)) = &self.modal {
             form.render(frame, area, theme);
         }
+    }
+}
+
+/// The store's savepoints for the start form's hint and check; on failure the form
+/// leaves the check to the app.
+fn read_savepoints(form: &mut StartForm, cx: &Context) {
+    if let Some(link) = cx.store
+        && let Ok(all) = link.call(link.gov().savepoints(None))
+    {
+        form.set_savepoints(all);
     }
 }

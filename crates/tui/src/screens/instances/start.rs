@@ -4,6 +4,10 @@
 //! which `:instances` and the graph editor's `:run` share: the app's `start_instance`
 //! (the job checked as `weir validate --store` checks it, and the starter's rights), then
 //! a worker for the store (`weir_app::worker::local::ensure`), both in the background.
+//! "from" may be a savepoint of the job (issue 16): its id is checked as it is typed
+//! (`parse_from_savepoint`) and against the savepoints the screen read
+//! ([`StartForm::set_savepoints`]), whose ids the field's hint lists; the app checks it
+//! again (the savepoint must be of this job).
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +15,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use weir_app::AppError;
-use weir_app::instances::{StartRequest, Started};
+use weir_app::instances::{Savepoint, StartRequest, Started, parse_from_savepoint};
 use weir_app::store_link::{Pending, StoreLink};
 use weir_app::worker::local::{LocalWorker, ensure};
 
@@ -84,7 +88,10 @@ pub fn launch(link: &StoreLink, root: &Path, req: StartRequest) -> Launch {
 }
 
 /// Where to start reading, as the form offers it.
-const FROM: [&str; 4] = ["job's own", "latest", "earliest", "time"];
+const FROM: [&str; 5] = ["job's own", "latest", "earliest", "time", "savepoint"];
+
+/// The savepoint field's hint before the job's savepoints are known.
+const SAVEPOINT_HINT: &str = "a savepoint id of this job (weir savepoint list JOB)";
 
 /// What a key did to the start form.
 #[derive(Debug)]
@@ -103,6 +110,8 @@ pub struct StartForm {
     pub starting: bool,
     /// The app's refusal, line by line (an invalid job's diagnostics span lines).
     refusal: Vec<String>,
+    /// Every savepoint of the store as the screen last read them; None: not read.
+    savepoints: Option<Vec<Savepoint>>,
 }
 
 impl StartForm {
@@ -111,14 +120,17 @@ impl StartForm {
         let mut time = Field::text("time", "start time", "")
             .hint("2026-12-07T10:00:00Z (UTC) or epoch milliseconds");
         time.enabled = false;
+        let mut savepoint = Field::text("savepoint", "savepoint", "").hint(SAVEPOINT_HINT);
+        savepoint.enabled = false;
         let fields = vec![
             Field::text("job", "job", job.unwrap_or(""))
                 .hint("a job file (jobs/shop/pv.ron), a path under jobs/ (shop/pv) or JOB@N"),
             Field::choice("env", "env", &["test", "prod"], "test")
                 .hint("←→ test runs the file as it is; prod starts the live release again"),
             Field::choice("from", "from", &FROM, FROM[0])
-                .hint("←→ the job's own start, latest, earliest, or a time"),
+                .hint("←→ the job's own start, latest, earliest, a time, or a savepoint"),
             time,
+            savepoint,
             Field::text("parallelism", "parallelism", "")
                 .hint("parallel tasks (empty: the job's config.parallelism)"),
             Field::text("sets", "sets", "")
@@ -128,6 +140,57 @@ impl StartForm {
             form: Form::new("start an instance", fields),
             starting: false,
             refusal: Vec::new(),
+            savepoints: None,
+        }
+    }
+
+    /// The store's savepoints, as the screen read them (all jobs; the form picks the
+    /// job's own for the hint and checks a typed id against them).
+    pub fn set_savepoints(&mut self, savepoints: Vec<Savepoint>) {
+        self.savepoints = Some(savepoints);
+        self.update_savepoint_hint();
+    }
+
+    /// "from" is a savepoint: the screen reads the savepoints again before a submit.
+    pub fn wants_savepoints(&self) -> bool {
+        self.form.choice("from") == "savepoint"
+    }
+
+    /// The savepoints of the job typed in the form, oldest first.
+    fn job_savepoints(&self) -> Vec<&Savepoint> {
+        let Some(all) = &self.savepoints else {
+            return Vec::new();
+        };
+        let path = job_path(&self.form.text("job"));
+        all.iter()
+            .filter(|s| !path.is_empty() && (s.job == path || s.job.ends_with(&format!("/{path}"))))
+            .collect()
+    }
+
+    fn update_savepoint_hint(&mut self) {
+        let hint = match &self.savepoints {
+            None => SAVEPOINT_HINT.to_string(),
+            Some(_) => {
+                let own = self.job_savepoints();
+                if own.is_empty() {
+                    "this job has no savepoints (S in an instance's view takes one)".to_string()
+                } else {
+                    let newest: Vec<String> = own
+                        .iter()
+                        .rev()
+                        .take(8)
+                        .map(|s| format!("#{} ({})", s.id, short_time(&s.created_at)))
+                        .collect();
+                    let more = if own.len() > 8 { ", …" } else { "" };
+                    format!(
+                        "this job's savepoints, newest first: {}{more}",
+                        newest.join(", ")
+                    )
+                }
+            }
+        };
+        if let Some(f) = self.form.field_mut("savepoint") {
+            f.hint = hint;
         }
     }
 
@@ -143,7 +206,7 @@ impl StartForm {
         }
         match self.form.handle_key(key) {
             FormEvent::Cancel => Step::Cancel,
-            FormEvent::Submit => match request_of(&mut self.form) {
+            FormEvent::Submit => match self.request() {
                 Some(req) => {
                     self.refusal.clear();
                     self.starting = true;
@@ -154,14 +217,49 @@ impl StartForm {
             FormEvent::Changed(key) => {
                 self.refusal.clear();
                 if key == "from" {
-                    let on = self.form.choice("from") == "time";
-                    self.form.set_enabled("time", on);
+                    let from = self.form.choice("from");
+                    self.form.set_enabled("time", from == "time");
+                    self.form.set_enabled("savepoint", from == "savepoint");
+                }
+                if key == "job" {
+                    self.update_savepoint_hint();
                 }
                 check(&mut self.form, key);
                 Step::Typing
             }
             FormEvent::Consumed => Step::Typing,
         }
+    }
+
+    /// The request, or the form with its problems marked: the fields' own checks, then a
+    /// savepoint id the store does not know (when the savepoints were read).
+    fn request(&mut self) -> Option<StartRequest> {
+        let req = request_of(&mut self.form)?;
+        if let (Some(all), Some(Ok(Some(id)))) = (
+            &self.savepoints,
+            req.from.as_deref().map(parse_from_savepoint),
+        ) && !all.iter().any(|s| s.id == id)
+        {
+            let own: Vec<String> = self
+                .job_savepoints()
+                .iter()
+                .map(|s| format!("#{}", s.id))
+                .collect();
+            let known = if own.is_empty() {
+                "this job has none yet; take one with S in a running instance's view".to_string()
+            } else {
+                format!("this job's savepoints: {}", own.join(", "))
+            };
+            self.form.set_error(
+                "savepoint",
+                Some(format!("there is no savepoint #{id}; {known}")),
+            );
+            if let Some(i) = self.form.fields.iter().position(|f| f.key == "savepoint") {
+                self.form.selected = i;
+            }
+            return None;
+        }
+        Some(req)
     }
 
     /// The form in the middle of `area`.
@@ -195,6 +293,16 @@ fn problem(form: &Form, key: &str) -> Option<String> {
                     .map(|e| error_text(&e))
             }
         }
+        "savepoint" if form.is_enabled("savepoint") => {
+            let t = form.text("savepoint");
+            if t.trim().is_empty() {
+                Some(format!("give the savepoint's id: {SAVEPOINT_HINT}"))
+            } else {
+                parse_from_savepoint(&savepoint_from(&t))
+                    .err()
+                    .map(|e| error_text(&e))
+            }
+        }
         "parallelism" => {
             let t = form.text("parallelism");
             match t.parse::<i64>() {
@@ -212,9 +320,43 @@ fn problem(form: &Form, key: &str) -> Option<String> {
 }
 
 fn check(form: &mut Form, key: &str) {
-    let key = if key == "from" { "time" } else { key };
-    let p = problem(form, key);
-    form.set_error(key, p);
+    let keys: &[&str] = if key == "from" {
+        &["time", "savepoint"]
+    } else {
+        &[key]
+    };
+    for key in keys {
+        let p = problem(form, key);
+        form.set_error(key, p);
+    }
+}
+
+/// The savepoint field's text as a start position: `12`, `#12` or `savepoint:12` →
+/// `savepoint:12`-like text for `parse_from_savepoint`.
+fn savepoint_from(text: &str) -> String {
+    let t = text.trim();
+    if t.starts_with("savepoint:") {
+        t.to_string()
+    } else {
+        format!("savepoint:{t}")
+    }
+}
+
+/// The job's path under jobs/ as typed: `jobs/shop/pv.ron`, `shop/pv` or `shop/pv@3` →
+/// `shop/pv`.
+fn job_path(typed: &str) -> String {
+    let t = typed.trim();
+    let t = t.split('@').next().unwrap_or(t);
+    let t = t.strip_prefix("jobs/").unwrap_or(t);
+    t.strip_suffix(".ron").unwrap_or(t).to_string()
+}
+
+/// `2026-12-07T12:05:00.123Z` → `12-07 12:05`; other text as it is.
+fn short_time(at: &str) -> String {
+    match (at.get(5..10), at.get(11..16)) {
+        (Some(d), Some(t)) if matches!(at.get(10..11), Some("T" | " ")) => format!("{d} {t}"),
+        _ => at.to_string(),
+    }
 }
 
 /// `NAME=VALUE` items separated by commas.
@@ -236,7 +378,7 @@ fn sets_of(text: &str) -> Result<Vec<String>, String> {
 /// The request the form describes (without `cwd`), or the form with its problems marked.
 fn request_of(form: &mut Form) -> Option<StartRequest> {
     form.clear_errors();
-    for key in ["job", "time", "parallelism", "sets"] {
+    for key in ["job", "time", "savepoint", "parallelism", "sets"] {
         check(form, key);
     }
     if let Some(i) = form
@@ -251,6 +393,7 @@ fn request_of(form: &mut Form) -> Option<StartRequest> {
         "time" => Some(form.text("time")),
         "latest" => Some("latest".to_string()),
         "earliest" => Some("earliest".to_string()),
+        "savepoint" => Some(savepoint_from(&form.text("savepoint"))),
         _ => None,
     };
     Some(StartRequest {
@@ -305,6 +448,99 @@ mod tests {
         f.refused("pv.ron:3:5: unknown field\nnot valid, so it was not started");
         assert!(!f.starting);
         assert_eq!(f.refusal.len(), 2);
+    }
+
+    fn savepoint(id: i64, job: &str) -> Savepoint {
+        Savepoint {
+            id,
+            instance: 7,
+            job: job.into(),
+            text_hash: "3f9a".into(),
+            path: format!(".weir/checkpoints/7/sp-{id}"),
+            checkpoint_id: 3,
+            size: 2048,
+            created_by: "ana".into(),
+            created_at: "2026-12-07T12:05:00Z".into(),
+        }
+    }
+
+    /// The form for `job` with "from" on savepoint and the savepoint field focused.
+    fn on_savepoint(job: &str) -> StartForm {
+        let mut f = StartForm::new(Some(job));
+        f.key(Key::plain(KeyCode::Down));
+        f.key(Key::plain(KeyCode::Down));
+        for _ in 0..4 {
+            f.key(Key::plain(KeyCode::Right));
+        }
+        assert_eq!(f.form.choice("from"), "savepoint");
+        assert!(f.wants_savepoints());
+        f.key(Key::plain(KeyCode::Down));
+        assert_eq!(f.form.focused(), Some("savepoint"));
+        f
+    }
+
+    #[test]
+    fn a_savepoint_start_checks_the_id_as_it_is_typed() {
+        let mut f = on_savepoint("jobs/shop/pv.ron");
+        assert!(matches!(f.key(Key::plain(KeyCode::Enter)), Step::Typing));
+        assert!(f.form.has_errors(), "an empty savepoint id is refused");
+        typed(&mut f, "x1");
+        let err = f.form.fields[4].error.clone().unwrap_or_default();
+        assert!(err.contains("`x1` is not a savepoint id"), "{err}");
+        for _ in 0..2 {
+            f.key(Key::plain(KeyCode::Backspace));
+        }
+        typed(&mut f, "#12");
+        assert!(!f.form.has_errors());
+        // without the store's savepoints the app checks it when the start runs
+        let Step::Submit(req) = f.key(Key::plain(KeyCode::Enter)) else {
+            panic!("the form did not submit");
+        };
+        assert_eq!(req.from.as_deref(), Some("savepoint:#12"));
+        assert_eq!(
+            parse_from_savepoint("savepoint:#12").ok().flatten(),
+            Some(12)
+        );
+    }
+
+    #[test]
+    fn an_unknown_savepoint_is_refused_on_submit_and_the_hint_lists_the_jobs_own() {
+        let mut f = on_savepoint("shop/pv");
+        assert_eq!(f.form.fields[4].hint, SAVEPOINT_HINT);
+        f.set_savepoints(vec![
+            savepoint(3, "demo/shop/pv"),
+            savepoint(4, "demo/shop/other"),
+            savepoint(5, "demo/shop/pv"),
+        ]);
+        let hint = f.form.fields[4].hint.clone();
+        assert!(hint.contains("#5 (12-07 12:05), #3"), "{hint}");
+        assert!(!hint.contains("#4"), "another job's savepoint: {hint}");
+        typed(&mut f, "9");
+        assert!(matches!(f.key(Key::plain(KeyCode::Enter)), Step::Typing));
+        assert_eq!(f.form.focused(), Some("savepoint"));
+        let err = f.form.fields[4].error.clone().unwrap_or_default();
+        assert_eq!(
+            err,
+            "there is no savepoint #9; this job's savepoints: #3, #5"
+        );
+        assert!(!f.starting);
+        f.key(Key::plain(KeyCode::Backspace));
+        typed(&mut f, "savepoint:5");
+        let Step::Submit(req) = f.key(Key::plain(KeyCode::Enter)) else {
+            panic!("the form did not submit");
+        };
+        assert_eq!(req.from.as_deref(), Some("savepoint:5"));
+        assert_eq!(req.job, "shop/pv");
+    }
+
+    #[test]
+    fn the_hint_follows_the_typed_job() {
+        let mut f = StartForm::new(Some("jobs/shop/other.ron"));
+        f.set_savepoints(vec![savepoint(3, "demo/shop/pv")]);
+        assert!(f.form.fields[4].hint.contains("no savepoints"));
+        assert_eq!(job_path("jobs/shop/pv.ron"), "shop/pv");
+        assert_eq!(job_path("shop/pv@3"), "shop/pv");
+        assert_eq!(short_time("2026-12-07 12:05:00"), "12-07 12:05");
     }
 
     #[test]

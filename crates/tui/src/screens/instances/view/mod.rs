@@ -7,14 +7,17 @@
 //!
 //! Keys: `x` stops (after a question naming the instance), `r` restarts a stopped or
 //! failed instance, `o` opens the job (the working file a test instance runs, or the
-//! job's file of this checkout for a version), `a` opens `:alerts`. Production
-//! instances are stopped and restarted only by the project's admin or a system admin;
-//! others see why in the status bar. Stop and restart run in the background; a stop the
-//! store accepted shows `stopping` until the worker reports the instance stopped.
+//! job's file of this checkout for a version), `a` opens `:alerts`, `S` takes a
+//! savepoint of a running instance (`savepoints.rs`, which also lists the instance's
+//! savepoints). Production instances are stopped, restarted and savepointed only by the
+//! project's admin or a system admin; others see why in the status bar. Stop, restart and
+//! savepoint run in the background; a stop the store accepted shows `stopping` until the
+//! worker reports the instance stopped.
 
 mod format;
 mod graph;
 mod panes;
+mod savepoints;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -25,7 +28,9 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use weir_app::AppError;
 use weir_app::governance::{GlobalRole, ProjectRole};
-use weir_app::instances::{DesiredState, Instance, InstanceDetail, InstanceState, now_ms};
+use weir_app::instances::{
+    DesiredState, Instance, InstanceDetail, InstanceState, Savepoint, now_ms,
+};
 use weir_app::store_link::{Pending, StoreLink};
 
 use crate::action::{Action, Level, Outcome};
@@ -45,11 +50,19 @@ pub const HISTORY_SAMPLES: i64 = 300;
 /// Log lines read.
 pub const LOG_LINES: i64 = 50;
 
-/// A stop or restart running in the background.
+/// What a background work of the view gives back.
+enum Done {
+    /// A stop or restart: the instance as the store has it now.
+    Instance(Box<Instance>),
+    /// A savepoint taken.
+    Savepoint(Savepoint),
+}
+
+/// A stop, restart or savepoint running in the background.
 struct Work {
     /// `stopping instance #7`.
     what: String,
-    pending: Pending<Result<Instance, AppError>>,
+    pending: Pending<Result<Done, AppError>>,
 }
 
 /// The live view of one instance.
@@ -69,6 +82,8 @@ pub struct InstanceView {
     /// The stop question is open.
     confirm: bool,
     work: Option<Work>,
+    /// This instance's savepoints, oldest first, as last read.
+    savepoints: Vec<Savepoint>,
 }
 
 impl InstanceView {
@@ -98,6 +113,7 @@ impl InstanceView {
             unreachable: None,
             confirm: false,
             work: None,
+            savepoints: Vec::new(),
         }
     }
 
@@ -144,6 +160,7 @@ impl InstanceView {
                 self.now_ms = now_ms();
                 self.unreachable = None;
                 self.set_detail(d);
+                self.read_savepoints(link);
             }
             Err(e) => self.unreachable = Some(error_text(&e)),
         }
@@ -248,7 +265,9 @@ impl InstanceView {
         let id = inst.id;
         let what = format!("stopping instance #{id}");
         let pending = link.spawn(format!("{what}…"), move |gov, _| async move {
-            gov.stop_instance(id).await
+            gov.stop_instance(id)
+                .await
+                .map(|i| Done::Instance(Box::new(i)))
         });
         self.work = Some(Work { what, pending });
         Outcome::Consumed
@@ -281,7 +300,9 @@ impl InstanceView {
         let id = inst.id;
         let what = format!("restarting instance #{id}");
         let pending = link.spawn(format!("{what}…"), move |gov, _| async move {
-            gov.restart_instance(id).await
+            gov.restart_instance(id)
+                .await
+                .map(|i| Done::Instance(Box::new(i)))
         });
         self.work = Some(Work { what, pending });
         Outcome::Consumed
@@ -337,7 +358,8 @@ impl InstanceView {
         }
     }
 
-    /// A finished stop or restart: its message, and the instance as the store has it now.
+    /// A finished stop, restart or savepoint: its message, and the instance as the store
+    /// has it now (or the savepoint in the list).
     fn poll_work(&mut self) -> Option<Action> {
         let work = self.work.as_mut()?;
         let result = match work.pending.poll() {
@@ -352,7 +374,8 @@ impl InstanceView {
         // read again on the next turn
         self.last_read = None;
         Some(match result {
-            Ok(inst) => {
+            Ok(Done::Savepoint(sp)) => Action::StoreWritten(Level::Ok, self.taken(&sp)),
+            Ok(Done::Instance(inst)) => {
                 let msg = match (inst.state, inst.desired) {
                     (InstanceState::Stopped, _) => format!("instance #{} is stopped", inst.id),
                     (InstanceState::Created, DesiredState::Running) => format!(
@@ -366,7 +389,7 @@ impl InstanceView {
                     (s, _) => format!("instance #{} is {s}", inst.id),
                 };
                 if let Some(d) = self.detail.as_mut() {
-                    d.instance = inst;
+                    d.instance = *inst;
                 }
                 Action::StoreWritten(Level::Ok, msg)
             }
@@ -444,6 +467,7 @@ impl Screen for InstanceView {
             k if k == Key::char('o') => "open-job",
             k if k == Key::char('a') => "show-alerts",
             k if k == Key::char('R') => "refresh",
+            k if k == Key::char('S') => "savepoint",
             _ => return Outcome::Ignored,
         };
         self.perform(action, cx)
@@ -455,6 +479,7 @@ impl Screen for InstanceView {
             "restart" => self.restart(cx),
             "open-job" => self.open_job(cx),
             "show-alerts" => Action::Open("alerts").into(),
+            "savepoint" => self.take_savepoint(cx),
             "refresh" => {
                 self.refresh(cx);
                 match &self.unreachable {
@@ -476,6 +501,7 @@ impl Screen for InstanceView {
             ),
             ("show-alerts", "the alerts screen (a)"),
             ("refresh", "read the instance again now (R)"),
+            ("savepoint", "take a savepoint of the running instance (S)"),
         ]
     }
 

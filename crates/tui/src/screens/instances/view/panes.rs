@@ -1,7 +1,8 @@
 //! Drawing the instance view: the header, the live graph (full drawing, or one line when
 //! it does not fit), the per-operator table, the sparklines, the alerts and log lines,
-//! the key hints, and the stop question over it all. Side by side from 140 columns and
-//! 30 rows, stacked below that.
+//! the savepoints (`savepoints.rs`: a section under the log when wide, one line when
+//! narrow), the key hints, and the stop question over it all. Side by side from 140
+//! columns and 30 rows, stacked below that.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -14,6 +15,7 @@ use weir_app::instances::{
 
 use super::InstanceView;
 use super::format;
+use super::savepoints;
 use super::table::{draw_table, table_height};
 use crate::screens::gov::{centered, hints};
 use crate::theme::Theme;
@@ -66,15 +68,17 @@ pub fn render(v: &mut InstanceView, frame: &mut Frame, area: Rect, theme: &Theme
         let [left, right] =
             Layout::horizontal([Constraint::Length(graph_w), Constraint::Min(20)]).areas(body);
         draw_graph(v, frame, left, theme, figures);
-        let [table, sparks, log] = Layout::vertical([
+        let [table, sparks, log, saved] = Layout::vertical([
             Constraint::Length(table_h),
             Constraint::Length(9),
             Constraint::Min(3),
+            Constraint::Length(savepoints::section_height(v)),
         ])
         .areas(right);
         draw_table(v, detail, frame, table, theme, true);
         draw_sparks(detail, frame, sparks, theme, true);
         draw_log(detail, frame, log, theme);
+        savepoints::draw_section(v, frame, saved, theme);
     } else {
         // the full drawing when it fits in a third of the height, else one line
         let full = match &v.graph {
@@ -88,13 +92,15 @@ pub fn render(v: &mut InstanceView, frame: &mut Frame, area: Rect, theme: &Theme
             Ok(g) if full => g.size().1 as u16 + 1,
             _ => 1,
         };
-        let [graph, table, sparks, log] = Layout::vertical([
+        let [graph, table, sparks, saved, log] = Layout::vertical([
             Constraint::Length(graph_h),
             Constraint::Length(table_h),
             Constraint::Length(3),
+            Constraint::Length(1),
             Constraint::Min(0),
         ])
         .areas(body);
+        frame.render_widget(Paragraph::new(savepoints::summary(v, theme)), saved);
         if full {
             draw_graph(v, frame, graph, theme, figures);
         } else {
@@ -226,6 +232,9 @@ fn key_hints(d: &InstanceDetail, theme: &Theme) -> Line<'static> {
     let mut keys = Vec::new();
     if d.instance.state.is_active() {
         keys.push(("x", "stop"));
+        if d.instance.state == InstanceState::Running {
+            keys.push(("S", "savepoint"));
+        }
     } else {
         keys.push(("r", "restart"));
     }

@@ -209,3 +209,33 @@ fn edges_take_the_colour_of_their_target_backpressure() {
     assert!(g.lines(Some(&f), &theme, 0, 0).is_empty());
     let _ = g.lines(None, &theme, 3, 2);
 }
+
+#[test]
+fn a_savepoint_is_taken_only_of_a_running_instance() {
+    with_cx(|cx| {
+        let mut stopped = InstanceView::from_detail(detail(InstanceState::Stopped), 0);
+        let (level, msg) = status(stopped.handle_key(Key::char('S'), cx));
+        assert_eq!(level, Level::Warning);
+        assert_eq!(
+            msg,
+            "instance #7 is stopped: a savepoint is taken of a running instance (r restarts it)"
+        );
+        let mut starting = InstanceView::from_detail(detail(InstanceState::Starting), 0);
+        let (_, msg) = status(starting.handle_key(Key::char('S'), cx));
+        assert!(
+            msg.contains("is starting") && msg.contains("wait until it runs"),
+            "{msg}"
+        );
+        let mut d = detail(InstanceState::Running);
+        d.instance.desired = DesiredState::Stopped;
+        let mut stopping = InstanceView::from_detail(d, 0);
+        let (_, msg) = status(stopping.handle_key(Key::char('S'), cx));
+        assert!(msg.contains("is stopping"), "{msg}");
+        // a running one gets as far as the store
+        let mut running = InstanceView::from_detail(detail(InstanceState::Running), 0);
+        let (level, msg) = status(running.perform("savepoint", cx));
+        assert_eq!(level, Level::Error);
+        assert!(msg.contains("no metadata store"), "{msg}");
+        assert!(!running.busy());
+    });
+}
