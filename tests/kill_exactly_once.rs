@@ -22,6 +22,7 @@ use arrow::array::{Int64Array, StringArray, TimestampMillisecondArray};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use common::cli::Checkout;
+use common::seeded::Seeded;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use weir_engine::broker::Broker;
 use weir_testsupport::mariadb::MariaDatabase;
@@ -30,18 +31,6 @@ const RECORDS: i64 = 4000;
 const KILLS: u64 = 20;
 const T0: i64 = 1_772_359_200_000;
 const PARTITIONS: i32 = 2;
-
-/// A small seeded generator (xorshift), so that a failing kill schedule can be replayed.
-struct Seeded(u64);
-
-impl Seeded {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
 
 fn url(seq: i64) -> String {
     format!("/p{}", seq % 5)

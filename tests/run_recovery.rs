@@ -16,6 +16,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::cli::Checkout;
+use common::seeded::Seeded;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
@@ -28,18 +29,6 @@ const PARTITIONS: i32 = 2;
 const BEFORE: i64 = 500;
 /// Records in all.
 const RECORDS: i64 = 20_000;
-
-/// A small seeded generator (xorshift), so that a failing kill schedule can be replayed.
-struct Seeded(u64);
-
-impl Seeded {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
 
 fn job(name: &str, bootstrap: &str, db: &str, out: &Path, start: &str) -> String {
     format!(

@@ -197,7 +197,7 @@ fn an_instance_is_watched_live_and_stopped_from_the_workbench() {
          <Enter>\n\
          until \"k/s\" 30000\n\
          S\n\
-         until \"taken: \" 60000\n\
+         until \"savepoint #1 taken\" 60000\n\
          until \"savepoints  1 · newest #\" 10000\n\
          expect \"/sp-\"\n\
          x\n\

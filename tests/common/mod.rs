@@ -8,6 +8,7 @@ pub mod fixtures;
 pub mod http;
 pub mod kafka;
 pub mod place;
+pub mod seeded;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -3,6 +3,10 @@
 //! (add, list, remove, rights, validation) and alerts (idempotent firing, clearing, the
 //! firing count per member), their audit rows, the change feed, and ON DELETE behaviour.
 //! On SQLite and PostgreSQL.
+//!
+//! Long because the five subjects share one cast and instance set-up, and each test reads
+//! as one story of its subject; moving the set-up to tests/common (with instances.rs,
+//! which repeats it) is the way to shorten it.
 // Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
 #![allow(clippy::unwrap_used, clippy::panic)]
 

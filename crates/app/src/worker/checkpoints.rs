@@ -13,6 +13,7 @@
 //! from the checkpoint, so nothing depends on the groups; tools that read a group's
 //! committed offsets see the positions of the last run without checkpoints.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -231,4 +232,98 @@ pub(super) async fn stop_with_checkpoint(
             ))
         }
     }
+}
+
+/// Carries out the pending savepoint requests of this worker's instances (each once);
+/// returns the instances with a stop request, which stop with their savepoint rather
+/// than with a final checkpoint. A request of an instance still starting waits.
+pub(super) async fn savepoint_requests(
+    gov: &Arc<Governance>,
+    reporter: &super::Reporter,
+    worker: &str,
+    runs: &mut BTreeMap<i64, super::Run>,
+    handled: &mut BTreeSet<i64>,
+) -> BTreeSet<i64> {
+    let mut stops = BTreeSet::new();
+    if runs.is_empty() {
+        return stops;
+    }
+    let requests = match gov.session().pending_savepoint_requests(worker).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!("reading savepoint requests failed: {e}");
+            return stops;
+        }
+    };
+    for req in requests {
+        if req.stop {
+            stops.insert(req.instance);
+        }
+        if handled.contains(&req.id) {
+            continue;
+        }
+        let Some(run) = runs.get_mut(&req.instance) else {
+            continue;
+        };
+        let Some(live) = run.live.as_ref() else {
+            continue;
+        };
+        let (coord, stop, hash) = (
+            live.checkpoints.clone(),
+            live.stop.clone(),
+            live.text_hash.clone(),
+        );
+        handled.insert(req.id);
+        let iid = run.instance.id;
+        let Some(coord) = coord else {
+            let why = format!(
+                "instance #{iid} runs without checkpoints (its job's config.checkpoint_interval_ms is 0), so it cannot take a savepoint: set an interval (e.g. 60000) and start it again"
+            );
+            if let Err(e) = gov
+                .session()
+                .fail_savepoint_request(worker, req.id, &why)
+                .await
+            {
+                tracing::warn!(
+                    "cannot record the failed savepoint request #{}: {e}",
+                    req.id
+                );
+            }
+            if req.stop && !run.stopping {
+                run.stopping = true;
+                stop.store(true, Relaxed);
+                reporter.stopping(&run.instance).await;
+            }
+            continue;
+        };
+        if req.stop && !run.stopping {
+            run.stopping = true;
+            reporter.stopping(&run.instance).await;
+        }
+        let (gov, reporter, worker) = (gov.clone(), reporter.clone(), worker.to_string());
+        tokio::spawn(async move {
+            use weir_store::LogLevel;
+            match take(&gov, &worker, &req, coord, stop, &hash).await {
+                Taken::Recorded(sp) => {
+                    let then = if req.stop { "; stopping" } else { "" };
+                    let msg = format!(
+                        "savepoint #{} taken (checkpoint {}, {} bytes) at {}{then}",
+                        sp.id, sp.checkpoint_id, sp.size, sp.path
+                    );
+                    reporter.log(iid, LogLevel::Info, msg).await;
+                }
+                Taken::Failed(why) => {
+                    let then = if req.stop {
+                        "; stopping without a savepoint"
+                    } else {
+                        ""
+                    };
+                    reporter
+                        .log(iid, LogLevel::Warn, format!("{why}{then}"))
+                        .await;
+                }
+            }
+        });
+    }
+    stops
 }
