@@ -196,6 +196,41 @@ fn a_kill_9_in_the_middle_of_a_window_restores_the_checkpoint_and_the_table_is_e
         refused.contains("agg: incompatible") && refused.contains("--allow-drop agg"),
         "{refused}"
     );
+    // the two versions 2: a column added to the SQL's output is incompatible
+    // ("output schema of agg changed"); a sink's batch size alone keeps all state
+    let wider_output = windowed_job().replace(
+        "SELECT window_start, COUNT(*) AS n FROM",
+        "SELECT window_start, window_end, COUNT(*) AS n FROM",
+    );
+    assert_ne!(wider_output, windowed_job(), "the query was changed");
+    c.write_job("counts.ron", &wider_output);
+    c.expect(
+        "bob",
+        &["job", "submit", "jobs/counts.ron", "-m", "a column more"],
+        0,
+    );
+    let refused = c.expect(
+        "bob",
+        &["instance", "upgrade", &id, "--to", "counts@3", "--dry-run"],
+        1,
+    );
+    assert!(
+        refused.contains("output schema of agg changed"),
+        "{refused}"
+    );
+    let batch = windowed_job().replace("batch_size: 100", "batch_size: 250");
+    assert_ne!(batch, windowed_job(), "the batch size was changed");
+    c.write_job("counts.ron", &batch);
+    c.expect(
+        "bob",
+        &["job", "submit", "jobs/counts.ron", "-m", "bigger batches"],
+        0,
+    );
+    let dry = c.json(
+        "bob",
+        &["instance", "upgrade", &id, "--to", "counts@4", "--dry-run"],
+    );
+    assert_eq!(dry["report"][0]["verdict"], "kept", "{dry}");
     let up = c.json("bob", &["instance", "upgrade", &id, "--to", "counts@1"]);
     let id3 = up["started"]["id"].as_i64().unwrap().to_string();
     assert_eq!(show(&c, &id)["instance"]["state"], "stopped");
