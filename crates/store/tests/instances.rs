@@ -9,14 +9,13 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Env, cast, err};
+use common::{Env, cast, err, hash, of_version, submit};
 use weir_store::{
-    Backend, DesiredState, GoLiveSpec, InstanceFilter, InstanceState, NewVersion, Session,
-    StartPosition, StoreError, Submitted, TestInstanceSpec, Validation, WorkingFile,
+    Backend, DesiredState, GoLiveSpec, InstanceFilter, InstanceState, Session, StartPosition,
+    StoreError, TestInstanceSpec, WorkingFile,
 };
 
 both!(
@@ -28,45 +27,6 @@ both!(
 );
 
 const LONG: Duration = Duration::from_secs(10);
-
-/// A stand-in for sha256: 64 hex digits from the text.
-fn hash(text: &str) -> String {
-    (0..4u8)
-        .map(|salt| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (salt, text).hash(&mut h);
-            format!("{:016x}", h.finish())
-        })
-        .collect()
-}
-
-async fn submit(s: &Session, job: &str, text: &str) -> i64 {
-    let new = NewVersion {
-        text: text.to_string(),
-        hash: hash(text),
-        message: "change".into(),
-        validation: Validation {
-            passed: true,
-            report: "[]".into(),
-        },
-        test: None,
-    };
-    match s.submit_version(job, &new).await.expect("submit") {
-        Submitted::Created { version, .. } => version.number,
-        other => panic!("expected a new version, got {other:?}"),
-    }
-}
-
-fn of_version(n: i64) -> TestInstanceSpec {
-    TestInstanceSpec {
-        version: Some(n),
-        working: None,
-        parallelism: 1,
-        memory_mib: 256,
-        start: StartPosition::Earliest,
-        params: serde_json::json!({}),
-    }
-}
 
 fn of_file(text: &str) -> TestInstanceSpec {
     TestInstanceSpec {

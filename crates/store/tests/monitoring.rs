@@ -5,23 +5,20 @@
 //! On SQLite and PostgreSQL.
 //!
 //! Long because the five subjects share one cast and instance set-up, and each test reads
-//! as one story of its subject; moving the set-up to tests/common (with instances.rs,
-//! which repeats it) is the way to shorten it.
+//! as one story of its subject (the version and instance helpers are in tests/common).
 // Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Cast, Env, cast, err};
+use common::{Cast, Env, cast, err, of_version, submit};
 use weir_model::model::{AlertKind, AlertRule};
 use weir_store::{
     AlertFilter, AlertFiring, AlertRuleSpec, AlertState, AlertTarget, InstanceState,
-    LOG_LINES_KEPT, LogLevel, MetricPoint, NewVersion, ProjectRole, Session, StartPosition,
-    StoreError, Submitted, TestInstanceSpec, Validation,
+    LOG_LINES_KEPT, LogLevel, MetricPoint, ProjectRole, Session, StoreError,
 };
 
 both!(
@@ -34,45 +31,6 @@ both!(
 );
 
 const LONG: Duration = Duration::from_secs(10);
-
-/// A stand-in for sha256: 64 hex digits from the text.
-fn hash(text: &str) -> String {
-    (0..4u8)
-        .map(|salt| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (salt, text).hash(&mut h);
-            format!("{:016x}", h.finish())
-        })
-        .collect()
-}
-
-async fn submit(s: &Session, job: &str, text: &str) {
-    let new = NewVersion {
-        text: text.to_string(),
-        hash: hash(text),
-        message: "change".into(),
-        validation: Validation {
-            passed: true,
-            report: "[]".into(),
-        },
-        test: None,
-    };
-    match s.submit_version(job, &new).await.expect("submit") {
-        Submitted::Created { .. } => {}
-        other => panic!("expected a new version, got {other:?}"),
-    }
-}
-
-fn of_version(n: i64) -> TestInstanceSpec {
-    TestInstanceSpec {
-        version: Some(n),
-        working: None,
-        parallelism: 1,
-        memory_mib: 256,
-        start: StartPosition::Earliest,
-        params: serde_json::json!({}),
-    }
-}
 
 /// `n` test instances of p/clicks, the first `held` claimed by worker w1 (olga, ops);
 /// w2 (admin) is registered and holds nothing.

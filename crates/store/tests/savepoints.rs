@@ -7,55 +7,16 @@
 
 mod common;
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Env, cast, err};
+use common::{Env, cast, err, hash, of_version, submit};
 use weir_store::{
-    DesiredState, InstanceState, NewVersion, SavepointRequestState, Session, StartPosition,
-    StoreError, Submitted, TakenSavepoint, TestInstanceSpec, Validation, WorkingFile,
+    DesiredState, InstanceState, SavepointRequestState, StoreError, TakenSavepoint,
+    TestInstanceSpec, WorkingFile,
 };
 
 both!(savepoints_are_requested_taken_listed_started_from_and_deleted,);
-
-fn hash(text: &str) -> String {
-    (0..4u8)
-        .map(|salt| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (salt, text).hash(&mut h);
-            format!("{:016x}", h.finish())
-        })
-        .collect()
-}
-
-async fn submit(s: &Session, job: &str, text: &str) -> i64 {
-    let new = NewVersion {
-        text: text.to_string(),
-        hash: hash(text),
-        message: "change".into(),
-        validation: Validation {
-            passed: true,
-            report: "[]".into(),
-        },
-        test: None,
-    };
-    match s.submit_version(job, &new).await.expect("submit") {
-        Submitted::Created { version, .. } => version.number,
-        other => panic!("expected a new version, got {other:?}"),
-    }
-}
-
-fn of_version(n: i64) -> TestInstanceSpec {
-    TestInstanceSpec {
-        version: Some(n),
-        working: None,
-        parallelism: 1,
-        memory_mib: 256,
-        start: StartPosition::Earliest,
-        params: serde_json::json!({}),
-    }
-}
 
 fn taken(request: i64, id: i64) -> TakenSavepoint {
     TakenSavepoint {

@@ -315,3 +315,45 @@ pub fn err<T: std::fmt::Debug>(r: Result<T, StoreError>) -> StoreError {
         Err(e) => e,
     }
 }
+
+/// A stand-in for sha256: 64 hex digits from the text.
+pub fn hash(text: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    (0..4u8)
+        .map(|salt| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (salt, text).hash(&mut h);
+            format!("{:016x}", h.finish())
+        })
+        .collect()
+}
+
+/// Submits `text` as a new version of `job` (validation passed); its number.
+pub async fn submit(s: &Session, job: &str, text: &str) -> i64 {
+    let new = weir_store::NewVersion {
+        text: text.to_string(),
+        hash: hash(text),
+        message: "change".into(),
+        validation: weir_store::Validation {
+            passed: true,
+            report: "[]".into(),
+        },
+        test: None,
+    };
+    match s.submit_version(job, &new).await.expect("submit") {
+        weir_store::Submitted::Created { version, .. } => version.number,
+        other => panic!("expected a new version, got {other:?}"),
+    }
+}
+
+/// A test instance of version `n`, from the earliest offsets.
+pub fn of_version(n: i64) -> weir_store::TestInstanceSpec {
+    weir_store::TestInstanceSpec {
+        version: Some(n),
+        working: None,
+        parallelism: 1,
+        memory_mib: 256,
+        start: weir_store::StartPosition::Earliest,
+        params: serde_json::json!({}),
+    }
+}
