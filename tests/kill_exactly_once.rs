@@ -1,5 +1,7 @@
-//! `weir run --checkpoints` killed with `kill -9` twenty times at random points (seeded)
-//! while records arrive, then stopped cleanly (issue 16, "Faults and bad input"): one job
+//! Twenty `kill -9`s at random points (seeded) while records arrive, then a clean stop (issue
+//! 16, "Faults and bad input"): once of `weir run --checkpoints`, once of the worker that
+//! runs the job as an instance (restarted under its id, it takes the instance back and
+//! restores its checkpoint). One job
 //! on the embedded broker (the mock cluster in the test process) writes every record to
 //! a MariaDB table with JDBC `Insert` (exactly once: each checkpoint's rows and its id in
 //! one transaction), the counts of 2-second tumbling windows to another table (window
@@ -171,11 +173,22 @@ fn windows_in_table(
     })
 }
 
-#[test]
-fn twenty_kill_9s_leave_every_sink_as_an_uninterrupted_run_leaves_it() {
-    let c = Checkout::new("kill-exactly-once");
+/// The tables, the broker with its topics, the job file, and the first 200 records.
+struct Setup {
+    c: Checkout,
+    rt: tokio::runtime::Runtime,
+    db: MariaDatabase,
+    _broker: Broker,
+    bootstrap: String,
+}
+
+fn setup(name: &str) -> Setup {
+    let c = Checkout::new(name);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(MariaDatabase::create("weir_kill_once"));
+    let db = rt.block_on(MariaDatabase::create(&format!(
+        "weir_{}",
+        name.replace('-', "_")
+    )));
     rt.block_on(
         db.execute("CREATE TABLE records (seq BIGINT NOT NULL, url VARCHAR(16), ts VARCHAR(40))"),
     );
@@ -192,91 +205,146 @@ fn twenty_kill_9s_leave_every_sink_as_an_uninterrupted_run_leaves_it() {
         .create()
         .unwrap();
     produce(&producer, 0..200);
+    Setup {
+        c,
+        rt,
+        db,
+        _broker: broker,
+        bootstrap,
+    }
+}
 
-    // the rest arrives while the job is killed and restarted at random points
-    let rest = std::thread::spawn({
-        let bootstrap = bootstrap.clone();
-        move || {
-            let producer: BaseProducer = rdkafka::ClientConfig::new()
-                .set("bootstrap.servers", &bootstrap)
-                .create()
-                .unwrap();
-            let mut seq = 200;
-            while seq < RECORDS {
-                let end = (seq + 50).min(RECORDS);
-                produce(&producer, seq..end);
-                seq = end;
-                std::thread::sleep(Duration::from_millis(150));
-            }
-            // one record a day later per partition moves the watermark past every window
-            for p in 0..PARTITIONS {
-                let seq = RECORDS + p as i64;
-                let far =
-                    serde_json::json!({ "seq": seq, "url": "/end", "ts": ts(seq) + 86_400_000 })
-                        .to_string();
-                producer
-                    .send(
-                        BaseRecord::<(), String>::to("clicks")
-                            .partition(p)
-                            .payload(&far),
-                    )
-                    .map_err(|e| e.0)
-                    .unwrap();
-            }
-            producer.flush(Duration::from_secs(10)).unwrap();
+/// The rest of the records, arriving in small batches while the job is killed and
+/// restarted, then one record a day later per partition that moves the watermark past
+/// every window.
+fn feed_the_rest(bootstrap: &str) -> std::thread::JoinHandle<()> {
+    let bootstrap = bootstrap.to_string();
+    std::thread::spawn(move || {
+        let producer: BaseProducer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .create()
+            .unwrap();
+        let mut seq = 200;
+        while seq < RECORDS {
+            let end = (seq + 50).min(RECORDS);
+            produce(&producer, seq..end);
+            seq = end;
+            std::thread::sleep(Duration::from_millis(150));
         }
-    });
+        for p in 0..PARTITIONS {
+            let seq = RECORDS + p as i64;
+            let far = serde_json::json!({ "seq": seq, "url": "/end", "ts": ts(seq) + 86_400_000 })
+                .to_string();
+            producer
+                .send(
+                    BaseRecord::<(), String>::to("clicks")
+                        .partition(p)
+                        .payload(&far),
+                )
+                .map_err(|e| e.0)
+                .unwrap();
+        }
+        producer.flush(Duration::from_secs(10)).unwrap();
+    })
+}
+
+/// Kill `child` with -9 and check that no record was written twice so far.
+fn kill_9(rt: &tokio::runtime::Runtime, db: &MariaDatabase, child: &mut Child, kill: u64) {
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let seqs = seqs_in_table(rt, db);
+    let twice: Vec<_> = seqs.iter().filter(|(_, n)| **n > 1).take(5).collect();
+    assert!(
+        twice.is_empty(),
+        "after kill {kill}: written twice: {twice:?}"
+    );
+    eprintln!("kill {kill}: {} records in the table", seqs.len());
+}
+
+/// Wait until the last run caught up with every record and window.
+fn caught_up(s: &Setup) {
+    let want = reference(&s.rt).len();
+    s.c.wait_for(
+        "every record and window in the tables",
+        Duration::from_secs(90),
+        || {
+            let records = seqs_in_table(&s.rt, &s.db).len() as i64;
+            let windows = windows_in_table(&s.rt, &s.db).len();
+            (records > RECORDS + 1 && windows >= want).then_some(())
+        },
+    );
+}
+
+/// The newest complete checkpoint under `dir` (0 when none).
+fn newest_checkpoint(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("_manifest.json").exists())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_prefix("chk-")?
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Every sink as an uninterrupted run leaves it: each record once in `records`, the
+/// windows equal to DataFusion's batch reference, each once, and every record (at least
+/// once) in the Kafka copy.
+fn assert_sinks(s: &Setup) {
+    let seqs = seqs_in_table(&s.rt, &s.db);
+    let all = 0..RECORDS + PARTITIONS as i64;
+    let missing: Vec<i64> = all
+        .clone()
+        .filter(|n| !seqs.contains_key(n))
+        .take(10)
+        .collect();
+    assert!(missing.is_empty(), "missing records: {missing:?}");
+    let twice: Vec<_> = seqs.iter().filter(|(_, n)| **n > 1).take(10).collect();
+    assert!(twice.is_empty(), "records written twice: {twice:?}");
+    let got = windows_in_table(&s.rt, &s.db);
+    let distinct: BTreeMap<(String, String), i64> = got.iter().cloned().collect();
+    assert_eq!(got.len(), distinct.len(), "a window was written twice");
+    assert_eq!(distinct, reference(&s.rt));
+    let copied: BTreeSet<i64> =
+        common::kafka::read_topic(&s.bootstrap, "copy", 1, all.end as usize)
+            .iter()
+            .filter_map(|row| row.get("seq").and_then(serde_json::Value::as_i64))
+            .collect();
+    let lost: Vec<i64> = all.filter(|n| !copied.contains(n)).take(10).collect();
+    assert!(
+        lost.is_empty(),
+        "records missing from the Kafka copy: {lost:?}"
+    );
+}
+
+#[test]
+fn twenty_kill_9s_leave_every_sink_as_an_uninterrupted_run_leaves_it() {
+    let s = setup("kill-exactly-once");
+    let rest = feed_the_rest(&s.bootstrap);
     let mut rng = Seeded(0x5eed_0016);
-    let mut run = start_run(&c);
+    let mut run = start_run(&s.c);
     for kill in 0..KILLS {
         std::thread::sleep(Duration::from_millis(300 + rng.below(900)));
-        run.kill().unwrap(); // SIGKILL
-        run.wait().unwrap();
-        let seqs = seqs_in_table(&rt, &db);
-        let twice: Vec<_> = seqs.iter().filter(|(_, n)| **n > 1).take(5).collect();
-        assert!(
-            twice.is_empty(),
-            "after kill {kill}: written twice: {twice:?}"
-        );
-        eprintln!("kill {kill}: {} records in the table", seqs.len());
-        run = start_run(&c);
+        kill_9(&s.rt, &s.db, &mut run, kill);
+        run = start_run(&s.c);
     }
     rest.join().unwrap();
 
     // the last run catches up, then stops cleanly (SIGTERM: a last checkpoint, then end)
-    let want_windows = reference(&rt);
-    c.wait_for(
-        "every record and window in the tables",
-        Duration::from_secs(90),
-        || {
-            let records = seqs_in_table(&rt, &db).len() as i64;
-            let windows = windows_in_table(&rt, &db).len();
-            (records > RECORDS + 1 && windows >= want_windows.len()).then_some(())
-        },
-    );
+    caught_up(&s);
     // SIGTERM once the last run took a checkpoint of its own (it is running, its signal
     // handler in place)
-    let dir = c.path(".weir/checkpoints/run-exactly");
-    let newest = || {
-        std::fs::read_dir(&dir)
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().join("_manifest.json").exists())
-            .filter_map(|e| {
-                e.file_name()
-                    .to_str()?
-                    .strip_prefix("chk-")?
-                    .parse::<u64>()
-                    .ok()
-            })
-            .max()
-            .unwrap_or(0)
-    };
-    let before = newest();
-    c.wait_for(
+    let dir = s.c.path(".weir/checkpoints/run-exactly");
+    let before = newest_checkpoint(&dir);
+    s.c.wait_for(
         "a checkpoint of the last run",
         Duration::from_secs(30),
-        || (newest() > before + 1).then_some(()),
+        || (newest_checkpoint(&dir) > before + 1).then_some(()),
     );
     let pid = run.id().to_string();
     std::process::Command::new("kill")
@@ -285,32 +353,59 @@ fn twenty_kill_9s_leave_every_sink_as_an_uninterrupted_run_leaves_it() {
         .unwrap();
     let status = run.wait().unwrap();
     assert!(status.success(), "the last run ends cleanly: {status:?}");
+    assert_sinks(&s);
+    s.rt.block_on(s.db.remove());
+}
 
-    // every record exactly once
-    let seqs = seqs_in_table(&rt, &db);
-    let all = 0..RECORDS + PARTITIONS as i64;
-    let missing: Vec<i64> = all
-        .clone()
-        .filter(|s| !seqs.contains_key(s))
-        .take(10)
-        .collect();
-    assert!(missing.is_empty(), "missing records: {missing:?}");
-    let twice: Vec<_> = seqs.iter().filter(|(_, n)| **n > 1).take(10).collect();
-    assert!(twice.is_empty(), "records written twice: {twice:?}");
-    // the windows equal DataFusion's batch reference, each written once
-    let got = windows_in_table(&rt, &db);
-    let distinct: BTreeMap<(String, String), i64> = got.iter().cloned().collect();
-    assert_eq!(got.len(), distinct.len(), "a window was written twice");
-    assert_eq!(distinct, want_windows);
-    // the Kafka copy: every record at least once
-    let copied: BTreeSet<i64> = common::kafka::read_topic(&bootstrap, "copy", 1, all.end as usize)
-        .iter()
-        .filter_map(|row| row.get("seq").and_then(serde_json::Value::as_i64))
-        .collect();
-    let lost: Vec<i64> = all.filter(|s| !copied.contains(s)).take(10).collect();
-    assert!(
-        lost.is_empty(),
-        "records missing from the Kafka copy: {lost:?}"
+/// The same job as an instance: the worker that runs it is killed with -9 twenty times and
+/// restarted under its id each time; the new process takes the instance back at once and
+/// restores its newest complete checkpoint. `weir instance stop` ends it with a last
+/// checkpoint, and the sinks are as an uninterrupted run leaves them.
+#[test]
+fn twenty_kill_9s_of_the_worker_leave_every_sink_as_an_uninterrupted_run_leaves_it() {
+    let mut s = setup("kill-worker-once");
+    let (mut worker, _) = s.c.start_worker("bob", &["--id", "w1"]);
+    let started = s.c.expect(
+        "bob",
+        &["instance", "start", "jobs/exactly.ron", "--no-worker"],
+        0,
     );
-    rt.block_on(db.remove());
+    let id = started.lines().next().unwrap().trim().to_string();
+    let state = |c: &Checkout| {
+        let shown = c.json("bob", &["instance", "show", &id]);
+        shown["instance"]["state"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    s.c.wait_for("the instance running", Duration::from_secs(30), || {
+        (state(&s.c) == "running").then_some(())
+    });
+    let rest = feed_the_rest(&s.bootstrap);
+    let mut rng = Seeded(0x5eed_0017);
+    for kill in 0..KILLS {
+        std::thread::sleep(Duration::from_millis(300 + rng.below(1500)));
+        kill_9(&s.rt, &s.db, s.c.child(worker), kill);
+        worker = s.c.start_worker("bob", &["--id", "w1"]).0;
+    }
+    rest.join().unwrap();
+    caught_up(&s);
+    let dir = s.c.path(&format!(".weir/checkpoints/{id}"));
+    let before = newest_checkpoint(&dir);
+    s.c.wait_for(
+        "a checkpoint of the last worker",
+        Duration::from_secs(30),
+        || (newest_checkpoint(&dir) > before + 1).then_some(()),
+    );
+    s.c.expect("bob", &["instance", "stop", &id], 0);
+    s.c.wait_for("the instance stopped", Duration::from_secs(60), || {
+        (state(&s.c) == "stopped").then_some(())
+    });
+    let log = s.c.expect("bob", &["instance", "logs", &id], 0);
+    assert!(
+        log.matches("restored checkpoint chk-").count() >= 10,
+        "most take-overs restore a checkpoint: {log}"
+    );
+    assert_sinks(&s);
+    s.rt.block_on(s.db.remove());
 }

@@ -23,6 +23,7 @@ both!(
     each_refusal_names_its_rule,
     two_workers_racing_claim_each_instance_once,
     a_silent_worker_s_instances_are_taken_over,
+    a_worker_restarted_under_its_id_takes_its_instances_back_at_once,
     archiving_a_project_stops_its_instances,
 );
 
@@ -721,6 +722,50 @@ async fn a_silent_worker_s_instances_are_taken_over(env: Arc<Env>) {
         .find(|w| w.id == "w2")
         .unwrap();
     assert_eq!(w2.instances, vec![ids[0], ids[1]]);
+}
+
+async fn a_worker_restarted_under_its_id_takes_its_instances_back_at_once(env: Arc<Env>) {
+    let c = cast(&env).await;
+    submit(&c.bob, "p/clicks", "job v1").await;
+    let v1 = of_version(1);
+    let (a, b) = (
+        c.bob.start_test_instance("p/clicks", &v1).await.unwrap(),
+        c.bob.start_test_instance("p/clicks", &v1).await.unwrap(),
+    );
+    c.admin.register_worker("w1", "h1", 100, 4).await.unwrap();
+    let got = c.admin.claim_instances("w1", 4, LONG).await.unwrap();
+    assert_eq!(got.len(), 2);
+    c.admin
+        .set_instance_state("w1", a.id, InstanceState::Running, None)
+        .await
+        .unwrap();
+    c.bob.stop_instance(b.id).await.unwrap();
+
+    // The process dies with -9 and a new one registers under the same id at once: its
+    // heartbeat is fresh, yet nothing runs the instances. The registration hands them
+    // back: the running one is claimed again now (no take-over wait), and the one asked
+    // to stop is stopped.
+    c.admin.register_worker("w1", "h1", 101, 4).await.unwrap();
+    let again = c.admin.claim_instances("w1", 4, LONG).await.unwrap();
+    assert_eq!(again.iter().map(|i| i.id).collect::<Vec<_>>(), vec![a.id]);
+    assert_eq!(
+        (again[0].state, again[0].worker.as_deref()),
+        (InstanceState::Starting, Some("w1"))
+    );
+    let audit = actions(&c.admin, a.id).await;
+    assert_eq!(
+        audit[audit.len() - 2..],
+        ["instance.release".to_string(), "instance.claim".to_string()]
+    );
+    assert_eq!(
+        c.biz.instance(b.id).await.unwrap().state,
+        InstanceState::Stopped
+    );
+    let hb = c.admin.worker_heartbeat("w1").await.unwrap();
+    assert_eq!(
+        hb.instances.iter().map(|h| h.id).collect::<Vec<_>>(),
+        vec![a.id]
+    );
 }
 
 async fn archiving_a_project_stops_its_instances(env: Arc<Env>) {

@@ -18,7 +18,7 @@
 //! | starting, running, stopping   | failed     | the holding worker, with the error        |
 //! | created                       | stopped    | [`Session::stop_instance`] (nobody runs it) |
 //! | stopped, failed               | created    | [`Session::start_instance`] (restart)     |
-//! | starting, running, stopping   | created    | [`Session::unregister_worker`] hands it back |
+//! | starting, running, stopping   | created    | [`Session::unregister_worker`] hands it back, as does [`Session::register_worker`] of its worker's id again (a new process) |
 //!
 //! Besides its state an instance records its desired state (`running` or `stopped`): a
 //! stop only sets desired `stopped` unless nobody runs the instance yet, and the worker,

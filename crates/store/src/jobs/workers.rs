@@ -138,6 +138,38 @@ pub(super) async fn own_worker(tx: &mut Tx, actor: &str, id: &str) -> Result<Wor
     Ok(w)
 }
 
+/// Hands back what worker `w` holds: an instance that should run becomes `created` again
+/// (the next claim starts it), one asked to stop is `stopped`; each audited as
+/// `instance.release`. Returns the ids handed back to run.
+async fn release_held(tx: &mut Tx, actor: &str, w: &Worker) -> Result<Vec<i64>> {
+    let at = now();
+    let mut handed_back = Vec::new();
+    for &iid in &w.instances {
+        let inst = lock_instance(tx, iid).await?;
+        if inst.worker.as_deref() != Some(w.id.as_str()) || !inst.state.is_held() {
+            continue;
+        }
+        if inst.desired == DesiredState::Running {
+            tx.execute(
+                "UPDATE instances SET state = 'created', worker = NULL, heartbeat_at = NULL \
+                 WHERE id = $1",
+                &args![iid],
+            )
+            .await?;
+            handed_back.push(iid);
+        } else {
+            tx.execute(
+                "UPDATE instances SET state = 'stopped', stopped_at = $2 WHERE id = $1",
+                &args![iid, &at],
+            )
+            .await?;
+        }
+        let after = load_instance(tx, iid).await?;
+        audit_change(tx, actor, "instance.release", &inst, &after).await?;
+    }
+    Ok(handed_back)
+}
+
 /// Instances held by another worker whose heartbeat is older than `cutoff`, or waiting
 /// (`created`); on PostgreSQL skipping rows another transaction has locked.
 const CLAIM_PG: &str = "SELECT id FROM instances \
@@ -159,7 +191,8 @@ const ABANDONED_SQLITE: &str = "SELECT id FROM instances \
      ORDER BY id";
 
 impl Session {
-    /// Registers a worker (or registers it again after a restart: same id, new process).
+    /// Registers a worker (or registers it again after a restart: same id, new process;
+    /// the instances the old process held are handed back for the next claim).
     /// From now on only the actor's login acts for it. See the module doc for who may.
     pub async fn register_worker(
         &self,
@@ -207,6 +240,14 @@ impl Session {
             &args![id, &self.actor, host.trim(), pid, slots, &at],
         )
         .await?;
+        // A worker registering again under its id is a new process: whatever the old one
+        // held (it crashed, or was killed with -9) runs nowhere now. Hand those instances
+        // back at once, as `unregister_worker` does, so that the next claim (this
+        // worker's, or any other's) starts them and restores their checkpoints, instead of
+        // waiting for a heartbeat that this very registration keeps fresh.
+        if let Some(b) = &before {
+            release_held(&mut tx, &self.actor, b).await?;
+        }
         let after = load_worker(&mut tx, id).await?;
         audit::append(
             &mut tx,
@@ -502,31 +543,7 @@ impl Session {
                 .await?
                 .require(&[GlobalRole::SystemAdmin], "remove another login's worker")?;
         }
-        let at = now();
-        let mut handed_back = Vec::new();
-        for &iid in &before.instances {
-            let inst = lock_instance(&mut tx, iid).await?;
-            if inst.worker.as_deref() != Some(id) || !inst.state.is_held() {
-                continue;
-            }
-            if inst.desired == DesiredState::Running {
-                tx.execute(
-                    "UPDATE instances SET state = 'created', worker = NULL, heartbeat_at = NULL \
-                     WHERE id = $1",
-                    &args![iid],
-                )
-                .await?;
-                handed_back.push(iid);
-            } else {
-                tx.execute(
-                    "UPDATE instances SET state = 'stopped', stopped_at = $2 WHERE id = $1",
-                    &args![iid, &at],
-                )
-                .await?;
-            }
-            let after = load_instance(&mut tx, iid).await?;
-            audit_change(&mut tx, &self.actor, "instance.release", &inst, &after).await?;
-        }
+        let handed_back = release_held(&mut tx, &self.actor, &before).await?;
         tx.execute("DELETE FROM workers WHERE id = $1", &args![id])
             .await?;
         audit::append(
