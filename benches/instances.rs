@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 
 use cli::Checkout;
 use common::procfs::{busiest, clock_ticks, cpu_seconds, status_kb, thread_cpu};
+use common::pty::Pty;
 use weir_engine::broker::Broker;
 
 /// Runs of the start-to-first-row measurement.
@@ -279,75 +280,18 @@ fn workbench(c: &Checkout, tick: f64) -> Workbench {
 /// `:instances` is typed after the first second, then the CPU of the weir process is
 /// sampled over `window`; returns (CPU %, peak RSS kB), or None without `script`.
 fn workbench_pty(c: &Checkout, tick: f64, window: Duration) -> Option<(f64, u64)> {
-    use std::io::Write;
-    let exe = env!("CARGO_BIN_EXE_weir");
-    let mut child = std::process::Command::new("script")
-        .args([
-            "-qfec",
-            &format!("stty cols 160 rows 50; exec {exe} tui"),
-            "/dev/null",
-        ])
-        .current_dir(&c.root)
-        .env("WEIR_USER", "bob")
-        .env("WEIR_EXE", exe)
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm-256color")
-        .env_remove("WEIR_DATABASE_URL")
-        .env_remove("WEIR_STORE")
-        .env_remove("WEIR_PROJECT")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let script_pid = child.id();
-    // the weir process is the child of `script` (its shell exec'd it)
-    let pid = {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let children =
-                std::fs::read_to_string(format!("/proc/{script_pid}/task/{script_pid}/children"))
-                    .unwrap_or_default();
-            let found = children.split_whitespace().find_map(|p| {
-                let p: u32 = p.parse().ok()?;
-                let exe_link = std::fs::read_link(format!("/proc/{p}/exe")).ok()?;
-                exe_link.ends_with("weir").then_some(p)
-            });
-            if let Some(p) = found {
-                break p;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
+    let mut pty = Pty::launch(&c.root, "bob", 160, 50)?;
     std::thread::sleep(Duration::from_millis(1000));
-    let mut stdin = child.stdin.take()?;
-    stdin.write_all(b":instances\r").ok()?;
-    stdin.flush().ok()?;
+    pty.keys(b":instances\r")?;
     // let the screen open and read its first full trend
     std::thread::sleep(Duration::from_millis(1500));
-    let cpu0 = cpu_seconds(pid, tick)?;
+    let cpu0 = cpu_seconds(pty.pid, tick)?;
     let t0 = Instant::now();
     std::thread::sleep(window);
-    let cpu1 = cpu_seconds(pid, tick)?;
+    let cpu1 = cpu_seconds(pty.pid, tick)?;
     let pct = (cpu1 - cpu0) / t0.elapsed().as_secs_f64() * 100.0;
-    let peak = status_kb(pid, "VmHWM").unwrap_or(0);
-    // Ctrl-Q quits; kill what is left after a moment
-    let _ = stdin.write_all(b"\x11");
-    let _ = stdin.flush();
-    drop(stdin);
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let _ = child.kill();
-    let _ = child.wait();
+    let peak = status_kb(pty.pid, "VmHWM").unwrap_or(0);
+    pty.quit();
     Some((pct, peak))
 }
 

@@ -17,75 +17,16 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use common::cli::{Checkout, produce};
+use common::windowed::{
+    T0, checkpoints, counts_table, feed_first_part, feed_the_rest_and_check, record, records_in,
+    show, windowed_job,
+};
 use weir_engine::broker::Broker;
-use weir_testsupport::postgres::PgDatabase;
-
-/// 2001-09-09T01:46:40Z, a multiple of every window size here.
-const T0: i64 = 1_000_000_000_000;
-const WINDOW_MS: i64 = 10_000;
-
-fn record(id: i64, ts: i64) -> String {
-    format!(r#"{{"id": {id}, "ts": {ts}}}"#)
-}
-
-fn show(c: &Checkout, id: &str) -> serde_json::Value {
-    c.json("bob", &["instance", "show", id])
-}
-
-/// The checkpoint figures of instance `id` (`weir instance show --json`).
-fn checkpoints(c: &Checkout, id: &str) -> Option<serde_json::Value> {
-    let d = show(c, id);
-    let f = d["history"].as_array()?.last()?.clone();
-    Some(f["checkpoints"].clone()).filter(|v| !v.is_null())
-}
-
-/// Records read by the source `src` in the current run (`weir top ID --json`).
-fn records_in(c: &Checkout, id: &str) -> Option<u64> {
-    let out = c.weir("bob", &["top", id, "--json", "--count", "1"]);
-    let line: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-    line["figures"]["nodes"]
-        .as_array()?
-        .iter()
-        .find(|n| n["id"] == "src")?["records_in"]
-        .as_u64()
-}
-
-/// The windowed job; its data sources (`k`, `pg_out`) are given with `--set`.
-fn windowed_job() -> String {
-    r#"Job(
-    version: 1,
-    name: "counts",
-    config: (time: Event, checkpoint_interval_ms: 500, parallelism: 1),
-    nodes: [
-        KafkaSource(id: "src", datasource: "k", topic: "in", start: Earliest, event_time: Some("ts"), watermark_ms: 1000,
-            fields: Some([(name: "id", type: BigInt), (name: "ts", type: Timestamp)])),
-        Sql(id: "agg", query: "SELECT window_start, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE src, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end"),
-        JdbcSink(id: "out", datasource: "pg_out", table: "counts", operation: Upsert(key: ["window_start"]), batch_size: 100, flush_interval_ms: 200),
-    ],
-    edges: [("src", "agg"), ("agg", "out")],
-)"#
-        .to_string()
-}
-
-/// (window start in epoch ms, count) of every row of `counts`, by window.
-async fn table_rows(db: &PgDatabase) -> Vec<(i64, i64)> {
-    let pool = db.pool().await;
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT CAST(EXTRACT(EPOCH FROM window_start) * 1000 AS BIGINT), n FROM counts ORDER BY 1",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    rows
-}
 
 #[test]
 fn a_kill_9_in_the_middle_of_a_window_restores_the_checkpoint_and_the_table_is_exact() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(PgDatabase::create("weir_chk"));
-    rt.block_on(
-        db.execute("CREATE TABLE counts (window_start TIMESTAMP PRIMARY KEY, n BIGINT NOT NULL)"),
-    );
+    let db = rt.block_on(counts_table("weir_chk"));
     let mut c = Checkout::new("chk-kill9");
     let broker = Broker::start().unwrap();
     broker.create_topic("in", 1).unwrap();
@@ -110,25 +51,7 @@ fn a_kill_9_in_the_middle_of_a_window_restores_the_checkpoint_and_the_table_is_e
     );
     let id = started.lines().next().unwrap().trim().to_string();
 
-    // window 0 whole (30 records), window 1 half (10 records): window 0 fires, window 1
-    // stays open with its partial count in the state
-    let mut first: Vec<String> = (0..30).map(|i| record(i, T0 + i * 300)).collect();
-    first.extend((30..40).map(|i| record(i, T0 + WINDOW_MS + 1000 + (i - 30) * 100)));
-    produce(&bootstrap, "in", &first);
-    c.wait_for("40 records in", Duration::from_secs(30), || {
-        records_in(&c, &id).filter(|n| *n == 40)
-    });
-    c.wait_for("window 0 in the table", Duration::from_secs(30), || {
-        let rows = rt.block_on(table_rows(&db));
-        (rows == vec![(T0, 30)]).then_some(())
-    });
-    // a checkpoint completed after every record was read
-    let seen = checkpoints(&c, &id)
-        .and_then(|f| f["last_id"].as_u64())
-        .unwrap_or(0);
-    let cp = c.wait_for("a later checkpoint", Duration::from_secs(20), || {
-        checkpoints(&c, &id).filter(|f| f["last_id"].as_u64().unwrap_or(0) >= seen + 2)
-    });
+    let cp = feed_first_part(&c, &rt, &db, &bootstrap, &id);
     assert_eq!(cp["failed"], 0, "{cp}");
     assert!(cp["size"].as_u64().unwrap() > 0, "the window's state: {cp}");
     let shown = c.expect("bob", &["instance", "show", &id], 0);
@@ -147,24 +70,8 @@ fn a_kill_9_in_the_middle_of_a_window_restores_the_checkpoint_and_the_table_is_e
         log.contains("restored checkpoint chk-"),
         "the take-over restores the checkpoint: {log}"
     );
-    // the rest of window 1, and a record far ahead that fires it
-    let mut rest: Vec<String> = (40..50)
-        .map(|i| record(i, T0 + WINDOW_MS + 2000 + (i - 40) * 100))
-        .collect();
-    rest.push(record(50, T0 + 10 * WINDOW_MS));
-    produce(&bootstrap, "in", &rest);
-    c.wait_for("window 1 in the table", Duration::from_secs(30), || {
-        let rows = rt.block_on(table_rows(&db));
-        (rows.len() == 2).then_some(())
-    });
-    std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(
-        rt.block_on(table_rows(&db)),
-        vec![(T0, 30), (T0 + WINDOW_MS, 20)],
-        "no row lost, none counted twice"
-    );
-    // restored, not re-read: this run read only what came after the checkpoint
-    assert_eq!(records_in(&c, &id), Some(11));
+    // the rest of window 1; restored, not re-read
+    feed_the_rest_and_check(&c, &rt, &db, &bootstrap, &id);
 
     // upgrade: the same text as version 1 keeps the window's state; a wider window is
     // incompatible and refused

@@ -197,7 +197,8 @@ fn an_instance_is_watched_live_and_stopped_from_the_workbench() {
          <Enter>\n\
          until \"k/s\" 30000\n\
          S\n\
-         until \"savepoint #1 taken\" 60000\n\
+         # the status bar's word (the log pane says \"taken (checkpoint\" sooner)\n\
+         until \"savepoint #1 taken:\" 60000\n\
          until \"savepoints  1 · newest #\" 10000\n\
          expect \"/sp-\"\n\
          x\n\

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod procfs;
+pub mod pty;
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! Figures of a running process from /proc: CPU seconds of the process and of each of its
-//! threads, memory lines of /proc/PID/status, the clock tick.
+//! threads, memory lines of /proc/PID/status, context switches, the clock tick.
 
 use std::collections::BTreeMap;
 
@@ -105,4 +105,27 @@ pub fn status_kb(pid: u32, key: &str) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Context switches of every thread of `pid` (voluntary + involuntary, from
+/// /proc/PID/task/TID/status): how often the process wakes up.
+pub fn wakeups(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("status")).ok())
+        .map(|status| {
+            status
+                .lines()
+                .filter_map(|l| {
+                    let v = l
+                        .strip_prefix("voluntary_ctxt_switches:")
+                        .or_else(|| l.strip_prefix("nonvoluntary_ctxt_switches:"))?;
+                    v.trim().parse::<u64>().ok()
+                })
+                .sum::<u64>()
+        })
+        .sum()
 }

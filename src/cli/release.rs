@@ -55,6 +55,14 @@ pub enum ReleaseCommand {
         /// Job parameter NAME=VALUE (repeatable).
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
+        /// Carry the state of the running production instance over: a savepoint of it,
+        /// the state report against this version, then it stops and the new instance
+        /// starts from the savepoint (refused while a state does not fit).
+        #[arg(long)]
+        keep_state: bool,
+        /// With --keep-state: an operator whose state does not fit starts empty.
+        #[arg(long = "allow-drop", value_name = "NODE", requires = "keep_state")]
+        allow_drop: Vec<String>,
     },
     /// Take a live release offline.
     Offline { id: i64 },
@@ -107,8 +115,13 @@ pub fn run(global: &Global, args: &ReleaseArgs) -> i32 {
                 let color = color(global);
                 emit_styled(global, &review, || {
                     let r = &review.release;
+                    let state = review
+                        .state
+                        .as_ref()
+                        .map(|p| format!("\n{}\n", weir_app::jobs::preview_lines(p).join("\n")))
+                        .unwrap_or_default();
                     format!(
-                        "release #{} of {} version {} ({}) is {}; asked by {}: {}\nhash {}\n\n{}",
+                        "release #{} of {} version {} ({}) is {}; asked by {}: {}\nhash {}\n\n{}{state}",
                         r.id,
                         r.job,
                         r.version,
@@ -131,6 +144,8 @@ pub fn run(global: &Global, args: &ReleaseArgs) -> i32 {
                 memory,
                 start,
                 params,
+                keep_state,
+                allow_drop,
             } => {
                 let spec = GoLiveSpec {
                     parallelism: *parallelism,
@@ -138,6 +153,27 @@ pub fn run(global: &Global, args: &ReleaseArgs) -> i32 {
                     start: parse_start(start)?,
                     params: parse_params(params.iter().map(String::as_str))?,
                 };
+                if *keep_state {
+                    let cwd = std::env::current_dir()
+                        .map_err(|e| AppError::io("cannot read the current directory", e))?;
+                    let kept = gov
+                        .go_live_keeping_state(*id, &spec, allow_drop, &cwd)
+                        .await?;
+                    emit(global, &kept, || {
+                        format!(
+                            "{}\nproduction instance #{} stopped; the new one starts from its savepoint #{}:\n{}\n",
+                            describe_went_live(&kept.went),
+                            kept.stopped,
+                            kept.savepoint.id,
+                            weir_app::jobs::report_lines(&kept.report)
+                                .iter()
+                                .map(|l| format!("  {l}"))
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                        )
+                    });
+                    return Ok(exit::OK);
+                }
                 let went = gov.go_live(*id, &spec).await?;
                 emit(global, &went, || format!("{}\n", describe_went_live(&went)));
             }

@@ -1,11 +1,13 @@
 //! `weir` / `weir tui`: the full-screen workbench on the current project, or headless
 //! with `--script FILE --dump DIR` (keys replayed through the same path, every frame
-//! written as text).
+//! written as text; `--json` prints a summary of the run; the script's `user` line says
+//! who opens the store). The script language is `formats/headless.md`.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
+use serde_json::json;
 
 use super::{Global, exit};
 use weir_app::project::Project;
@@ -22,7 +24,8 @@ pub enum EnvArg {
 
 #[derive(Debug, Args, Default)]
 pub struct TuiArgs {
-    /// Replay this key script instead of reading the keyboard (headless).
+    /// Replay this key script instead of reading the keyboard (headless; with --json, a
+    /// summary of the run is printed: frames, expectations met and failed).
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
     /// Write every frame of a headless run as a text file into DIR.
@@ -49,6 +52,22 @@ pub fn current_user() -> String {
 }
 
 pub fn run(global: &Global, args: &TuiArgs) -> i32 {
+    if global.json && args.script.is_none() {
+        return super::fail(
+            global,
+            &weir_app::AppError::User(
+                "--json needs a script: the interactive workbench prints nothing to read; run `weir tui --script FILE --json` for a JSON summary of a headless run".into(),
+            ),
+        );
+    }
+    // a script is read before anything opens: its `user` line says who opens the store
+    let script = match &args.script {
+        Some(path) => match read_script(global, path, args) {
+            Ok(s) => Some(s),
+            Err(code) => return code,
+        },
+        None => None,
+    };
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let project = Project::discover(&cwd);
     let env = match args.env {
@@ -60,7 +79,11 @@ pub fn run(global: &Global, args: &TuiArgs) -> i32 {
     for d in &loaded.diagnostics {
         eprintln!("{}", d.render());
     }
-    let mut app = Workbench::new(project, loaded.theme, loaded.keymap, env, current_user());
+    let login = script
+        .as_ref()
+        .and_then(|s| s.script.user())
+        .map_or_else(current_user, str::to_string);
+    let mut app = Workbench::new(project, loaded.theme, loaded.keymap, env, login.clone());
     if let Some(first) = loaded.diagnostics.first() {
         let more = match loaded.diagnostics.len() {
             1 => String::new(),
@@ -76,7 +99,9 @@ pub fn run(global: &Global, args: &TuiArgs) -> i32 {
     }
     // The embedded default: the SQLite store under .weir/ (created on first use, the
     // first user becomes its system admin), or the team's PostgreSQL.
-    match StoreLink::open_default(global.store.as_deref(), &app.project.root) {
+    let opened = weir_app::governance::store_url(global.store.as_deref(), &app.project.root)
+        .and_then(|url| StoreLink::open(&url, &login));
+    match opened {
         Ok(link) => app.attach_store(link),
         Err(e) => {
             let why = format!("no metadata store: {e}");
@@ -86,8 +111,8 @@ pub fn run(global: &Global, args: &TuiArgs) -> i32 {
             app.store_failed(why);
         }
     }
-    match &args.script {
-        Some(script) => run_headless(app, script, args),
+    match script {
+        Some(script) => run_headless(global, app, &script),
         None => {
             if !std::io::stdout().is_terminal() {
                 eprintln!(
@@ -148,44 +173,124 @@ pub fn run(global: &Global, args: &TuiArgs) -> i32 {
     }
 }
 
-fn run_headless(mut app: Workbench, script_path: &PathBuf, args: &TuiArgs) -> i32 {
-    let (w, h) = match headless::parse_size(&args.size) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: --size: {e}");
-            return exit::INVALID;
-        }
-    };
-    let text = match std::fs::read_to_string(script_path) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: cannot read script {}: {e}", script_path.display());
-            return exit::INVALID;
-        }
-    };
-    let script = match headless::parse_script(&text) {
-        Ok(s) => s,
+/// A script read and parsed, with what a run of it needs.
+struct ScriptRun {
+    path: PathBuf,
+    /// The script's lines, for the summary's failures.
+    lines: Vec<String>,
+    script: headless::Script,
+    size: (u16, u16),
+    size_text: String,
+    /// Where frames are written (--dump).
+    dump: Option<PathBuf>,
+}
+
+/// Read and parse the script at `path`; on a problem, say it (`FILE:LINE: what is wrong;
+/// what to do`, or the JSON summary with `--json`) and give the exit code.
+fn read_script(global: &Global, path: &Path, args: &TuiArgs) -> Result<ScriptRun, i32> {
+    let size_parsed = headless::parse_size(&args.size)
+        .map_err(|e| super::fail(global, &weir_app::AppError::User(format!("--size: {e}"))))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        super::fail(
+            global,
+            &weir_app::AppError::User(format!(
+                "cannot read the script {}: {e}; check the path given to --script",
+                path.display()
+            )),
+        )
+    })?;
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    match headless::parse_script(&text) {
+        Ok(script) => Ok(ScriptRun {
+            path: path.to_path_buf(),
+            lines,
+            script,
+            size: size_parsed,
+            size_text: args.size.clone(),
+            dump: args.dump.clone(),
+        }),
         Err(errors) => {
-            for e in errors {
-                eprintln!("{}:{e}", script_path.display());
+            if global.json {
+                let errors: Vec<_> = errors
+                    .iter()
+                    .map(|e| json!({ "line": e.line, "text": line_text(&lines, e.line), "message": e.message }))
+                    .collect();
+                super::print_json(&json!({
+                    "script": path.display().to_string(),
+                    "passed": false,
+                    "errors": errors,
+                }));
+            } else {
+                for e in errors {
+                    eprintln!("{}:{}: {}", path.display(), e.line, e.message);
+                }
             }
-            return exit::INVALID;
+            Err(exit::INVALID)
         }
-    };
-    let mut runner = match headless::Headless::new(w, h, args.dump.as_deref()) {
+    }
+}
+
+/// Line `n` (1-based) of the script as written.
+fn line_text(lines: &[String], n: usize) -> &str {
+    n.checked_sub(1)
+        .and_then(|i| lines.get(i))
+        .map_or("", |l| l.trim())
+}
+
+fn run_headless(global: &Global, mut app: Workbench, run: &ScriptRun) -> i32 {
+    let (w, h) = run.size;
+    let dump = run.dump.as_deref();
+    let mut runner = match headless::Headless::new(w, h, dump) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot write frames: {e}");
-            return exit::INVALID;
+            return super::fail(
+                global,
+                &weir_app::AppError::User(format!(
+                    "cannot create the frame directory {}: {e}; give --dump a directory you can write",
+                    dump.map_or_else(String::new, |d| d.display().to_string())
+                )),
+            );
         }
     };
-    match runner.run(&mut app, &script) {
+    let path = run.path.display();
+    if global.json {
+        let report = runner.run_report(&mut app, &run.script);
+        let failures: Vec<_> = report
+            .failed
+            .iter()
+            .map(|f| {
+                json!({
+                    "line": f.line,
+                    "text": line_text(&run.lines, f.line),
+                    "message": f.message,
+                })
+            })
+            .collect();
+        super::print_json(&json!({
+            "script": path.to_string(),
+            "size": run.size_text,
+            "passed": report.passed(),
+            "frames": report.frames,
+            "expectations": {
+                "met": report.met,
+                "failed": report.failed.len(),
+                "not_run": report.not_run,
+            },
+            "failures": failures,
+        }));
+        return if report.passed() {
+            exit::OK
+        } else {
+            exit::CHECK_FAILED
+        };
+    }
+    match runner.run(&mut app, &run.script) {
         Ok(()) => {
             outln!("{} frames, script passed", runner.frames);
             exit::OK
         }
         Err(f) => {
-            eprintln!("{}:{}: {}", script_path.display(), f.line, f.message);
+            eprintln!("{path}:{}: {}", f.line, f.message);
             exit::CHECK_FAILED
         }
     }

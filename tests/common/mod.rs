@@ -9,6 +9,7 @@ pub mod http;
 pub mod kafka;
 pub mod place;
 pub mod seeded;
+pub mod windowed;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -94,9 +95,9 @@ pub fn wait_for(app: &mut Workbench, text: &str, limit: Duration, w: u16, h: u16
 }
 
 /// Snapshots without the clock, as insta filters: stored times (`2026-12-02 01:23:45`,
-/// the list's `2026-12-02 01:23`, RFC 3339 `2026-12-02T00:59:28…`), latencies (`12 ms`)
-/// and the spinner's frame. Bind them for a test with
-/// `let _clock = without_the_clock().bind_to_scope();`.
+/// the list's `2026-12-02 01:23`, RFC 3339 `2026-12-02T00:59:28…`), latencies (`12 ms`),
+/// ages of recorded tests (`3s ago by dana`) and the spinner's frame. Bind them for a
+/// test with `let _clock = without_the_clock().bind_to_scope();`.
 pub fn without_the_clock() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     for (pattern, replacement) in [
@@ -107,6 +108,8 @@ pub fn without_the_clock() -> insta::Settings {
         ),
         (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "YYYY-MM-DD hh:mm"),
         (r"\b\d+ ms", "N ms"),
+        // a data source's last test: `ok 3s ago by dana`
+        (r"\b\d+[smhd] ago by", "N ago by"),
         ("[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]", "⠿"),
     ] {
         settings.add_filter(pattern, replacement);

@@ -1,3 +1,5 @@
+// Long because run, test and the broker share the job loading and data-source
+// resolution here; the verdict of `weir test` is in engine/verdict.rs already.
 //! Use cases of the engine: run a job, unit-test it on its test-data package, run the
 //! embedded broker. The CLI (and later the TUI) call these; they read and check the job
 //! file and resolve data sources, and leave tokio to weir-engine. Engine errors keep
@@ -562,7 +564,9 @@ pub fn check_file(path: &Path) -> jobfile::Checked {
 
 /// The engine's refusals of a job: every operator it has no implementation for
 /// (`unsupported-operator`, at the node, or at its `datasource` when that is the reason),
-/// then its SQL (`unsupported-sql`, at the nodes' `query` fields). `weir validate` and
+/// then its SQL (`unsupported-sql` for a construct it does not run, `sql-plan` for a
+/// query that does not plan, such as an unknown column; at the word inside the `query`
+/// the refusal is about, else at the query). `weir validate` and
 /// `weir test` report these, so neither accepts a job that `weir run` would refuse.
 pub fn engine_problems(job: &Job) -> Vec<jobfile::NodeProblem> {
     let operators = weir_engine::check::check_operators(job)
@@ -577,15 +581,22 @@ pub fn engine_problems(job: &Job) -> Vec<jobfile::NodeProblem> {
                 "the engine runs {} so far; replace the operator, or leave it out until the engine runs it",
                 weir_engine::check::RUNS
             )),
+            within: None,
         });
     let sql = weir_engine::check::check_job(job)
         .into_iter()
         .map(|p| jobfile::NodeProblem {
             node: p.node,
             field: "query",
-            code: "unsupported-sql",
+            code: if p.unsupported { "unsupported-sql" } else { "sql-plan" },
             message: p.message,
-            hint: Some("the engine runs projections, filters, window TVFs (TUMBLE, HOP, CUMULATE) with GROUP BY, and per-window TopN; see formats/job-v1.md".into()),
+            hint: Some(if p.unsupported {
+                "the engine runs projections, filters, window TVFs (TUMBLE, HOP, CUMULATE) with GROUP BY, and per-window TopN; see formats/job-v1.md".into()
+            } else {
+                "the query is planned over the fields its input tables declare, as weir run plans it: check the names and types it uses".into()
+            }),
+            // the offending word inside the query, mapped into the file by the model
+            within: p.at,
         });
     operators.chain(sql).collect()
 }

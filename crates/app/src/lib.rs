@@ -10,6 +10,7 @@ pub mod governance;
 pub mod instances;
 pub mod jobs;
 pub mod kafka_topics;
+pub mod notices;
 pub mod project;
 pub mod secrets;
 pub mod store_admin;

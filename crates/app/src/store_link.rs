@@ -9,7 +9,12 @@
 //! ([`StoreLink::running`]). It also keeps the acting user's roles and the status
 //! bar's counters (my inbox, my requests in progress) and refreshes them when anyone
 //! writes to the store: LISTEN/NOTIFY on PostgreSQL, polling on SQLite
-//! ([`Governance::changes`]).
+//! ([`Governance::changes`]). On each such refresh it also words what happened to the
+//! acting person since the last one (a request of theirs decided, an alert firing:
+//! [`crate::notices`]), which the workbench shows on every screen ([`StoreLink::take_notices`]).
+//! Work started with [`StoreLink::spawn_cancellable`] can be cancelled
+//! ([`StoreLink::cancel`]): its future is dropped and the screen receives the value the
+//! caller gave for that case.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +26,7 @@ use tokio::sync::watch;
 
 use crate::AppError;
 use crate::governance::{GlobalRole, Governance, RequestFilter, Roles};
+use crate::notices::{Notice, Tracker};
 
 /// How often the embedded (SQLite) store is polled for changes made by others.
 pub const POLL_EVERY: Duration = Duration::from_millis(500);
@@ -67,23 +73,31 @@ impl<T> Pending<T> {
     }
 }
 
+/// A piece of work on the board: its id, its label, and how to cancel it (for work
+/// started with `spawn_cancellable`).
+struct Entry {
+    id: u64,
+    label: String,
+    cancel: Option<Arc<tokio::sync::Notify>>,
+}
+
 /// The labels of the work running in the background, oldest first.
 #[derive(Clone, Default)]
 struct Board {
     next: Arc<AtomicU64>,
-    entries: Arc<Mutex<Vec<(u64, String)>>>,
+    entries: Arc<Mutex<Vec<Entry>>>,
 }
 
 impl Board {
-    fn with<R>(&self, f: impl FnOnce(&mut Vec<(u64, String)>) -> R) -> R {
+    fn with<R>(&self, f: impl FnOnce(&mut Vec<Entry>) -> R) -> R {
         // a panic elsewhere leaves the list as it was: keep using it
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         f(&mut entries)
     }
 
-    fn add(&self, label: String) -> u64 {
+    fn add(&self, label: String, cancel: Option<Arc<tokio::sync::Notify>>) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.with(|e| e.push((id, label)));
+        self.with(|e| e.push(Entry { id, label, cancel }));
         id
     }
 }
@@ -97,7 +111,7 @@ struct OnBoard {
 impl Drop for OnBoard {
     fn drop(&mut self) {
         let id = self.id;
-        self.board.with(|e| e.retain(|(i, _)| *i != id));
+        self.board.with(|e| e.retain(|entry| entry.id != id));
     }
 }
 
@@ -113,8 +127,8 @@ impl Progress {
     pub fn say(&self, label: impl Into<String>) {
         let (id, label) = (self.id, label.into());
         self.board.with(|e| {
-            if let Some(entry) = e.iter_mut().find(|(i, _)| *i == id) {
-                entry.1 = label;
+            if let Some(entry) = e.iter_mut().find(|entry| entry.id == id) {
+                entry.label = label;
             }
         });
     }
@@ -136,6 +150,10 @@ pub struct StoreLink {
     seen: i64,
     /// The last failure to refresh; the app shows it once in the status bar.
     pub problem: Option<String>,
+    /// What the last refresh saw of my requests and the alerts, for notices.
+    tracker: Tracker,
+    /// Notices not taken by the workbench yet.
+    notices: Vec<Notice>,
 }
 
 impl StoreLink {
@@ -198,6 +216,8 @@ impl StoreLink {
             changes,
             seen: -1,
             problem: None,
+            tracker: Tracker::default(),
+            notices: Vec::new(),
         };
         link.refresh();
         Ok(link)
@@ -242,7 +262,7 @@ impl StoreLink {
         Fut: Future<Output = T> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel();
-        let id = self.board.add(label.into());
+        let id = self.board.add(label.into(), None);
         let on_board = OnBoard {
             board: self.board.clone(),
             id,
@@ -260,10 +280,72 @@ impl StoreLink {
         Pending { rx, done: false }
     }
 
+    /// Like [`StoreLink::spawn`], for work that may be cancelled at any point without
+    /// harm (a read: a connectivity test, listing a database's tables): on
+    /// [`StoreLink::cancel`] the work's future is dropped, which stops it where it
+    /// waits, and the handle yields `on_cancel()` instead of its result.
+    pub fn spawn_cancellable<T, Fut>(
+        &self,
+        label: impl Into<String>,
+        on_cancel: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(Arc<Governance>, Progress) -> Fut,
+    ) -> Pending<T>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel();
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let id = self.board.add(label.into(), Some(stop.clone()));
+        let on_board = OnBoard {
+            board: self.board.clone(),
+            id,
+        };
+        let progress = Progress {
+            board: self.board.clone(),
+            id,
+        };
+        let fut = work(self.gov.clone(), progress);
+        self.rt.spawn(async move {
+            let out = tokio::select! {
+                out = fut => out,
+                () = stop.notified() => on_cancel(),
+            };
+            drop(on_board);
+            let _ = tx.send(out);
+        });
+        Pending { rx, done: false }
+    }
+
+    /// Cancel the newest cancellable work still running; its label, if there was one.
+    pub fn cancel(&self) -> Option<String> {
+        self.board.with(|e| {
+            let entry = e.iter_mut().rev().find(|entry| entry.cancel.is_some())?;
+            let stop = entry.cancel.take()?;
+            // a permit is kept if the task is not waiting yet: it stops at its next look
+            stop.notify_one();
+            let label = entry.label.clone();
+            entry.label = format!("cancelling {}", label.trim_end_matches('…'));
+            Some(label)
+        })
+    }
+
+    /// Whether some running work can be cancelled (the status bar says how).
+    pub fn cancellable(&self) -> bool {
+        self.board
+            .with(|e| e.iter().any(|entry| entry.cancel.is_some()))
+    }
+
     /// The labels of the work running in the background, oldest first.
     pub fn running(&self) -> Vec<String> {
         self.board
-            .with(|e| e.iter().map(|(_, label)| label.clone()).collect())
+            .with(|e| e.iter().map(|entry| entry.label.clone()).collect())
+    }
+
+    /// Notices found since the last call (a request of mine decided, an alert fired),
+    /// oldest first.
+    pub fn take_notices(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.notices)
     }
 
     /// The acting user's login.
@@ -304,31 +386,38 @@ impl StoreLink {
         format!("{} ({first})", self.login())
     }
 
-    /// Re-read roles and counters now (after an action of our own).
+    /// Re-read roles and counters now (after an action of our own), and look for
+    /// notices.
     pub fn refresh(&mut self) {
         let gov = self.gov.clone();
         let read = self.rt.block_on(async move {
             let roles = gov.whoami().await?;
             let inbox = gov.inbox().await?.len();
-            let mine = gov.my_requests(RequestFilter::InProgress).await?.len();
+            let mine = gov.my_requests(RequestFilter::InProgress).await?;
             let alerts = gov.firing_alert_count().await?;
             let at = gov.last_change().await?;
+            let seen = Tracker::read(&gov, &mine, &roles, at).await;
             Ok::<_, AppError>((
                 roles,
                 Counters {
                     inbox,
-                    mine,
+                    mine: mine.len(),
                     alerts,
                 },
                 at,
+                seen,
             ))
         });
         match read {
-            Ok((roles, counters, at)) => {
+            Ok((roles, counters, at, seen)) => {
                 self.roles = roles;
                 self.counters = counters;
                 self.seen = at;
                 self.problem = None;
+                let gov = self.gov.clone();
+                let tracker = &mut self.tracker;
+                let found = self.rt.block_on(tracker.compare(&gov, seen));
+                self.notices.extend(found);
             }
             Err(e) => self.problem = Some(format!("cannot read the store: {e}")),
         }
@@ -352,6 +441,18 @@ mod tests {
 
     use super::*;
 
+    /// The result of background work, polled as a screen would (at most 10 s).
+    fn result_of<T>(pending: &mut Pending<T>) -> T {
+        let end = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(v) = pending.poll() {
+                return v;
+            }
+            assert!(Instant::now() < end, "the work did not end");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     #[test]
     fn background_work_is_listed_with_its_progress_until_it_ends() {
         let path = std::env::temp_dir().join(format!("weir-link-{}.db", std::process::id()));
@@ -369,18 +470,37 @@ mod tests {
         assert!(pending.running());
         assert_eq!(pending.poll(), None);
         go.send(()).unwrap();
-        let end = Instant::now() + Duration::from_secs(10);
-        let got = loop {
-            if let Some(v) = pending.poll() {
-                break v;
-            }
-            assert!(Instant::now() < end, "the work did not end");
-            std::thread::sleep(Duration::from_millis(5));
-        };
+        let got = result_of(&mut pending);
         assert_eq!(got, "tester");
         // the label is gone before the result can be polled
         assert!(link.running().is_empty());
         assert!(!pending.running());
+        drop(link);
+        for s in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{s}", path.display()));
+        }
+    }
+
+    #[test]
+    fn cancelled_work_stops_and_yields_the_value_for_a_cancel() {
+        let path = std::env::temp_dir().join(format!("weir-link-cancel-{}.db", std::process::id()));
+        let link = StoreLink::open(&format!("sqlite://{}", path.display()), "tester").unwrap();
+        assert!(!link.cancellable());
+        assert_eq!(link.cancel(), None);
+        let mut pending = link.spawn_cancellable(
+            "testing slow (test)…",
+            || "cancelled".to_string(),
+            |_, _| async move {
+                tokio::time::sleep(Duration::from_secs(600)).await;
+                "answered".to_string()
+            },
+        );
+        assert!(link.cancellable());
+        assert_eq!(link.cancel().as_deref(), Some("testing slow (test)…"));
+        let got = result_of(&mut pending);
+        assert_eq!(got, "cancelled");
+        assert!(link.running().is_empty());
+        assert!(!link.cancellable());
         drop(link);
         for s in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{s}", path.display()));

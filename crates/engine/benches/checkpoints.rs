@@ -5,7 +5,15 @@
 //! 3. recovery: a run holding 100k open window keys is cut off after a checkpoint; the
 //!    time from the restart (reading the checkpoint included) to its first output row;
 //! 4. alignment under backpressure: two source tasks into one windowed operator into a
-//!    sink that writes every row to a file; the longest alignment seen.
+//!    sink that writes every row to a file; the longest alignment seen;
+//! 5. Nexmark q5 and q7 (bench/nexmark/) over generated bids on the embedded broker, with
+//!    checkpoints off, every 200 ms and every 50 ms: the throughput of each (per wall
+//!    second and per CPU-second, the latter steady on a busy machine), and the cost of one
+//!    checkpoint (extra CPU per completed checkpoint), from which the overhead at a 10 s
+//!    interval follows. A run here lasts about a second (the mock broker holds at
+//!    most 12k bids per partition), so a 10 s interval would complete only the final
+//!    checkpoint at the end of input and measure nothing; a checkpoint's cost does not
+//!    depend on the interval (the state of q5/q7 is bounded by their open windows).
 //!
 //! Run: `cargo bench --profile dev --workspace --bench checkpoints` (WEIR_BENCH_KAFKA
 //! sets the records of 2 and 4, default 400000).
@@ -295,6 +303,130 @@ async fn recovery(out: &mut String) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// 5: Nexmark q5 and q7 with checkpoints off, every 200 ms and every 50 ms.
+async fn nexmark_overhead(out: &mut String) {
+    use weir_engine::nexmark::{Config, Generator, produce_bids};
+    const PARTITIONS: i32 = 16;
+    let broker = weir_engine::broker::Broker::start().unwrap();
+    broker.create_topic("bid", PARTITIONS).unwrap();
+    // 10000 events per second of event time: 200k events span 20 s, ten 2 s hops of q5;
+    // 184k bids, 11.5k per partition (the mock broker keeps 12k)
+    let generator = Generator::new(Config {
+        event_rate: 10_000,
+        ..Config::default()
+    });
+    let bids = produce_bids(
+        &generator,
+        200_000,
+        &broker.bootstrap_servers(),
+        "bid",
+        PARTITIONS,
+        |_| {},
+    )
+    .unwrap();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for q in ["q5", "q7"] {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../bench/nexmark/{q}.ron"));
+        let mut job = weir_model::jobfile::check_file(&path)
+            .job
+            .expect("the Nexmark job");
+        job.config.parallelism = 2;
+        let mut resolver = weir_engine::resolve::Resolver::default();
+        resolver.insert(
+            "nexmark",
+            weir_engine::resolve::DataSource {
+                kind: weir_model::model::DataSourceKind::Kafka,
+                address: broker.bootstrap_servers(),
+                user: None,
+                password: None,
+                options: Default::default(),
+            },
+        );
+        // (wall seconds, CPU seconds, checkpoints completed) of one bounded run
+        let run = |every: Option<Duration>| {
+            let job = job.clone();
+            let resolver = resolver.clone();
+            async move {
+                let dir = scratch("nexmark");
+                let mut opts = RunOptions::new(&dir, weir_engine::transform::default_planner());
+                opts.bounded = true;
+                opts.discard_sinks = true;
+                if let Some(every) = every {
+                    with_checkpoints(&mut opts, &dir.join("checkpoints"), every);
+                }
+                let (start, cpu) = (Instant::now(), common::cpu_seconds());
+                let p = Pipeline::start(&job, &resolver, opts).await.unwrap();
+                let coord = p.checkpoints();
+                let metrics = p.wait().await.unwrap();
+                let (secs, cpu) = (start.elapsed().as_secs_f64(), common::cpu_seconds() - cpu);
+                let read = metrics
+                    .get("bid")
+                    .map(|m| m.records_in.load(std::sync::atomic::Ordering::Relaxed))
+                    .unwrap_or(0);
+                assert_eq!(read, bids, "every bid read");
+                let stats = coord.as_ref().map(|c| c.stats()).unwrap_or_default();
+                assert_eq!(stats.failed, 0, "no checkpoint failed");
+                let _ = std::fs::remove_dir_all(dir);
+                (secs, cpu, stats.completed)
+            }
+        };
+        let series = |runs: Vec<(f64, f64, u64)>| {
+            let wall = median(runs.iter().map(|r| r.0).collect());
+            let cpu = median(runs.iter().map(|r| r.1).collect());
+            let done: u64 = runs.iter().map(|r| r.2).sum();
+            (wall, cpu, done)
+        };
+        // the three settings take turns, so that a machine busy with other work slows
+        // each of them alike
+        const EVERY: [Option<u64>; 3] = [None, Some(200), Some(50)];
+        let mut runs: Vec<Vec<(f64, f64, u64)>> = vec![Vec::new(); EVERY.len()];
+        for _ in 0..5 {
+            for (i, every) in EVERY.iter().enumerate() {
+                runs[i].push(run(every.map(Duration::from_millis)).await);
+            }
+        }
+        let mut results = runs.into_iter().map(series);
+        let (wall_off, cpu_off, _) = results.next().unwrap();
+        let l = format!(
+            "nexmark {q}: {bids} bids from the broker, {PARTITIONS} partitions, 2 tasks (median of 5 runs, the settings in turn); off: {:.3} M ev/s, {:.3} M ev per CPU-second",
+            bids as f64 / wall_off / 1e6,
+            bids as f64 / cpu_off / 1e6
+        );
+        println!("{l}");
+        let _ = writeln!(out, "{l}");
+        let (mut cost, mut stall) = (0.0f64, 0.0f64);
+        for (every, (wall, cpu, done)) in EVERY[1..].iter().flatten().zip(results) {
+            // per checkpoint; the final checkpoint at the end of input is one of them
+            cost = cost.max((cpu - cpu_off) / (done as f64 / 5.0));
+            stall = stall.max((wall - wall_off) / (done as f64 / 5.0));
+            let l = format!(
+                "  checkpoints every {every:>5} ms: {:.3} M ev/s ({:+.1} % vs off), {:.3} M ev per CPU-second ({:+.1} %), {done} completed over 5 runs",
+                bids as f64 / wall / 1e6,
+                (wall_off / wall - 1.0) * 100.0,
+                bids as f64 / cpu / 1e6,
+                (cpu_off / cpu - 1.0) * 100.0
+            );
+            println!("{l}");
+            let _ = writeln!(out, "{l}");
+        }
+        // at a 10 s interval one checkpoint's cost falls on 10 s of processing
+        let busy = cpu_off / wall_off;
+        let l = format!(
+            "  one checkpoint costs about {:.1} ms of wall time and {:.1} ms of CPU (the larger estimate of the two intervals): at a 10 s interval {:.2} % of throughput and {:.2} % of CPU (aim: under 10 %)",
+            stall.max(0.0) * 1000.0,
+            cost.max(0.0) * 1000.0,
+            stall.max(0.0) / 10.0 * 100.0,
+            cost.max(0.0) / (10.0 * busy) * 100.0
+        );
+        println!("{l}");
+        let _ = writeln!(out, "{l}");
+    }
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -331,6 +463,8 @@ fn main() {
         );
         println!("{l}");
         let _ = writeln!(out, "{l}");
+        // a run lasts about a second: at 10 s only the final checkpoint at the end of
+        // input completes, so that line bounds the cost of one checkpoint, not of a rate
         for every in [10_000u64, 1_000, 200] {
             let (mut rates, mut done, mut failed) = (Vec::new(), 0, 0);
             for _ in 0..5 {
@@ -360,6 +494,7 @@ fn main() {
         println!("{l}");
         let _ = writeln!(out, "{l}");
         recovery(&mut out).await;
+        nexmark_overhead(&mut out).await;
     });
     let _ = writeln!(
         out,

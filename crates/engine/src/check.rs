@@ -19,7 +19,14 @@ use crate::sql;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlProblem {
     pub node: String,
+    /// In the user's words: no internal table or alias names.
     pub message: String,
+    /// The byte range of the query the refusal is about (`urlx` in an unknown column),
+    /// when it can be told; `None` for the query as a whole.
+    pub at: Option<std::ops::Range<usize>>,
+    /// A construct the engine does not run (`GROUP BY` without a window, a join), rather
+    /// than a query that does not plan (an unknown column, a type mismatch).
+    pub unsupported: bool,
 }
 
 /// Check every Sql node of `job`. A node whose inputs have no known schema (an input the
@@ -44,13 +51,18 @@ pub fn check_job(job: &Job) -> Vec<SqlProblem> {
                     .map(|up| input_table(job, up, schemas.get(up)?.clone()))
                     .collect();
                 let Some(inputs) = inputs else { continue };
-                match sql::check(&s.query, &inputs) {
+                match sql::check_located(&s.query, &inputs) {
                     Ok(schema) => {
                         schemas.insert(node.id(), schema);
                     }
-                    Err(e) => problems.push(SqlProblem {
+                    Err(refusal) => problems.push(SqlProblem {
                         node: id.clone(),
-                        message: e.to_string(),
+                        message: refusal.error.to_string(),
+                        at: refusal.at,
+                        unsupported: matches!(
+                            refusal.error,
+                            crate::error::EngineError::Unsupported { .. }
+                        ),
                     }),
                 }
             }

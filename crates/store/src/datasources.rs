@@ -484,6 +484,7 @@ impl Session {
         )
         .await?;
         let after = by_id(&mut tx, before.id).await?;
+        crate::datasource_tests::forget_stale(&mut tx, &before, &after).await?;
         audit::append(
             &mut tx,
             &self.actor,

@@ -117,6 +117,9 @@ pub struct User {
     pub display_name: String,
     /// Global roles, sorted.
     pub roles: Vec<GlobalRole>,
+    /// (project name, role) for every membership, by project name: a developer has no
+    /// global role, only these.
+    pub projects: Vec<(String, ProjectRole)>,
 }
 
 /// The acting user's roles, as read inside a transaction.
@@ -326,6 +329,7 @@ pub(crate) async fn load_user(tx: &mut Tx, login: &str) -> Result<User> {
         login,
         display_name,
         roles: r.global,
+        projects: r.projects,
     })
 }
 

@@ -20,6 +20,7 @@
 mod audit;
 mod changes;
 mod checks;
+mod datasource_tests;
 mod datasources;
 mod db;
 mod deploy;
@@ -35,6 +36,7 @@ mod user_add;
 
 pub use audit::AuditEntry;
 pub use changes::Changes;
+pub use datasource_tests::{DataSourceTest, TestOutcome};
 pub use datasources::{DataSource, DataSourceSpec, Endpoint, Env, parse_kind};
 pub use db::Backend;
 pub use deploy::{

@@ -65,10 +65,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_checkpoint_alerts.sql"),
         postgres: include_str!("../migrations/postgres/0008_checkpoint_alerts.sql"),
     },
+    Migration {
+        version: 9,
+        description: "data sources: the last connectivity test per environment, when and by whom",
+        sqlite: include_str!("../migrations/sqlite/0009_datasource_tests.sql"),
+        postgres: include_str!("../migrations/postgres/0009_datasource_tests.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS weir_schema (
     version BIGINT PRIMARY KEY,

@@ -16,6 +16,7 @@ pub mod terminal;
 pub mod theme;
 pub mod theme_file;
 pub mod tree;
+pub mod validation;
 pub mod view;
 pub mod workbench;
 

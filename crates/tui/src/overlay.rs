@@ -1,16 +1,21 @@
 //! Overlays above the panes: the `:` command palette (fuzzy), `/` filter, `?` help,
-//! one-line prompts (new job, rename, move) and confirmations.
+//! one-line prompts (new job, rename, move), confirmations, and the kept messages and
+//! notifications (`:messages`, `:notifications`). [`LineInput`] is the one-line editor
+//! of the palette, the prompts and the forms' text fields, with the readline keys.
 
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use super::action::Level;
 use super::keys::Key;
 use super::theme::Theme;
 
-/// A one-line text input.
+/// A one-line text input. Besides typing, Backspace, Delete, the arrows, Home and End it
+/// takes the readline keys: C-a start, C-e end, C-u kill to the start, C-k kill to the
+/// end, C-w kill the word before the cursor.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LineInput {
     pub text: String,
@@ -29,6 +34,11 @@ impl LineInput {
     /// Edit by key; returns false for keys that are not editing keys.
     pub fn handle(&mut self, key: Key) -> bool {
         let byte = |s: &str, c: usize| s.char_indices().nth(c).map_or(s.len(), |(i, _)| i);
+        if key.mods == KeyModifiers::CONTROL
+            && let KeyCode::Char(c) = key.code
+        {
+            return self.readline(c);
+        }
         match key.code {
             KeyCode::Backspace if self.cursor > 0 => {
                 let at = byte(&self.text, self.cursor - 1);
@@ -56,6 +66,39 @@ impl LineInput {
         true
     }
 
+    /// A readline key (Ctrl + `c`); false for one that is not.
+    fn readline(&mut self, c: char) -> bool {
+        let byte = |s: &str, c: usize| s.char_indices().nth(c).map_or(s.len(), |(i, _)| i);
+        match c {
+            'a' => self.cursor = 0,
+            'e' => self.cursor = self.text.chars().count(),
+            'u' => {
+                let at = byte(&self.text, self.cursor);
+                self.text.replace_range(..at, "");
+                self.cursor = 0;
+            }
+            'k' => {
+                let at = byte(&self.text, self.cursor);
+                self.text.truncate(at);
+            }
+            'w' => {
+                let chars: Vec<char> = self.text.chars().collect();
+                let mut from = self.cursor.min(chars.len());
+                while from > 0 && chars[from - 1].is_whitespace() {
+                    from -= 1;
+                }
+                while from > 0 && !chars[from - 1].is_whitespace() {
+                    from -= 1;
+                }
+                let (a, b) = (byte(&self.text, from), byte(&self.text, self.cursor));
+                self.text.replace_range(a..b, "");
+                self.cursor = from;
+            }
+            _ => return false,
+        }
+        true
+    }
+
     /// The text with a block cursor, as spans.
     pub fn spans(&self, theme: &Theme) -> Vec<Span<'static>> {
         let before: String = self.text.chars().take(self.cursor).collect();
@@ -71,6 +114,15 @@ impl LineInput {
             Span::raw(after),
         ]
     }
+}
+
+/// One kept message or notification as `:messages` and `:notifications` list it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    /// `hh:mm:ss`.
+    pub at: String,
+    pub level: Level,
+    pub text: String,
 }
 
 /// A palette entry: what the user types, what it does, and the command it runs.
@@ -150,6 +202,15 @@ pub enum Overlay {
     /// Delete this tree entry if confirmed with `y`.
     ConfirmDelete {
         rel: String,
+    },
+    /// `:messages` or `:notifications`: kept lines, newest first, wrapped and scrolled.
+    Log {
+        title: &'static str,
+        lines: Vec<LogLine>,
+        /// What to say when there are none.
+        empty: &'static str,
+        /// First row shown.
+        top: usize,
     },
 }
 
@@ -309,6 +370,12 @@ impl Overlay {
                 frame.render_widget(block, area);
                 frame.render_widget(Paragraph::new(Line::from(input.spans(theme))), inner);
             }
+            Overlay::Log {
+                title,
+                lines,
+                empty,
+                top,
+            } => render_log(frame, screen, theme, title, lines, empty, top),
             Overlay::ConfirmDelete { rel } => {
                 let area = centered(screen, 56, 3);
                 frame.render_widget(Clear, area);
@@ -331,6 +398,98 @@ impl Overlay {
             }
         }
     }
+}
+
+/// Glyph of a message's level in `:messages`.
+fn level_mark(level: Level, theme: &Theme) -> Span<'static> {
+    match level {
+        Level::Error => Span::styled("✗ ", theme.error()),
+        Level::Warning => Span::styled("! ", theme.warning()),
+        Level::Ok => Span::styled("✓ ", theme.ok()),
+        Level::Info => Span::styled("· ", theme.muted()),
+    }
+}
+
+/// `:messages` / `:notifications`: most of the screen, each entry wrapped whole; `top`
+/// (rows) is kept so that the last page stays full.
+fn render_log(
+    frame: &mut Frame,
+    screen: Rect,
+    theme: &Theme,
+    title: &str,
+    lines: &[LogLine],
+    empty: &str,
+    top: &mut usize,
+) {
+    // below the breadcrumbs and above the status bar (up to four rows), which stay seen
+    let status_rows = if screen.height < 12 {
+        1
+    } else {
+        (screen.height / 6).clamp(2, 4)
+    };
+    let width = screen.width.saturating_sub(4).max(20).min(screen.width);
+    let area = Rect {
+        x: screen.x + (screen.width - width) / 2,
+        y: screen.y + 1.min(screen.height),
+        width,
+        height: screen
+            .height
+            .saturating_sub(1 + status_rows)
+            .max(3)
+            .min(screen.height),
+    };
+    frame.render_widget(Clear, area);
+    let inner_w = area.width.saturating_sub(2) as usize;
+    let rows_h = area.height.saturating_sub(2) as usize;
+    // `hh:mm:ss ✗ ` comes before each text
+    let total: usize = lines
+        .iter()
+        .map(|l| crate::view::wrapped_rows(&format!("{} x {}", l.at, l.text), inner_w))
+        .sum();
+    *top = (*top).min(total.saturating_sub(rows_h));
+    let scrolls = total > rows_h;
+    let head = if scrolls {
+        format!(" {title}, newest first (↑↓ PgUp PgDn scroll, Esc closes) ")
+    } else {
+        format!(" {title}, newest first (Esc closes) ")
+    };
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true))
+        .title(head);
+    if scrolls {
+        block = block.title_bottom(Line::styled(
+            format!(
+                " rows {}-{} of {total} ",
+                *top + 1,
+                (*top + rows_h).min(total)
+            ),
+            theme.muted(),
+        ));
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let text: Vec<Line> = if lines.is_empty() {
+        vec![Line::styled(empty.to_string(), theme.muted())]
+    } else {
+        lines
+            .iter()
+            .map(|l| {
+                Line::from(vec![
+                    Span::styled(format!("{} ", l.at), theme.muted()),
+                    level_mark(l.level, theme),
+                    Span::raw(l.text.clone()),
+                ])
+            })
+            .collect()
+    };
+    let top = u16::try_from(*top).unwrap_or(u16::MAX);
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: false })
+            .scroll((top, 0)),
+        inner,
+    );
 }
 
 /// A `width` x `height` rectangle centred in `r` (shrunk to fit).
@@ -365,5 +524,32 @@ mod tests {
         i.handle(Key::plain(KeyCode::Backspace));
         assert_eq!(i.text, "ab");
         assert!(!i.handle(Key::plain(KeyCode::Enter)));
+    }
+
+    #[test]
+    fn readline_keys_move_and_kill() {
+        let mut i = LineInput::with("select from  orders");
+        assert!(i.handle(Key::ctrl('w')));
+        assert_eq!((i.text.as_str(), i.cursor), ("select from  ", 13));
+        i.handle(Key::ctrl('w'));
+        assert_eq!((i.text.as_str(), i.cursor), ("select ", 7));
+        i.handle(Key::ctrl('a'));
+        assert_eq!(i.cursor, 0);
+        i.handle(Key::ctrl('e'));
+        assert_eq!(i.cursor, 7);
+        i.handle(Key::plain(KeyCode::Left));
+        i.handle(Key::plain(KeyCode::Left));
+        i.handle(Key::ctrl('k'));
+        assert_eq!((i.text.as_str(), i.cursor), ("selec", 5));
+        i.handle(Key::plain(KeyCode::Left));
+        i.handle(Key::ctrl('u'));
+        assert_eq!((i.text.as_str(), i.cursor), ("c", 0));
+        i.handle(Key::ctrl('e'));
+        i.handle(Key::ctrl('u'));
+        assert_eq!((i.text.as_str(), i.cursor), ("", 0));
+        assert!(!i.handle(Key::ctrl('z')));
+        let mut i = LineInput::with("héllo wörld");
+        i.handle(Key::ctrl('w'));
+        assert_eq!(i.text, "héllo ");
     }
 }

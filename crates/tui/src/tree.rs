@@ -2,9 +2,11 @@
 //! create / rename / delete / move through prompts. With a metadata store, each job shows
 //! who else holds its edit lock (`[bob]`) and `*` when its working copy differs from its
 //! latest version (read by the workbench when the tree or the store changes, never while
-//! drawing).
+//! drawing). Files added or removed by others (a copy, a `git pull`) are noticed by
+//! `poll`, which lists `jobs/` again every [`POLL_EVERY`] of the event loop.
 
 use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -25,7 +27,16 @@ pub struct TreePane {
     pub folded: BTreeSet<String>,
     /// Lock and working-copy markers of jobs, by relative path.
     pub marks: HashMap<String, JobMark>,
+    /// When `poll` last listed `jobs/`.
+    pub polled: Option<Instant>,
 }
+
+/// How often `poll` lists `jobs/` again: a directory walk of a few system calls, so
+/// an idle workbench stays far below 1% of a core.
+pub const POLL_EVERY: Duration = Duration::from_millis(1500);
+
+/// The most names a poll's message lists of each kind.
+const NAMED: usize = 3;
 
 /// What the tree shows beside a job's name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,6 +78,76 @@ impl TreePane {
             .and_then(|k| visible.iter().position(|e| e.rel == k))
             .unwrap_or(0);
         err
+    }
+
+    /// A turn of the event loop: at most every [`POLL_EVERY`], list `jobs/` and, when
+    /// entries were added or removed on disk, show them, keeping the cursor on the same
+    /// entry. Returns the message to show then.
+    pub fn poll(&mut self, project: &Project) -> Option<String> {
+        let now = Instant::now();
+        if self
+            .polled
+            .is_some_and(|t| now.duration_since(t) < POLL_EVERY)
+        {
+            return None;
+        }
+        self.polled = Some(now);
+        self.poll_now(project)
+    }
+
+    /// [`TreePane::poll`] without waiting for its time.
+    pub fn poll_now(&mut self, project: &Project) -> Option<String> {
+        // an unreadable jobs/ is reported by the next reload, not every poll
+        let fresh = project.tree().ok()?;
+        if fresh == self.entries {
+            return None;
+        }
+        let named = |of: &[TreeEntry], not_in: &[TreeEntry]| -> Vec<String> {
+            of.iter()
+                .filter(|e| !not_in.iter().any(|x| x.rel == e.rel))
+                .map(|e| {
+                    if e.is_folder {
+                        format!("{}/", e.rel)
+                    } else {
+                        e.rel.clone()
+                    }
+                })
+                .collect()
+        };
+        let added = named(&fresh, &self.entries);
+        let removed = named(&self.entries, &fresh);
+        let keep = self.current().map(|e| e.rel.clone());
+        let index = self.selected;
+        self.entries = fresh;
+        self.folded
+            .retain(|d| self.entries.iter().any(|e| e.is_folder && e.rel == *d));
+        let visible = self.visible();
+        self.selected = keep
+            .and_then(|k| visible.iter().position(|e| e.rel == k))
+            .unwrap_or_else(|| index.min(visible.len().saturating_sub(1)));
+        let list = |names: &[String]| {
+            let mut s = names
+                .iter()
+                .take(NAMED)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if names.len() > NAMED {
+                s.push_str(&format!(" and {} more", names.len() - NAMED));
+            }
+            s
+        };
+        let mut parts = Vec::new();
+        if !added.is_empty() {
+            parts.push(format!("new {}", list(&added)));
+        }
+        if !removed.is_empty() {
+            parts.push(format!("gone {}", list(&removed)));
+        }
+        Some(match parts.is_empty() {
+            true => "jobs/ changed on disk".to_string(),
+            false => format!("jobs/ changed on disk: {}", parts.join("; ")),
+        })
     }
 
     /// Entries shown: not inside a folded folder, and matching the filter (a folder is
@@ -268,4 +349,46 @@ fn cut(s: &str, w: usize) -> String {
 
 fn nothing_selected() -> Outcome {
     Action::Status(Level::Warning, "nothing selected".into()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(name: &str) -> Project {
+        let root = std::env::temp_dir().join(format!("weir-tree-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("jobs/shop")).unwrap();
+        for f in ["a.ron", "c.ron", "shop/pv.ron"] {
+            std::fs::write(root.join("jobs").join(f), "Job(version: 1, name: \"x\")\n").unwrap();
+        }
+        Project { root }
+    }
+
+    #[test]
+    fn a_poll_shows_files_added_and_removed_on_disk_and_keeps_the_cursor() {
+        let p = project("poll");
+        let (mut t, err) = TreePane::load(&p);
+        assert_eq!(err, None);
+        t.select("c.ron");
+        assert_eq!(t.poll_now(&p), None, "nothing changed");
+        std::fs::write(p.path_of("b.ron"), "Job(version: 1, name: \"b\")\n").unwrap();
+        std::fs::write(p.path_of("shop/uv.ron"), "Job(version: 1, name: \"uv\")\n").unwrap();
+        let msg = t.poll_now(&p).unwrap();
+        assert_eq!(msg, "jobs/ changed on disk: new shop/uv.ron, b.ron");
+        assert!(t.entries.iter().any(|e| e.rel == "b.ron"));
+        assert_eq!(t.current().map(|e| e.rel.as_str()), Some("c.ron"));
+        // the selected entry goes: the cursor stays where it was
+        std::fs::remove_file(p.path_of("c.ron")).unwrap();
+        let at = t.selected;
+        assert_eq!(t.poll_now(&p).unwrap(), "jobs/ changed on disk: gone c.ron");
+        assert_eq!(t.selected, at.min(t.visible().len() - 1));
+        // `poll` lists jobs/ at most every POLL_EVERY
+        assert!(t.poll(&p).is_none());
+        std::fs::write(p.path_of("d.ron"), "Job(version: 1, name: \"d\")\n").unwrap();
+        assert_eq!(t.poll(&p), None, "polled a moment ago");
+        t.polled = Instant::now().checked_sub(POLL_EVERY);
+        assert_eq!(t.poll(&p).unwrap(), "jobs/ changed on disk: new d.ron");
+        std::fs::remove_dir_all(&p.root).unwrap();
+    }
 }

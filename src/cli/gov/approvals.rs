@@ -109,6 +109,9 @@ pub fn decide(global: &Global, args: &DecideArgs, approve: bool) -> i32 {
                 review.diff.render(crate::cli::job::color(global)),
                 review.release.hash
             );
+            if let Some(state) = &review.state {
+                outp!("{}\n", weir_app::jobs::preview_lines(state).join("\n"));
+            }
         }
         emit(global, &d, || {
             let mut out = String::new();

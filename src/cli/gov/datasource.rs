@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use weir_app::governance::{DataSource, DataSourceSpec, Endpoint, Env};
+use weir_app::governance::{DataSource, DataSourceSpec, DataSourceTest, Endpoint, Env};
 use weir_app::secrets::{Consent, masked_options};
 use weir_model::model::secret::{masked, scrub};
 
@@ -20,12 +20,13 @@ pub struct DataSourceArgs {
 pub enum DataSourceCommand {
     /// Register a data source (data admin).
     Add(Box<AddArgs>),
-    /// Show one data source (credentials masked).
+    /// Show one data source (credentials masked) and its last connectivity tests.
     Show { name: String },
     /// List data sources.
     List,
-    /// Check that weir can reach and log in to a data source in one environment. Its
-    /// secret is sent only once you confirm where it goes (asked at a terminal).
+    /// Check that weir can reach and log in to a data source in one environment; the
+    /// result is kept in the store as its last test (shown by `list` and the workbench).
+    /// Its secret is sent only once you confirm where it goes (asked at a terminal).
     Test {
         name: String,
         /// test or prod.
@@ -173,6 +174,28 @@ fn describe(ds: &DataSource) -> String {
     )
 }
 
+/// `last test:   test ok at T by bob in 12 ms: what was checked`, one line per
+/// environment tested; `not tested yet` when none was.
+fn last_tests(tests: &[DataSourceTest]) -> String {
+    if tests.is_empty() {
+        return "last test:   not tested yet (weir datasource test NAME)\n".into();
+    }
+    let mut out = String::new();
+    for (i, t) in tests.iter().enumerate() {
+        out.push_str(&format!(
+            "{:<13}{} {} at {} by {} in {} ms: {}\n",
+            if i == 0 { "last test:" } else { "" },
+            t.env.as_str(),
+            if t.ok { "ok" } else { "FAILED" },
+            t.tested_at,
+            t.tested_by,
+            t.latency_ms,
+            weir_model::text::printable(&t.message),
+        ));
+    }
+    out
+}
+
 pub fn run(global: &Global, args: &DataSourceArgs) -> i32 {
     with_store(global, |gov| async move {
         let s = &gov;
@@ -194,7 +217,21 @@ pub fn run(global: &Global, args: &DataSourceArgs) -> i32 {
             }
             DataSourceCommand::Show { name } => {
                 let ds = s.data_source(name).await?;
-                emit(global, &shown(&ds), || describe(&ds));
+                let tests: Vec<DataSourceTest> = s
+                    .data_source_tests()
+                    .await?
+                    .into_iter()
+                    .filter(|t| t.data_source == ds.name)
+                    .collect();
+                let mut value = shown(&ds);
+                if let Some(obj) = value.as_object_mut() {
+                    obj.insert("last_tests".into(), json!(tests));
+                }
+                emit(global, &value, || {
+                    let mut text = describe(&ds);
+                    text.push_str(&last_tests(&tests));
+                    text
+                });
             }
             DataSourceCommand::List => {
                 let all = s.data_sources().await?;
@@ -230,8 +267,17 @@ pub fn run(global: &Global, args: &DataSourceArgs) -> i32 {
                     e => e,
                 };
                 let consent = Consent::for_command_line(*yes);
-                let (ds, r) = gov.test_data_source(name, env, &consent).await?;
-                let value = json!({ "datasource": ds.name, "env": env.as_str(), "result": r });
+                let tested = gov.test_data_source(name, env, &consent).await?;
+                let (ds, r) = (&tested.data_source, &tested.result);
+                let value = json!({
+                    "datasource": ds.name,
+                    "env": env.as_str(),
+                    "result": r,
+                    "recorded": match &tested.recorded {
+                        Ok(t) => json!({ "tested_by": t.tested_by, "tested_at": t.tested_at }),
+                        Err(e) => json!({ "error": e }),
+                    },
+                });
                 emit(global, &value, || {
                     let mut out = if r.ok {
                         format!(
@@ -252,6 +298,9 @@ pub fn run(global: &Global, args: &DataSourceArgs) -> i32 {
                     };
                     if let Some(n) = &r.not_checked {
                         out.push_str(&format!("      not checked: {n}\n"));
+                    }
+                    if let Err(e) = &tested.recorded {
+                        out.push_str(&format!("      {e}\n"));
                     }
                     out
                 });

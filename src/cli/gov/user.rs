@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use super::{emit, with_store};
 use crate::cli::{Global, exit, table};
 use weir_app::AppError;
-use weir_app::governance::{GlobalRole, ProjectRole, RoleToAdd};
+use weir_app::governance::{GlobalRole, ProjectRole, RoleToAdd, User};
 
 #[derive(Debug, Args)]
 pub struct UserArgs {
@@ -29,7 +29,7 @@ pub enum UserCommand {
         #[arg(long)]
         name: Option<String>,
     },
-    /// List users and their global roles.
+    /// List users and their roles: global ones and ROLE@PROJECT per project.
     List,
 }
 
@@ -89,17 +89,7 @@ pub fn run(global: &Global, args: &UserArgs) -> i32 {
                 emit(global, &users, || {
                     let rows = users
                         .iter()
-                        .map(|u| {
-                            vec![
-                                u.login.clone(),
-                                u.display_name.clone(),
-                                u.roles
-                                    .iter()
-                                    .map(|r| r.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(","),
-                            ]
-                        })
+                        .map(|u| vec![u.login.clone(), u.display_name.clone(), roles_text(u)])
                         .collect::<Vec<_>>();
                     table::render(&["LOGIN", "NAME", "ROLES"], &rows)
                 });
@@ -107,6 +97,26 @@ pub fn run(global: &Global, args: &UserArgs) -> i32 {
         }
         Ok(exit::OK)
     })
+}
+
+/// A user's roles for the ROLES column: global roles, then `ROLE@PROJECT` for each
+/// membership (`ops,developer@shop`); `-` for none.
+fn roles_text(u: &User) -> String {
+    let roles: Vec<String> = u
+        .roles
+        .iter()
+        .map(|r| r.as_str().to_string())
+        .chain(
+            u.projects
+                .iter()
+                .map(|(p, r)| format!("{}@{p}", r.as_str())),
+        )
+        .collect();
+    if roles.is_empty() {
+        "-".into()
+    } else {
+        roles.join(",")
+    }
 }
 
 /// `weir whoami`: the acting user and their roles.

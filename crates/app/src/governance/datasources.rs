@@ -1,10 +1,22 @@
 //! Data sources: the data admin's catalog of clusters and databases, and their
-//! connectivity tests.
+//! connectivity tests with the last result of each recorded in the store.
+
+use weir_store::{DataSourceTest, TestOutcome};
 
 use super::{DataSource, DataSourceSpec, Env, Governance};
 use crate::AppError;
 use crate::catalog::{self, TableInfo};
 use crate::connectivity::{self, Connectivity};
+
+/// A connectivity test as it ran, and as it was recorded in the store.
+#[derive(Debug, Clone)]
+pub struct TestedDataSource {
+    pub data_source: DataSource,
+    pub result: Connectivity,
+    /// The stored last test, or why it could not be stored (e.g. the tester is not a
+    /// registered user); the test itself ran either way.
+    pub recorded: Result<DataSourceTest, String>,
+}
 
 impl Governance {
     /// Register a data source (data admin).
@@ -39,19 +51,45 @@ impl Governance {
     }
 
     /// Test the connectivity of data source `name` in `env` (test or prod), once its
-    /// secret, if any, may be sent there ([`crate::secrets::require`] with `consent`).
+    /// secret, if any, may be sent there ([`crate::secrets::require`] with `consent`), and
+    /// record the result in the store as the last test of that environment, so that every
+    /// workbench shows it.
     pub async fn test_data_source(
         &self,
         name: &str,
         env: Env,
         consent: &crate::secrets::Consent,
-    ) -> Result<(DataSource, Connectivity), AppError> {
+    ) -> Result<TestedDataSource, AppError> {
         let ds = self.session.data_source(name).await?;
         let connection = ds.connection(env)?;
         let secret_use = crate::secrets::SecretUse::of(&ds.name, &connection);
         crate::secrets::require(secret_use.as_slice(), consent)?;
         let result = connectivity::test(&ds.name, &connection).await;
-        Ok((ds, result))
+        let outcome = TestOutcome {
+            ok: result.ok,
+            latency_ms: result.latency_ms.round() as i64,
+            message: match (&result.error, result.ok) {
+                (Some(e), false) => e.clone(),
+                _ => result.checked.clone(),
+            },
+            not_checked: result.not_checked.clone(),
+        };
+        // the test ran whatever happens here: a failure to record it is said, not raised
+        let recorded = self
+            .session
+            .record_data_source_test(&ds.name, env, &outcome)
+            .await
+            .map_err(|e| format!("the result was not recorded: {e}"));
+        Ok(TestedDataSource {
+            data_source: ds,
+            result,
+            recorded,
+        })
+    }
+
+    /// The last recorded connectivity test of every data source, per environment.
+    pub async fn data_source_tests(&self) -> Result<Vec<DataSourceTest>, AppError> {
+        Ok(self.session.data_source_tests().await?)
     }
 
     /// The tables of relational data source `name` in `env`, read from the database

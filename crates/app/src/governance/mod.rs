@@ -14,6 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use weir_store::DataSourceTest;
 pub use weir_store::{
     ArchiveEffects, AuditEntry, Backend, Changes, Conflict, Connection, DataSource, DataSourceKind,
     DataSourceSpec, Decided, Decision, Effect, Endpoint, Env, GlobalRole, Grant, GrantList,
@@ -33,6 +34,7 @@ mod people;
 mod requests;
 mod topics;
 
+pub use datasources::TestedDataSource;
 pub use decide::describe_effect;
 pub use grants::KnownTable;
 

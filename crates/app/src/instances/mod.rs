@@ -25,6 +25,7 @@ pub use savepoints::{
     SAVEPOINT_WAIT, Savepoint, SavepointRequest, SavepointRequestState, parse_from_savepoint,
 };
 pub use start::{StartRequest, Started};
+pub(crate) use upgrade::manifest_of;
 pub use upgrade::{Upgrade, UpgradeRequest};
 pub use weir_engine::checkpoint::compat::{OperatorReport, Verdict};
 pub use weir_model::model::{AlertKind, AlertRule};

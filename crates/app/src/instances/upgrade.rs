@@ -63,7 +63,8 @@ async fn newest(dir: &Path) -> Result<Option<(String, Manifest)>, AppError> {
     Ok(Some((r.dir, r.manifest)))
 }
 
-async fn manifest_of(sp: &Savepoint) -> Result<Manifest, AppError> {
+/// The manifest of savepoint `sp`, read where the worker wrote it.
+pub(crate) async fn manifest_of(sp: &Savepoint) -> Result<Manifest, AppError> {
     let path = Path::new(&sp.path);
     let (Some(parent), Some(dir)) = (path.parent(), path.file_name().and_then(|d| d.to_str()))
     else {
@@ -110,23 +111,8 @@ impl Governance {
         }
         let version = self.job_version(&id.name(), which).await?;
         let to = format!("{} version {}", id.name(), version.info.number);
-        let name = format!("{} version {}", id.name(), version.info.number);
-        let checked = weir_model::jobfile::check_source(&name, &version.text);
-        let valid = !checked.has_errors();
-        let Some(mut job) = checked.job.filter(|_| valid) else {
-            return Err(AppError::User(format!(
-                "{}\n{to} is not valid",
-                crate::jobs::working::render(&checked.diagnostics)
-            )));
-        };
-        let topics = self.topics(None).await?;
-        crate::jobs::schema::fill(&mut job, &topics)?;
         let project = crate::project_root(&req.cwd);
-        let opts = weir_engine::pipeline::RunOptions::new(
-            &project,
-            weir_engine::transform::default_planner(),
-        );
-        let new = weir_engine::pipeline::describe_states(&job, &opts)?;
+        let new = self.planned_states(&to, &version.text, &project).await?;
 
         let dir = crate::worker::checkpoints::dir_of(&project, inst.id);
         let latest = if req.dry_run {
@@ -215,5 +201,33 @@ impl Governance {
             .await?;
         up.started = Some(started.instance);
         Ok(up)
+    }
+}
+
+impl Governance {
+    /// The state description of every operator of the job `text` (named `name` in
+    /// messages) as the engine would plan it in `project`, with its sources' fields from
+    /// the catalog: what a savepoint is compared with.
+    pub(crate) async fn planned_states(
+        &self,
+        name: &str,
+        text: &str,
+        project: &Path,
+    ) -> Result<std::collections::BTreeMap<String, serde_json::Value>, AppError> {
+        let checked = weir_model::jobfile::check_source(name, text);
+        let valid = !checked.has_errors();
+        let Some(mut job) = checked.job.filter(|_| valid) else {
+            return Err(AppError::User(format!(
+                "{}\n{name} is not valid",
+                crate::jobs::working::render(&checked.diagnostics)
+            )));
+        };
+        let topics = self.topics(None).await?;
+        crate::jobs::schema::fill(&mut job, &topics)?;
+        let opts = weir_engine::pipeline::RunOptions::new(
+            project,
+            weir_engine::transform::default_planner(),
+        );
+        Ok(weir_engine::pipeline::describe_states(&job, &opts)?)
     }
 }

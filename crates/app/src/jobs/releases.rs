@@ -19,6 +19,9 @@ pub struct ReleaseReview {
     pub live_version: Option<i64>,
     /// From the live version (or from nothing, for a first release) to the proposed one.
     pub diff: JobDiffReport,
+    /// What the release does to the state of the live release's production instance
+    /// (None for a first release).
+    pub state: Option<super::StatePreview>,
 }
 
 impl Governance {
@@ -80,6 +83,21 @@ impl Governance {
             .job_version(&release.job, Which::Version(release.version))
             .await?;
         let live = self.live_release(&release.job).await?;
+        let state = match &live {
+            Some(l) => {
+                let v = self
+                    .job_version(&release.job, Which::Version(l.version))
+                    .await?;
+                let project = std::env::current_dir()
+                    .map(|d| crate::project_root(&d))
+                    .unwrap_or_default();
+                Some(
+                    self.state_preview(l, &v.text, &proposed.text, &project)
+                        .await,
+                )
+            }
+            None => None,
+        };
         let (a_side, a_text) = match &live {
             Some(l) => {
                 let v = self
@@ -120,6 +138,7 @@ impl Governance {
             live_version: live.map(|l| l.version),
             release,
             diff,
+            state,
         })
     }
 

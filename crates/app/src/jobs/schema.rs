@@ -239,6 +239,7 @@ pub fn problems(job: &Job, topics: Option<&[Topic]>) -> Vec<NodeProblem> {
                 code: "catalog-fields",
                 message,
                 hint: None,
+                within: None,
             });
         }
     }
@@ -254,6 +255,7 @@ pub fn problems(job: &Job, topics: Option<&[Topic]>) -> Vec<NodeProblem> {
                 code: "no-fields",
                 message,
                 hint: Some(hint),
+                within: None,
             });
         }
     }

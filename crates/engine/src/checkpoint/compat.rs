@@ -81,6 +81,8 @@ fn names(v: &Value, key: &str) -> Vec<String> {
                         .to_string(),
                     other => other.to_string(),
                 })
+                // as the user wrote them: `max(ts)`, not `max(__weir_window.ts)`
+                .map(|name| crate::sql::errors::user_text(&name))
                 .collect()
         })
         .unwrap_or_default()
@@ -162,7 +164,12 @@ pub fn compare(node: &str, old: &Value, new: &Value) -> Compat {
 /// The pre-flight report of starting the job described by `new` (operator id → state
 /// description) from `saved`: per operator, kept, dropped, new or incompatible.
 pub fn report(saved: &Manifest, new: &BTreeMap<String, Value>) -> Vec<OperatorReport> {
-    let old: BTreeMap<String, Value> = saved
+    compare_states(&saved_states(saved), new)
+}
+
+/// The state description of every operator a checkpoint or savepoint holds, by id.
+pub fn saved_states(saved: &Manifest) -> BTreeMap<String, Value> {
+    saved
         .tasks
         .iter()
         .filter_map(|(task, entry)| {
@@ -172,9 +179,18 @@ pub fn report(saved: &Manifest, new: &BTreeMap<String, Value>) -> Vec<OperatorRe
                 entry.meta.get("state").cloned().unwrap_or(Value::Null),
             ))
         })
-        .collect();
+        .collect()
+}
+
+/// The pre-flight report between two jobs' state descriptions (operator id → description,
+/// as `pipeline::describe_states` gives them): what a saved state of `old` becomes in `new`.
+/// A release review uses it before any savepoint exists.
+pub fn compare_states(
+    old: &BTreeMap<String, Value>,
+    new: &BTreeMap<String, Value>,
+) -> Vec<OperatorReport> {
     let mut out = Vec::new();
-    for (node, before) in &old {
+    for (node, before) in old {
         let verdict = match new.get(node) {
             None => Verdict::Dropped,
             Some(after) => match compare(node, before, after) {
@@ -228,6 +244,20 @@ mod tests {
         assert_eq!(
             compare("pv", &a, &d),
             Compat::Incompatible("output schema of pv changed".into())
+        );
+    }
+
+    #[test]
+    fn aggregates_are_named_as_the_query_writes_them() {
+        let a = windowed(60_000, &["count(Int64(1))"], &["url", "pv"]);
+        let b = windowed(
+            60_000,
+            &["count(Int64(1))", "max(__weir_window.ts)"],
+            &["url", "pv"],
+        );
+        assert_eq!(
+            compare("pv", &a, &b),
+            Compat::Incompatible("aggregate max(ts) of pv added".into())
         );
     }
 

@@ -11,9 +11,12 @@
 //! - `window.rs`: window assignment and batch expansion;
 //! - `stage.rs`, `feed.rs`: running plan fragments per batch / per firing;
 //! - `aggregate.rs`: the per-window group state;
-//! - `operator.rs`: [`SqlOperator`], the [`crate::Operator`].
+//! - `operator.rs`: [`SqlOperator`], the [`crate::Operator`];
+//! - `errors.rs`: refusals in the user's words (no internal names) and where in the
+//!   query they point.
 
 mod aggregate;
+pub(crate) mod errors;
 mod feed;
 mod interval;
 mod operator;
@@ -30,17 +33,44 @@ pub use crate::operator::InputTable;
 pub use operator::SqlOperator;
 pub use window::{WINDOW_COLUMNS, WindowKind, WindowSpec};
 
-#[cfg(doc)]
-use crate::error::EngineError;
-use crate::error::Result;
+use std::ops::Range;
+
+use crate::error::{EngineError, Result};
 use crate::operator::Operator;
 
 /// Plan the node's query once; returns a ready operator (input index i = inputs[i]).
 pub fn plan(node_id: &str, query: &str, inputs: &[InputTable]) -> Result<Box<dyn Operator>> {
-    Ok(Box::new(SqlOperator::new(node_id, query, inputs)?))
+    Ok(Box::new(
+        SqlOperator::new(node_id, query, inputs).map_err(errors::in_user_words)?,
+    ))
 }
 
 /// Validation without running: the output schema, or an error naming the unsupported construct.
 pub fn check(query: &str, inputs: &[InputTable]) -> Result<SchemaRef> {
-    Ok(planner::plan_query(query, inputs)?.schema)
+    check_located(query, inputs).map_err(|r| r.error)
+}
+
+/// A query the engine refuses: the error in the user's words, and the byte range of the
+/// query it is about when that can be told.
+#[derive(Debug)]
+pub struct Refusal {
+    pub error: EngineError,
+    pub at: Option<Range<usize>>,
+}
+
+/// [`check`], with where in `query` the refusal points.
+pub fn check_located(
+    query: &str,
+    inputs: &[InputTable],
+) -> std::result::Result<SchemaRef, Refusal> {
+    match planner::plan_query(query, inputs) {
+        Ok(planned) => Ok(planned.schema),
+        Err(e) => {
+            let at = errors::locate(query, &e);
+            Err(Refusal {
+                error: errors::in_user_words(e),
+                at,
+            })
+        }
+    }
 }

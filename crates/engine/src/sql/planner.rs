@@ -237,7 +237,9 @@ fn session() -> Result<SessionContext> {
             SessionConfig::new()
                 .with_target_partitions(1)
                 // identifiers keep their case, as in Flink (`userId` is not `userid`)
-                .set_bool("datafusion.sql_parser.enable_ident_normalization", false),
+                .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+                // spans of columns and tables, so a refusal points at the word it is about
+                .set_bool("datafusion.sql_parser.collect_spans", true),
         )
         .with_default_features()
         .build();

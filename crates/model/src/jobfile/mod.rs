@@ -6,6 +6,7 @@ pub mod comments;
 pub mod de;
 pub mod diagnostic;
 pub mod fields;
+mod keep;
 pub mod meaning;
 pub mod print;
 pub mod read;
@@ -116,6 +117,28 @@ pub struct NodeProblem {
     pub code: &'static str,
     pub message: String,
     pub hint: Option<String>,
+    /// A byte range inside the field's string value as decoded (e.g. the unknown column
+    /// in a query): the diagnostic points there, mapped through the string literal's
+    /// escapes, instead of at the start of the string. `None`, or a field that is not a
+    /// string, points at the whole field value.
+    pub within: Option<std::ops::Range<usize>>,
+}
+
+/// Where a [`NodeProblem`] points in the file: the range inside its field's string
+/// literal when it names one, else the field's value, else the node's name.
+fn node_problem_span(src: &str, node: &Value, p: &NodeProblem) -> syntax::Span {
+    let Some(field) = node.field(p.field) else {
+        return node.head_span();
+    };
+    let lit = field.value.span;
+    match (&p.within, &field.value.kind) {
+        (Some(r), Kind::Str(decoded)) if r.start <= r.end && r.end <= decoded.len() => {
+            let start = syntax::string_offset_to_source(src, lit, r.start);
+            let end = syntax::string_offset_to_source(src, lit, r.end).max(start);
+            syntax::Span::new(start, end)
+        }
+        _ => lit,
+    }
 }
 
 /// Parse, decode and validate job file text.
@@ -165,9 +188,7 @@ pub fn check_source_with(
                 let Some(value) = decoded.node_values.get(i) else {
                     continue;
                 };
-                let span = value
-                    .field(p.field)
-                    .map_or_else(|| value.head_span(), |f| f.value.span);
+                let span = node_problem_span(src, value, &p);
                 findings.push((
                     Severity::Error,
                     Problem {
@@ -418,27 +439,42 @@ fn decode_dropping<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// The canonical text of a job, as `weir fmt` and the graph editor write it.
+/// The canonical text of a job written from nothing (a new job), as the graph editor
+/// writes it: no field that holds its default is written (`keep`).
 pub fn to_ron(job: &Job) -> String {
-    // ron's own writer gives a correct tree; our printer gives it the canonical layout.
-    let text = ron::to_string(job).unwrap_or_default();
-    match syntax::parse(&text) {
-        Ok(doc) => print::print_document(&doc, Some("Job")),
-        Err(_) => text,
+    written(job, None)
+}
+
+/// The canonical text of a job that replaces `previous` (the file as it is on disk): the
+/// file changes only where the job did. A field `previous` left out that still holds its
+/// default stays out, a field it wrote stays, fields and map entries keep its order, and
+/// its comments stay where their fields and operators still are. Saving a job without
+/// edits over its canonical file gives that file back byte for byte.
+pub fn to_ron_keeping_comments(job: &Job, previous: &str) -> String {
+    match syntax::parse(previous) {
+        Ok(old) => written(job, Some(&old)),
+        Err(_) => to_ron(job),
     }
 }
 
-/// The canonical text of a job that replaces `previous` (the file as it is on disk):
-/// the comments of `previous` are kept where their fields and operators still are.
-pub fn to_ron_keeping_comments(job: &Job, previous: &str) -> String {
-    let text = to_ron(job);
-    match (syntax::parse(previous), syntax::parse(&text)) {
-        (Ok(old), Ok(mut new)) => {
-            comments::carry_over(&old, &mut new);
-            print::print_document(&new, Some("Job"))
-        }
-        _ => text,
+/// `job` printed canonically, fitted to `previous`'s tree when there is one.
+fn written(job: &Job, previous: Option<&Document>) -> String {
+    // ron's own writer gives a correct tree; our printer gives it the canonical layout.
+    let text = ron::to_string(job).unwrap_or_default();
+    let Ok(mut new) = syntax::parse(&text) else {
+        return text;
+    };
+    print::normalize(&mut new.value);
+    let old = previous.map(|p| {
+        let mut v = p.value.clone();
+        print::normalize(&mut v);
+        v
+    });
+    keep::fit(job, old.as_ref(), &mut new.value);
+    if let Some(p) = previous {
+        comments::carry_over(p, &mut new);
     }
+    print::print_document(&new, Some("Job"))
 }
 
 /// Rewrite a job file's text canonically, keeping its comments. Fails only on syntax

@@ -45,7 +45,7 @@ pub fn print_as_written(doc: &Document) -> String {
 }
 
 /// `X((a: 1))` and `X(X(a: 1))` mean the same as `X(a: 1)`; canonical form is the last.
-fn normalize(v: &mut Value) {
+pub(super) fn normalize(v: &mut Value) {
     let unwrap = match &mut v.kind {
         Kind::Tuple {
             name: Some(n),

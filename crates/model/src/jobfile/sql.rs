@@ -260,8 +260,9 @@ fn partition_clause(query: &str, from: usize) -> Option<(usize, usize)> {
     None
 }
 
-/// Byte offset of a parser location (1-based line and character column) in `text`.
-fn offset_of(text: &str, loc: Location) -> usize {
+/// Byte offset of a parser location (1-based line and character column) in `text`; the
+/// engine maps DataFusion's locations in a query with it too.
+pub fn offset_of(text: &str, loc: Location) -> usize {
     if loc.line == 0 {
         return 0;
     }

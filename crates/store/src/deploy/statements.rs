@@ -20,6 +20,7 @@ pub(crate) const TABLE_RIGHTS: &[(&str, &str)] = &[
     ("projects", "INSERT, UPDATE"),
     ("project_members", "INSERT, UPDATE, DELETE"),
     ("data_sources", "INSERT, UPDATE, DELETE"),
+    ("data_source_tests", "INSERT, UPDATE, DELETE"),
     ("topics", "INSERT, UPDATE, DELETE"),
     ("requests", "INSERT, UPDATE"),
     ("topic_publications", "INSERT"),

@@ -109,6 +109,18 @@ impl Session {
     /// job's previously live release `replaced`. Refused for a release that is not
     /// approved and in an archived project.
     pub async fn go_live(&self, release_id: i64, spec: &GoLiveSpec) -> Result<WentLive> {
+        self.go_live_from(release_id, spec, None).await
+    }
+
+    /// [`Session::go_live`] whose production instance starts from savepoint `from` (one of
+    /// the same job, e.g. of the instance of the release it replaces: its state carries
+    /// over); refused when the savepoint is another job's.
+    pub async fn go_live_from(
+        &self,
+        release_id: i64,
+        spec: &GoLiveSpec,
+        from: Option<i64>,
+    ) -> Result<WentLive> {
         check_spec(spec)?;
         let mut tx = self.pool.write().await?;
         let (before, job) =
@@ -118,6 +130,9 @@ impl Session {
                 "release #{release_id} is {}; only an approved release can go live",
                 before.state.as_str()
             )));
+        }
+        if let Some(sp) = from {
+            super::savepoints::check_start_savepoint(&mut tx, sp, job.id, &job.name()).await?;
         }
         let at = now();
         let live: Option<(i64,)> = tx
@@ -167,8 +182,9 @@ impl Session {
             .one(
                 "INSERT INTO instances (job_id, version_id, release_id, env, parallelism, \
                  memory_mib, start_position, start_timestamp_ms, params, state, created_by, \
-                 created_at) SELECT job_id, version_id, request_id, 'prod', $2, $3, $4, $5, $6, \
-                 'created', $7, $8 FROM releases WHERE request_id = $1 RETURNING id",
+                 created_at, start_savepoint_id) SELECT job_id, version_id, request_id, 'prod', \
+                 $2, $3, $4, $5, $6, 'created', $7, $8, $9 FROM releases WHERE request_id = $1 \
+                 RETURNING id",
                 &args![
                     release_id,
                     spec.parallelism,
@@ -177,7 +193,8 @@ impl Session {
                     start_ms,
                     spec.params.to_string(),
                     &self.actor,
-                    &at
+                    &at,
+                    from
                 ],
             )
             .await?;

@@ -1,5 +1,5 @@
 //! `:home` — the project overview: every job with its state (valid, or how many
-//! problems), and the keys that get a newcomer started.
+//! problems, as `weir validate` finds them), and the keys that get a newcomer started.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -42,7 +42,9 @@ impl Home {
             .into_iter()
             .filter(|e| !e.is_folder)
             .map(|e| {
-                let checked = jobfile::check_file(&cx.project.path_of(&e.rel));
+                // the verdict of `weir validate` (SQL planning included), as the graph
+                // editor shows it; files are checked when Home is (re)read, never per key
+                let checked = crate::validation::validate_file(&cx.project.path_of(&e.rel));
                 let count = |sev| {
                     checked
                         .diagnostics

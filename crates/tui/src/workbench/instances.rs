@@ -35,9 +35,7 @@ impl Workbench {
             screen.reveal(rel);
         }
         // one such screen at a time above the job being edited
-        if self.screens.len() > 1 && self.screens.last().is_some_and(|s| s.job().is_none()) {
-            self.close_above(self.screens.len() - 1);
-        }
+        self.replace_top();
         self.screens.push(screen);
         self.focus = Focus::Main;
     }
@@ -49,10 +47,10 @@ impl Workbench {
                 .store_problem
                 .clone()
                 .unwrap_or_else(|| "no metadata store is open".into());
-            self.status = Some((
+            self.say(
                 Level::Error,
                 format!("instance #{id} is kept in the metadata store: {why}"),
-            ));
+            );
             return;
         }
         let cx = Context {

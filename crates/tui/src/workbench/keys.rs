@@ -17,6 +17,11 @@ impl Workbench {
     pub fn handle_key(&mut self, key: Key) {
         // a second quit must follow the first directly
         self.quit_confirmed = std::mem::take(&mut self.quit_armed);
+        // the user looks at the screen: later messages count from here
+        self.said_since_key = 0;
+        if self.interrupt(key) {
+            return;
+        }
         if self.overlay.is_some() {
             let action = self.overlay_key(key);
             if let Some(a) = action {
@@ -111,6 +116,15 @@ impl Workbench {
             "back" => Action::Back,
             "focus-next" => Action::FocusNext,
             "quit" => Action::Quit,
+            "toggle-tree" => {
+                self.cycle_tree();
+                return Outcome::Consumed;
+            }
+            "refresh" => {
+                self.refresh_all();
+                return Outcome::Consumed;
+            }
+
             // saving and reloading belong to the open job, wherever focus is
             "save" | "reload" => {
                 let out = self.with_screen(|s, cx| s.perform(action, cx));
@@ -143,13 +157,26 @@ impl Workbench {
                 }
                 None
             }
+            Overlay::Log { top, .. } => {
+                match key.code {
+                    KeyCode::Up | KeyCode::Char('k') => *top = top.saturating_sub(1),
+                    // drawing keeps `top` within the rows
+                    KeyCode::Down | KeyCode::Char('j') => *top = top.saturating_add(1),
+                    KeyCode::PageUp => *top = top.saturating_sub(10),
+                    KeyCode::PageDown => *top = top.saturating_add(10),
+                    KeyCode::Home | KeyCode::Char('g') => *top = 0,
+                    KeyCode::End | KeyCode::Char('G') => *top = usize::MAX,
+                    _ => self.overlay = None,
+                }
+                None
+            }
             Overlay::ConfirmDelete { rel } => {
                 let rel = rel.clone();
                 self.overlay = None;
                 if key == Key::char('y') {
                     Some(match self.project.delete(&rel) {
                         Ok(()) => {
-                            self.status = Some((Level::Ok, format!("deleted {rel}")));
+                            self.say(Level::Ok, format!("deleted {rel}"));
                             self.screens
                                 .retain(|s| s.job().as_deref() != Some(rel.as_str()));
                             Action::TreeChanged(None)
@@ -243,12 +270,12 @@ impl Workbench {
     pub(super) fn prompt_done(&mut self, kind: PromptKind, text: &str) -> Action {
         let result = match &kind {
             PromptKind::NewJob { folder } => self.project.create_job(folder, text).map(|rel| {
-                self.status = Some((Level::Ok, format!("created jobs/{rel}")));
+                self.say(Level::Ok, format!("created jobs/{rel}"));
                 rel
             }),
             PromptKind::NewFolder { parent } => {
                 self.project.create_folder(parent, text).map(|rel| {
-                    self.status = Some((Level::Ok, format!("created folder jobs/{rel}")));
+                    self.say(Level::Ok, format!("created folder jobs/{rel}"));
                     rel
                 })
             }
@@ -263,7 +290,7 @@ impl Workbench {
         match result {
             Ok(rel) => {
                 if let PromptKind::Rename { rel: old } | PromptKind::Move { rel: old } = &kind {
-                    self.status = Some((Level::Ok, format!("{old} → {rel}")));
+                    self.say(Level::Ok, format!("{old} → {rel}"));
                     self.follow_move(old, &rel);
                 }
                 Action::TreeChanged(Some(rel))
@@ -291,7 +318,7 @@ impl Workbench {
                 Ok(screen) => self.screens[i] = Box::new(screen),
                 Err(e) => {
                     self.close_above(i);
-                    self.status = Some((Level::Error, e.to_string()));
+                    self.say(Level::Error, e.to_string());
                     break;
                 }
             }

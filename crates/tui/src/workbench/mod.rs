@@ -3,16 +3,22 @@
 //! state here (`apply`), and the view draws the state (`view.rs`) without changing it.
 //! Background work of the store link (approvals, connectivity tests) is collected on
 //! every turn of the event loop (`tick`), also for a screen closed while its work runs.
+//! Every message goes through `say` into the message log (`messages.rs`); screen
+//! history, refreshing, the tree's width and interrupting live in `nav.rs`.
 
 mod instances;
 mod keys;
+pub mod messages;
+mod nav;
+mod open;
+
+pub use nav::TreeView;
 
 use super::action::{Action, Level, Outcome};
 use super::keymap::Keymap;
 use super::overlay::{LineInput, Overlay};
-use super::screens::graph::GraphScreen;
 use super::screens::home::Home;
-use super::screens::{Context, Screen, gov, jobs};
+use super::screens::{Context, Screen, jobs};
 use super::theme::Theme;
 use super::tree::TreePane;
 use weir_app::project::Project;
@@ -60,6 +66,19 @@ pub const SCREENS: &[(&str, &str)] = &[
     ("alerts", "firing and recent alerts of the instances"),
     ("run", "start a test instance of the open job and watch it"),
     ("tree", "the project tree"),
+    (
+        "reload",
+        "read the tree, the active screen and the store's counters again",
+    ),
+    (
+        "messages",
+        "every message of this session, whole, with its time",
+    ),
+    (
+        "notifications",
+        "decisions on my requests and alerts that fired",
+    ),
+    ("cancel", "cancel the background work that allows it"),
     ("help", "keys of the active screen"),
     ("quit", "leave weir"),
 ];
@@ -111,6 +130,23 @@ pub struct Workbench {
     quit_armed: bool,
     /// The key being handled directly follows such a first quit.
     quit_confirmed: bool,
+    /// The key that quits, as the last quit was asked for (`C-q`, `C-c`).
+    quit_key: String,
+    /// The time the log and the notifications read.
+    clock: messages::Clock,
+    /// Every message said, for `:messages`.
+    log: messages::Log,
+    /// Every notification, for `:notifications`.
+    notes: messages::Log,
+    /// Notifications since `:notifications` was last opened.
+    unread_notes: usize,
+    /// Messages said since the last key press.
+    said_since_key: usize,
+    /// Screens replaced by another at the same depth of the stack, to go back to:
+    /// (depth, `:name`).
+    history: Vec<(usize, &'static str)>,
+    /// Shown, hidden or wide (C-w).
+    pub tree_view: TreeView,
 }
 
 impl Workbench {
@@ -149,6 +185,14 @@ impl Workbench {
             quit: false,
             quit_armed: false,
             quit_confirmed: false,
+            quit_key: "C-q".into(),
+            clock: messages::Clock::default(),
+            log: messages::Log::default(),
+            notes: messages::Log::default(),
+            unread_notes: 0,
+            said_since_key: 0,
+            history: Vec::new(),
+            tree_view: TreeView::Shown,
         }
     }
 
@@ -184,7 +228,7 @@ impl Workbench {
                     self.user = link.who();
                 }
                 if let Some(p) = link.problem.take() {
-                    self.status = Some((Level::Error, p));
+                    self.say(Level::Error, p);
                 }
                 changed
             }
@@ -192,6 +236,14 @@ impl Workbench {
         };
         if changed {
             self.refresh_marks();
+        }
+        self.catch_status();
+        self.take_notices();
+        // files added or removed on disk (the tree lists jobs/ at most every 1.5 s)
+        if let Some(msg) = self.tree.poll(&self.project) {
+            self.refresh_marks();
+            self.refresh_home();
+            self.say(Level::Info, msg);
         }
         if self.store.as_ref().is_some_and(|l| !l.running().is_empty()) {
             self.spin = self.spin.wrapping_add(1);
@@ -215,8 +267,11 @@ impl Workbench {
     }
 
     /// Close the screens above the first `keep` (Home is the first); those whose
-    /// background work still runs are kept ticking until it is done.
+    /// background work still runs are kept ticking until it is done. History deeper
+    /// than the screens kept is forgotten.
     fn close_above(&mut self, keep: usize) {
+        let keep_depth = keep.max(1);
+        self.history.retain(|(depth, _)| *depth <= keep_depth);
         while self.screens.len() > keep.max(1) {
             if let Some(screen) = self.screens.pop()
                 && screen.busy()
@@ -257,6 +312,7 @@ impl Workbench {
             Some(Overlay::Prompt { .. }) => "INPUT",
             Some(Overlay::ConfirmDelete { .. }) => "CONFIRM",
             Some(Overlay::Help { .. }) => "HELP",
+            Some(Overlay::Log { .. }) => "LOG",
             None if self.focus == Focus::Main => self.screen().mode(),
             None => "NORMAL",
         }
@@ -293,13 +349,13 @@ impl Workbench {
             Action::Back => {
                 if self.focus == Focus::Main && self.screens.len() > 1 {
                     if self.screen().dirty() {
-                        self.status = Some((
+                        self.say(
                             Level::Warning,
-                            "unsaved changes: C-s saves, C-r reloads from disk, then Esc closes"
-                                .into(),
-                        ));
+                            "unsaved changes: C-s saves, C-r reloads from disk, then Esc closes",
+                        );
                     } else {
                         self.close_above(self.screens.len() - 1);
+                        self.back_in_history();
                         self.refresh_home();
                     }
                 } else if self.focus == Focus::Main {
@@ -312,6 +368,10 @@ impl Workbench {
                 self.focus = match self.focus {
                     Focus::Tree => Focus::Main,
                     Focus::Main => Focus::Tree,
+                };
+                // the hidden tree shows again when it gets the focus
+                if self.focus == Focus::Tree && self.tree_view == TreeView::Hidden {
+                    self.tree_view = TreeView::Shown;
                 }
             }
             Action::Palette => {
@@ -333,6 +393,7 @@ impl Workbench {
                     .keymap
                     .bindings(context)
                     .into_iter()
+                    .filter(|(_, a)| self.global_works_here(context, a))
                     .map(|(k, a)| {
                         let d = Keymap::describe(context, &a).to_string();
                         (k, a, d)
@@ -357,16 +418,10 @@ impl Workbench {
                 self.apply(Action::Status(level, msg));
                 self.tick();
             }
-            Action::Status(level, msg) => {
-                self.status = if msg.is_empty() {
-                    None
-                } else {
-                    Some((level, msg))
-                };
-            }
+            Action::Status(level, msg) => self.say(level, msg),
             Action::TreeChanged(select) => {
                 if let Some(e) = self.tree.reload(&self.project, select.as_deref()) {
-                    self.status = Some((Level::Error, e));
+                    self.say(Level::Error, e);
                 }
                 self.refresh_marks();
                 self.refresh_home();
@@ -382,12 +437,13 @@ impl Workbench {
         match self.unsaved_job() {
             Some(job) if !self.quit_confirmed => {
                 self.quit_armed = true;
-                self.status = Some((
+                let key = self.quit_key.clone();
+                self.say(
                     Level::Warning,
                     format!(
-                        "unsaved changes in jobs/{job}: C-s saves, C-q again quits without saving"
+                        "unsaved changes in jobs/{job}: C-s saves, {key} again quits without saving"
                     ),
-                ));
+                );
             }
             _ => self.quit = true,
         }
@@ -402,154 +458,6 @@ impl Workbench {
                 store: self.store.as_ref(),
             };
             self.screens[0] = Box::new(Home::new(&cx));
-        }
-    }
-
-    fn open(&mut self, name: &'static str) {
-        match name {
-            "home" => {
-                if let Some(job) = self.unsaved_job() {
-                    self.status = Some((Level::Warning, unsaved_first(&job)));
-                    return;
-                }
-                self.close_above(1);
-                self.refresh_home();
-                self.focus = Focus::Main;
-            }
-            "tree" => self.focus = Focus::Tree,
-            "datasources" | "topics" | "requests" | "inbox" | "grants" | "releases" => {
-                // the job open (or selected) now: what `:releases` offers to release
-                let job = self.open_job().or_else(|| {
-                    self.tree
-                        .current()
-                        .filter(|e| !e.is_folder)
-                        .map(|e| e.rel.clone())
-                });
-                let cx = Context {
-                    project: &self.project,
-                    theme: &self.theme,
-                    keymap: &self.keymap,
-                    store: self.store.as_ref(),
-                };
-                let problem = self.store_problem.as_deref();
-                let mut screen = gov::open(name, &cx, problem);
-                if let (Some(rel), "releases") = (&job, name) {
-                    screen.reveal(rel);
-                }
-                // one governance screen at a time above the job being edited
-                if self.screens.len() > 1 && self.screens.last().is_some_and(|s| s.job().is_none())
-                {
-                    self.close_above(self.screens.len() - 1);
-                }
-                self.screens.push(screen);
-                self.focus = Focus::Main;
-            }
-            "instances" | "alerts" => self.open_monitor(name),
-            "run" => self.run_open_job(),
-            "help" => self.apply(Action::Help),
-            "quit" => self.quit_or_warn(),
-            "versions" => self.open_versions(),
-            // submit belongs to the graph editor of the open job
-            "submit" => {
-                while self.screens.len() > 1 && self.screen().job().is_none() {
-                    self.close_above(self.screens.len() - 1);
-                }
-                if self.screens.len() == 1 {
-                    self.open("graph");
-                }
-                if self.screens.len() > 1 {
-                    self.focus = Focus::Main;
-                    self.apply(Action::Perform("submit".into()));
-                }
-            }
-            "graph" => {
-                if self.screens.len() > 1 {
-                    self.focus = Focus::Main;
-                } else {
-                    match self
-                        .tree
-                        .current()
-                        .filter(|e| !e.is_folder)
-                        .map(|e| e.rel.clone())
-                    {
-                        Some(rel) => self.open_job_at(&rel),
-                        None => {
-                            self.status =
-                                Some((Level::Warning, "select a job in the tree first".into()))
-                        }
-                    }
-                }
-            }
-            // the SQL editor and config form live inside the graph editor
-            "sql" | "config" => {
-                if self.screens.len() == 1 {
-                    self.open("graph");
-                }
-                if self.screens.len() > 1 {
-                    self.focus = Focus::Main;
-                    let action = if name == "sql" {
-                        "edit-sql"
-                    } else {
-                        "edit-config"
-                    };
-                    self.apply(Action::Perform(action.into()));
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// `:versions` of the open job, else of the job selected on Home or in the tree.
-    fn open_versions(&mut self) {
-        let rel = self
-            .open_job()
-            .or_else(|| match (self.focus, self.screens.len()) {
-                (Focus::Main, 1) => self.screen().selected_entry(),
-                _ => None,
-            })
-            .or_else(|| {
-                self.tree
-                    .current()
-                    .filter(|e| !e.is_folder)
-                    .map(|e| e.rel.clone())
-            });
-        let unsaved = rel.is_some() && self.unsaved_job() == rel;
-        let cx = Context {
-            project: &self.project,
-            theme: &self.theme,
-            keymap: &self.keymap,
-            store: self.store.as_ref(),
-        };
-        match jobs::versions::open(&cx, rel, self.store_problem.as_deref(), unsaved) {
-            Ok(screen) => {
-                // one such screen at a time above the job being edited
-                if self.screens.len() > 1 && self.screens.last().is_some_and(|s| s.job().is_none())
-                {
-                    self.close_above(self.screens.len() - 1);
-                }
-                self.screens.push(screen);
-                self.focus = Focus::Main;
-            }
-            Err(why) => self.status = Some((Level::Warning, why)),
-        }
-    }
-
-    fn open_job_at(&mut self, rel: &str) {
-        if self.open_job().as_deref() == Some(rel) {
-            self.focus = Focus::Main;
-            return;
-        }
-        if let Some(job) = self.unsaved_job() {
-            self.status = Some((Level::Warning, unsaved_first(&job)));
-            return;
-        }
-        match GraphScreen::open(&self.project, rel) {
-            Ok(screen) => {
-                self.close_above(1);
-                self.screens.push(Box::new(screen));
-                self.focus = Focus::Main;
-            }
-            Err(e) => self.status = Some((Level::Error, e.to_string())),
         }
     }
 }

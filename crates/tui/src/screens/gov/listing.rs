@@ -1,17 +1,20 @@
 //! The list-and-detail helper every governance screen shares: a [`Listing`] holds the rows,
 //! the selection and the `/` filter (and keeps the selection on the same row when the rows
-//! are read again); [`draw_table`] draws the visible rows under a header with the selected
-//! row highlighted and kept in view; [`draw_detail`] draws the detail pane of the selected
+//! are read again); the tables of the visible rows are drawn by `columns.rs` (re-exported
+//! here: [`draw_columns`], [`draw_table`]) with the selected row highlighted and kept in
+//! view; [`draw_detail`] and [`draw_detail_scrolled`] draw the detail pane of the selected
 //! row. What a row shows and what its detail says stay with each screen. Both escape
 //! every cell and span they draw (`crate::printable`): rows and details are user-supplied
 //! text (table names, reasons, opinions) that must not act on the terminal.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{clamp, matches, row_style};
+pub use super::columns::{Col, draw_columns, draw_styled_columns, draw_table, fit_columns};
+use super::scroll::{DetailScroll, draw_scrolled};
+use super::{clamp, matches};
 use crate::printable;
 use crate::theme::Theme;
 
@@ -146,40 +149,6 @@ pub fn top_for(selected: usize, height: usize) -> usize {
     (selected + 1).saturating_sub(height.max(1))
 }
 
-/// Draw `rows` (cells, one vector per row) under `header`, the selected row highlighted
-/// (reversed while `focused`) and scrolled into view; `empty` instead when there are none.
-pub fn draw_table(
-    frame: &mut Frame,
-    area: Rect,
-    theme: &Theme,
-    (header, widths): (&[&str], &[Constraint]),
-    rows: Vec<Vec<String>>,
-    (selected, focused): (usize, bool),
-    empty: Line<'static>,
-) {
-    if rows.is_empty() {
-        frame.render_widget(
-            Paragraph::new(printable::line(empty)).wrap(Wrap { trim: false }),
-            area,
-        );
-        return;
-    }
-    // one line goes to the header
-    let top = top_for(selected, (area.height as usize).saturating_sub(1));
-    let rows: Vec<Row> = rows
-        .into_iter()
-        .enumerate()
-        .skip(top)
-        .map(|(i, cells)| {
-            let cells: Vec<String> = cells.iter().map(|c| printable::text(c)).collect();
-            Row::new(cells).style(row_style(theme, i, selected, focused))
-        })
-        .collect();
-    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-    let table = Table::new(rows, widths.to_vec()).header(Row::new(header).style(theme.muted()));
-    frame.render_widget(table, area);
-}
-
 /// A ` detail ` pane with `lines` (wrapped), or "nothing selected".
 pub fn draw_detail(
     frame: &mut Frame,
@@ -200,6 +169,21 @@ pub fn draw_detail(
             inner,
         ),
     }
+}
+
+/// A ` detail ` pane like [`draw_detail`] that scrolls (PgDn/PgUp, C-d/C-u) and marks
+/// its position when the lines do not fit; `item` names what it shows, so that another
+/// selection starts at the top.
+pub fn draw_detail_scrolled(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    lines: Option<Vec<Line<'static>>>,
+    scroll: (&mut DetailScroll, Option<i64>),
+) {
+    let block = theme.pane(" detail ".into(), false);
+    let lines = lines.unwrap_or_else(|| vec![Line::styled("nothing selected", theme.muted())]);
+    draw_scrolled(frame, area, block, lines, scroll, theme);
 }
 
 #[cfg(test)]

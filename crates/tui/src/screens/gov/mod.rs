@@ -10,12 +10,16 @@
 //!
 //! Each screen is a folder: `mod.rs` (state, keys and actions), `list.rs`, `detail.rs`
 //! and `form.rs` or `modal.rs`. Shared pieces: [`listing`] (the list-and-detail helper:
-//! rows, selection, filter, drawing), [`form`] (fields with inline errors), [`perm_form`]
-//! (the permission request form, opened from the catalog and from my requests) and the
-//! small helpers here.
+//! rows, selection, filter, drawing), [`columns`] (tables whose columns give way on a
+//! narrow pane), [`scroll`] (detail panes that scroll), [`footer`] (key hints that fit
+//! their width), [`form`] (fields with inline errors), [`perm_form`] (the permission
+//! request form, opened from the catalog and from my requests) and the small helpers
+//! here.
 
 pub mod catalog;
+pub mod columns;
 pub mod datasources;
+pub mod footer;
 pub mod form;
 pub mod grants;
 pub mod inbox;
@@ -23,6 +27,7 @@ pub mod listing;
 pub mod perm_form;
 pub mod releases;
 pub mod requests;
+pub mod scroll;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -106,7 +111,8 @@ pub fn matches(filter: &str, haystack: &[&str]) -> bool {
     f.is_empty() || haystack.iter().any(|h| h.to_lowercase().contains(&f))
 }
 
-/// A line of key hints: `("a", "approve"), ...`.
+/// A line of key hints: `("a", "approve"), ...`, all of them (inside a modal); a
+/// screen's footer uses [`footer::footer`], which fits them to its width.
 pub fn hints(theme: &Theme, keys: &[(&str, &str)]) -> Line<'static> {
     let mut spans = Vec::new();
     for (k, what) in keys {
@@ -122,14 +128,22 @@ pub fn when(ts: &str) -> String {
 }
 
 /// A list above a detail pane: the list as tall as its rows (and header), between a
-/// quarter and half of the area; side by side when the area is wide.
+/// quarter and half of the area (two fifths on a short one, so that the detail keeps a
+/// few lines); side by side when the area is wide.
 pub fn split(area: Rect, rows: usize) -> [Rect; 2] {
     if area.width >= 130 {
         return Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
             .areas(area);
     }
     let want = (rows as u16).saturating_add(2);
-    let h = want.clamp(area.height / 4, area.height / 2).max(3);
+    let most = if area.height < 12 {
+        area.height * 2 / 5
+    } else {
+        area.height / 2
+    };
+    let h = want
+        .clamp(area.height / 4, most.max(area.height / 4))
+        .max(3);
     Layout::vertical([Constraint::Length(h), Constraint::Min(3)]).areas(area)
 }
 

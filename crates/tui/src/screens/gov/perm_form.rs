@@ -2,8 +2,9 @@
 //! data source and the table or topic on it, for whom (one of my projects, myself, or
 //! both: two requests, two approvals), the operations the kind allows (Kafka topics:
 //! select and insert), columns (for a person only, not on Kafka) and a reason. Submitting
-//! calls `session.request_permission`, the same use case as `weir perm request`; the
-//! store's refusals land on the field they name. On success the caller gets a message
+//! first reports every problem the form can see at once, each under its field; then it
+//! calls `session.request_permission`, the same use case as `weir perm request`, whose
+//! refusals land on the field they name. On success the caller gets a message
 //! naming every request created, to show with `Action::StoreWritten`.
 
 use crossterm::event::KeyCode;
@@ -299,8 +300,53 @@ impl PermForm {
         })
     }
 
+    /// Every problem the form can see before asking the store, by field: no table or
+    /// topic, no operation ticked (naming the ones the kind takes), no reason.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let kind = self.source().map(|(_, k)| *k);
+        let what = if self.is_kafka() { "topic" } else { "table" };
+        if self.form.text("table").is_empty() {
+            out.push(("table", format!("table: no {what} given; name the {what}")));
+        }
+        if self.form.checked("perms").is_empty() {
+            let offered = perms_for(kind.unwrap_or(DataSourceKind::Mysql)).join(", ");
+            out.push((
+                "perms",
+                format!("perms: no permission chosen; a {what} takes {offered}: Space ticks one"),
+            ));
+        }
+        if self.form.text("reason").is_empty() {
+            // worded as the store words it
+            out.push((
+                "reason",
+                "reason: no reason given; say why the permission is needed; the data admin \
+                 reads it"
+                    .into(),
+            ));
+        }
+        out
+    }
+
     fn submit(&mut self, cx: &Context) -> PermEvent {
         self.form.clear_errors();
+        let problems = self.problems();
+        if let Some(first) = problems.first().map(|(k, _)| *k) {
+            let n = problems.len();
+            for (key, why) in problems {
+                self.form.set_error(key, Some(why));
+            }
+            if let Some(i) = self.form.fields.iter().position(|f| f.key == first) {
+                self.form.selected = i;
+            }
+            if n > 1 {
+                self.form.message = Some((
+                    Level::Error,
+                    format!("{n} problems: fix them, then Enter sends the request"),
+                ));
+            }
+            return PermEvent::Consumed;
+        }
         let Some(link) = cx.store else {
             self.form.message = Some((Level::Error, "no metadata store is open".into()));
             return PermEvent::Consumed;

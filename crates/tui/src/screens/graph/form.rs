@@ -70,6 +70,10 @@ pub struct Form {
     pub selected: usize,
     /// The row being edited, with its input.
     pub editing: Option<LineInput>,
+    /// The row being edited holds a string: the input is its text without quotes and
+    /// escapes, quoted again when committed (unless it starts with a quote: then it is
+    /// taken as RON, `"debug"` as typed).
+    pub editing_string: bool,
     /// Problems of the node (or config) as a whole, e.g. "receives nothing".
     pub unit_problems: Vec<Problem>,
     /// Problems elsewhere in the job, by count and first message.
@@ -158,6 +162,7 @@ impl Form {
             rows,
             selected: 0,
             editing: None,
+            editing_string: false,
             unit_problems: Vec::new(),
             other_problems: Vec::new(),
             decoded: None,
@@ -202,12 +207,13 @@ impl Form {
         let Some(row) = self.rows.get(self.selected) else {
             return;
         };
-        let mut input = LineInput::with(&row.text);
-        // inside a string literal, type before the closing quote
-        if row.text.len() >= 2 && row.text.starts_with('"') && row.text.ends_with('"') {
-            input.cursor = row.text.chars().count() - 1;
-        }
+        // a string is edited as its text: clearing it and typing gives that text
+        let (input, string) = match unquoted(&row.text) {
+            Some(text) => (LineInput::with(&text), true),
+            None => (LineInput::with(&row.text), false),
+        };
         self.editing = Some(input);
+        self.editing_string = string;
         self.confirm_discard = false;
     }
 
@@ -215,7 +221,13 @@ impl Form {
     pub fn commit(&mut self, job: &Job) -> Option<&'static str> {
         let input = self.editing.take()?;
         let row = self.rows.get_mut(self.selected)?;
-        row.text = input.text.trim().to_string();
+        let typed = input.text.trim();
+        // typed starting with a quote, it is RON as written (checked like any row)
+        row.text = if self.editing_string && !typed.is_empty() && !typed.starts_with('"') {
+            fields::escaped(&input.text)
+        } else {
+            typed.to_string()
+        };
         let name = row.name;
         self.check(job);
         Some(name)
@@ -265,4 +277,27 @@ impl Form {
             _ => Err("the form does not fit its target".into()),
         }
     }
+}
+
+/// The text of a one-line string literal (`"a \"b\""` → `a "b"`); None for anything
+/// else, and for escapes other than `\"`, `\\`, `\n`, `\r` and `\t`.
+pub(super) fn unquoted(lit: &str) -> Option<String> {
+    let inner = lit.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return None,
+            '\\' => out.push(match chars.next()? {
+                '"' => '"',
+                '\\' => '\\',
+                'n' => '\n',
+                'r' => '\r',
+                't' => '\t',
+                _ => return None,
+            }),
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }

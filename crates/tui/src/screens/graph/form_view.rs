@@ -125,6 +125,12 @@ impl Form {
             };
             let mut spans = vec![Span::styled(label, label_style)];
             match (&self.editing, selected) {
+                // a string is edited without its quotes: they are drawn around it
+                (Some(input), true) if self.editing_string => {
+                    spans.push(Span::styled("\"", theme.muted()));
+                    spans.extend(input_spans(input, value_w.saturating_sub(2), theme));
+                    spans.push(Span::styled("\"", theme.muted()));
+                }
                 (Some(input), true) => spans.extend(input_spans(input, value_w, theme)),
                 _ if row.text.is_empty() => {
                     let st = if selected {

@@ -2,23 +2,29 @@
 //! a selection that moves across nodes and edges, operators added from a palette,
 //! connected, disconnected and deleted, their parameters edited in a form that checks
 //! every row against the job-file rules, SQL edited in the SQL editor, and the job's
-//! problems always in view. Save writes exactly what `weir fmt` would.
+//! problems always in view. Save writes the canonical layout of `weir fmt`, and changes
+//! the file only where the job was edited, after checking nobody else changed it.
 //!
 //! Files: `select.rs` (spatial selection, scrolling), `edit.rs` (changes to the job),
 //! `form.rs` (the parameter and config forms), `form_check.rs` (checking them row by
 //! row), `form_view.rs` (drawing them),
 //! `palette.rs` (the operator palette), `view.rs` (the canvas and the side panel),
-//! `keys.rs` (what each key and action does in each mode). The job's lock (read-only
+//! `keys.rs` (what each key and action does in each mode), `saving.rs` (load, save,
+//! reload, a file changed on disk) and `conflict.rs` (the prompt when it changed under
+//! the editor). The job's lock (read-only
 //! while someone else holds it), `:submit` and noticing a checkout on disk are
 //! `screens::jobs::editor`'s.
 
+mod conflict;
 mod edit;
 mod form;
 mod form_check;
 mod form_view;
 mod keys;
 mod palette;
+mod saving;
 pub(crate) mod select;
+mod validation;
 mod view;
 
 #[cfg(test)]
@@ -32,7 +38,7 @@ use ratatui::layout::Rect;
 
 use crate::action::{Action, Level, Outcome};
 use crate::graph::{self, layout};
-use crate::jobfile::{self, Diagnostic};
+use crate::jobfile::Diagnostic;
 use crate::keys::Key;
 use crate::model::Job;
 use crate::screens::jobs::editor::{EditorJob, Tick};
@@ -80,6 +86,12 @@ pub struct GraphScreen {
     dirty: bool,
     /// The lock, submit and the file on disk.
     side: EditorJob,
+    /// The file as the editor last read or wrote it: what a save is checked against.
+    disk: conflict::Disk,
+    /// The file changed on disk: reload, overwrite or cancel?
+    conflict: Option<conflict::Conflict>,
+    /// The full check (`weir validate`'s) of the job and of the SQL being typed.
+    validation: validation::Validation,
 }
 
 /// Every action of the graph context, for the palette.
@@ -109,8 +121,10 @@ const ACTIONS: &[(&str, &str)] = &[
 impl GraphScreen {
     pub fn open(project: &Project, rel: &str) -> Result<GraphScreen, Refused> {
         let path = project.path_of(rel);
-        let job = load(&path).map_err(|e| format!("cannot open {rel}: {e}"))?;
+        let (job, text) = saving::load(&path).map_err(|e| format!("cannot open {rel}: {e}"))?;
         let mut s = GraphScreen {
+            disk: conflict::Disk::of(text),
+            conflict: None,
             rel: rel.to_string(),
             side: EditorJob::new(rel, &path),
             path,
@@ -122,6 +136,7 @@ impl GraphScreen {
             scroll: (0, 0),
             mode: Mode::Normal,
             dirty: false,
+            validation: validation::Validation::default(),
         };
         s.refresh();
         if !s.job.nodes.is_empty() {
@@ -137,10 +152,9 @@ impl GraphScreen {
 
     /// Re-layout and re-validate the job in memory; keep the selection in range.
     fn refresh(&mut self) {
-        let text = jobfile::to_ron(&self.job);
-        let checked = jobfile::check_source(&self.shown_path(), &text);
-        self.diag_nodes = view::diagnostic_nodes(&text, &checked.diagnostics);
-        self.diagnostics = checked.diagnostics;
+        // the text a save would write: problems point where `weir validate` will
+        let text = self.text();
+        self.validate_job(&text);
         self.layout = layout::layout(&graph::job_graph(&self.job));
         self.sel = match self.sel {
             Selection::Node(i) if i >= self.job.nodes.len() => match self.job.nodes.len() {
@@ -156,10 +170,16 @@ impl GraphScreen {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
 
-    /// "valid" or how many problems the job has.
+    /// "valid" or how many problems the job has; "checking…" while the full check runs.
     fn summary(&self) -> String {
         let e = self.errors();
         let w = self.diagnostics.len() - e;
+        if self.checking() {
+            return match w {
+                0 => "checking…".into(),
+                w => format!("checking… ({w} warning{} so far)", plural(w)),
+            };
+        }
         match (e, w) {
             (0, 0) => "the job is valid".into(),
             (0, w) => format!("valid, {w} warning{}", plural(w)),
@@ -173,108 +193,18 @@ impl GraphScreen {
     fn changed(&mut self, what: String) -> Outcome {
         self.dirty = true;
         self.refresh();
-        let level = if self.errors() == 0 {
-            Level::Ok
-        } else {
+        let level = if self.errors() > 0 {
             Level::Warning
+        } else if self.checking() {
+            Level::Info
+        } else {
+            Level::Ok
         };
         let mut msg = format!("{what} · {}", self.summary());
         if let Some(d) = self.diagnostics.iter().find(|d| d.is_error()) {
             msg.push_str(&format!(": {}", d.message));
         }
         status(level, msg)
-    }
-
-    fn save(&mut self) -> Outcome {
-        // keep the comments of the file on disk where their fields and operators still are
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(previous) => jobfile::to_ron_keeping_comments(&self.job, &previous),
-            Err(_) => jobfile::to_ron(&self.job),
-        };
-        if let Err(e) = weir_model::fsutil::write_atomic(&self.path, &text) {
-            return status(
-                Level::Error,
-                format!("cannot save {}: {e}", self.shown_path()),
-            );
-        }
-        self.dirty = false;
-        self.side.saved();
-        self.refresh();
-        let pending = match &self.mode {
-            Mode::Form(f) if f.changed() => " (the open form is not applied)",
-            Mode::Sql { .. } => " (the SQL in the editor is not applied)",
-            _ => "",
-        };
-        match self.errors() {
-            0 => status(Level::Ok, format!("saved {}{pending}", self.shown_path())),
-            n => status(
-                Level::Warning,
-                format!(
-                    "saved {} with {n} problem{}{pending}: v lists them",
-                    self.shown_path(),
-                    plural(n)
-                ),
-            ),
-        }
-    }
-
-    fn reload(&mut self) -> Outcome {
-        match load(&self.path) {
-            Ok(job) => {
-                let had = self.dirty || !matches!(self.mode, Mode::Normal | Mode::Problems { .. });
-                self.job = job;
-                self.dirty = false;
-                self.mode = Mode::Normal;
-                self.side.on_disk();
-                self.refresh();
-                let what = if had {
-                    "unsaved edits dropped"
-                } else {
-                    "no unsaved edits"
-                };
-                status(
-                    Level::Info,
-                    format!(
-                        "reloaded {} from disk: {what} · {}",
-                        self.shown_path(),
-                        self.summary()
-                    ),
-                )
-            }
-            Err(e) => status(
-                Level::Error,
-                format!(
-                    "cannot reload {}: {e}; the edits stay in memory",
-                    self.shown_path()
-                ),
-            ),
-        }
-    }
-
-    /// Someone else replaced the file (a checkout) while the editor held no edits.
-    fn changed_on_disk(&mut self) -> Action {
-        match load(&self.path) {
-            Ok(job) => {
-                self.job = job;
-                self.mode = Mode::Normal;
-                self.refresh();
-                Action::Status(
-                    Level::Info,
-                    format!(
-                        "{} changed on disk: reloaded · {}",
-                        self.shown_path(),
-                        self.summary()
-                    ),
-                )
-            }
-            Err(e) => Action::Status(
-                Level::Warning,
-                format!(
-                    "{} changed on disk and cannot be read ({e}); the editor keeps what it showed",
-                    self.shown_path()
-                ),
-            ),
-        }
     }
 
     fn open_form(&mut self, form: Option<Form>) -> Outcome {
@@ -328,15 +258,6 @@ impl GraphScreen {
     }
 }
 
-fn load(path: &std::path::Path) -> Result<Job, Refused> {
-    let checked = jobfile::check_file(path);
-    checked.job.ok_or_else(|| {
-        checked.diagnostics.first().map_or("not a job".into(), |d| {
-            Refused(format!("{}:{}: {}", d.line, d.column, d.message))
-        })
-    })
-}
-
 fn status(level: Level, msg: String) -> Outcome {
     Action::Status(level, msg).into()
 }
@@ -386,7 +307,7 @@ impl Screen for GraphScreen {
     }
 
     fn captures_text(&self) -> bool {
-        !matches!(self.mode, Mode::Normal) || self.side.captures()
+        !matches!(self.mode, Mode::Normal) || self.side.captures() || self.conflict.is_some()
     }
 
     fn job(&self) -> Option<String> {
@@ -434,6 +355,9 @@ impl Screen for GraphScreen {
     }
 
     fn mode(&self) -> &'static str {
+        if self.conflict.is_some() {
+            return "CONFIRM";
+        }
         if let (Some(m), Mode::Normal | Mode::Problems { .. }) = (self.side.mode(), &self.mode) {
             return m;
         }
@@ -448,6 +372,9 @@ impl Screen for GraphScreen {
     }
 
     fn handle_key(&mut self, key: Key, cx: &Context) -> Outcome {
+        if self.conflict.is_some() {
+            return self.conflict_key(key);
+        }
         if self.side.captures() {
             return self.side.key(key, cx);
         }
@@ -467,11 +394,13 @@ impl Screen for GraphScreen {
     }
 
     fn tick(&mut self, cx: &Context, changed: bool) -> Option<Action> {
+        let verdict = self.take_verdicts();
         let unsaved = self.unsaved();
         match self.side.tick(cx, changed, unsaved) {
-            Tick::Idle => None,
+            Tick::Idle => verdict,
             Tick::Say(a) => Some(a),
-            Tick::FileChanged => Some(self.changed_on_disk()),
+            Tick::FileChanged => self.changed_on_disk().or(verdict),
+            Tick::ChangedUnderEdits => self.changed_under_edits().or(verdict),
         }
     }
 
@@ -500,5 +429,8 @@ impl Screen for GraphScreen {
             _ => view::render(self, frame, area, cx.theme, focused),
         }
         self.side.render(frame, area, cx.theme, cx);
+        if let Some(c) = &self.conflict {
+            c.render(frame, area, cx.theme);
+        }
     }
 }

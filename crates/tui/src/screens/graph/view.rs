@@ -315,18 +315,14 @@ fn draw_panel(s: &GraphScreen, frame: &mut Frame, area: Rect, theme: &Theme, sid
     if side {
         lines.push(Line::raw(""));
     }
-    lines.push(Line::styled(
-        if s.errors() == 0 {
-            format!("✓ {}", s.summary())
-        } else {
-            format!("✗ {}", s.summary())
-        },
-        if s.errors() == 0 {
-            theme.ok()
-        } else {
-            theme.error()
-        },
-    ));
+    lines.push(if s.errors() > 0 {
+        Line::styled(format!("✗ {}", s.summary()), theme.error())
+    } else if s.checking() {
+        // the engine's planning runs in the background (`validation.rs`)
+        Line::styled(format!("… {}", s.summary()), theme.muted())
+    } else {
+        Line::styled(format!("✓ {}", s.summary()), theme.ok())
+    });
     // problems of the selected node first
     let selected = match s.sel {
         Selection::Node(i) => Some(i),
@@ -375,13 +371,8 @@ fn draw_panel(s: &GraphScreen, frame: &mut Frame, area: Rect, theme: &Theme, sid
             lines.push(Line::from(spans));
         }
     } else {
-        let mut spans = Vec::new();
-        let narrow = [keys[0], keys[1], keys[2], keys[3], keys[4], ("?", "keys")];
-        for (k, what) in narrow {
-            spans.push(Span::styled(format!("{k} "), theme.accent()));
-            spans.push(Span::styled(format!("{what}  "), theme.muted()));
-        }
-        lines.push(Line::from(spans));
+        // the keys that fit whole, then `? more`
+        lines.push(crate::screens::gov::footer::footer(theme, keys, area.width));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }

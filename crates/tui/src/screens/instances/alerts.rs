@@ -1,14 +1,14 @@
 //! `:alerts` (SPEC R-mon): firing and recent alerts (`alerts(false, None, 200)`), firing
 //! first, each with its instance, job, rule, figure and when it fired or cleared (relative
 //! to the screen's `now_ms`), filterable with `/` and re-read every second. Enter opens
-//! the live view of the alert's instance.
+//! the live view of the alert's instance; PgDn/PgUp (C-d/C-u) scroll the detail.
 
 use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::Paragraph;
 use weir_app::instances::{Alert, now_ms};
 
 use super::clock::{ago, compact};
@@ -16,10 +16,24 @@ use super::list::REFRESH;
 use super::rows::draw_lines;
 use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
-use crate::screens::gov::listing::{Listing, draw_detail, top_for};
-use crate::screens::gov::{error_text, field_line, hints, row_style, split};
+use crate::screens::gov::footer::footer;
+use crate::screens::gov::listing::{Col, Listing, draw_detail_scrolled, draw_styled_columns};
+use crate::screens::gov::scroll::DetailScroll;
+use crate::screens::gov::{error_text, field_line, split};
 use crate::screens::{Context, Screen};
 use crate::theme::Theme;
+
+/// State, instance and rule stay on a narrow pane; the job shrinks first, then the
+/// cleared time, the value and the fired time go.
+const COLUMNS: [Col; 7] = [
+    Col::key("STATE", 8),
+    Col::key("INST", 5),
+    Col::text("JOB", 8),
+    Col::text("RULE", 10),
+    Col::optional("VALUE", 6, 2),
+    Col::optional("FIRED", 5, 1),
+    Col::optional("CLEARED", 7, 3),
+];
 
 /// How many alerts are read.
 const LIMIT: i64 = 200;
@@ -29,6 +43,8 @@ pub struct Alerts {
     now_ms: i64,
     read_at: Option<Instant>,
     problem: Option<String>,
+    /// Where the detail pane is scrolled to.
+    scroll: DetailScroll,
 }
 
 fn firing(a: &Alert) -> bool {
@@ -70,6 +86,7 @@ impl Alerts {
             now_ms,
             read_at: None,
             problem: None,
+            scroll: DetailScroll::default(),
         }
     }
 
@@ -87,64 +104,36 @@ impl Alerts {
     }
 
     fn draw_rows(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
-        let wide = area.width >= 90;
-        let selected = self.list.selected();
-        let top = top_for(selected, (area.height as usize).saturating_sub(1));
-        let rows: Vec<Row> = self
+        let rows: Vec<Vec<Span<'static>>> = self
             .list
             .visible()
             .iter()
-            .enumerate()
-            .skip(top)
-            .map(|(i, a)| {
+            .map(|a| {
                 let style = if firing(a) {
                     theme.error()
                 } else {
                     theme.muted()
                 };
-                let mut cells = vec![
-                    Cell::from(Span::styled(a.state.as_str(), style)),
-                    Cell::from(format!("#{}", a.instance)),
-                    Cell::from(a.job.clone()),
-                    Cell::from(a.rule.clone()),
-                ];
-                if wide {
-                    cells.push(Cell::from(a.value.map_or("-".into(), compact)));
-                }
-                cells.push(Cell::from(ago(Some(a.fired_at.as_str()), self.now_ms)));
-                if wide {
-                    cells.push(Cell::from(ago(a.cleared_at.as_deref(), self.now_ms)));
-                }
-                Row::new(cells).style(row_style(theme, i, selected, focused))
+                vec![
+                    Span::styled(a.state.as_str().to_string(), style),
+                    Span::raw(format!("#{}", a.instance)),
+                    Span::raw(a.job.clone()),
+                    Span::raw(a.rule.clone()),
+                    Span::raw(a.value.map_or("-".into(), compact)),
+                    Span::raw(ago(Some(a.fired_at.as_str()), self.now_ms)),
+                    Span::raw(ago(a.cleared_at.as_deref(), self.now_ms)),
+                ]
             })
             .collect();
-        let (header, widths): (&[&str], Vec<Constraint>) = if wide {
-            (
-                &["STATE", "INST", "JOB", "RULE", "VALUE", "FIRED", "CLEARED"],
-                vec![
-                    Constraint::Length(8),
-                    Constraint::Length(5),
-                    Constraint::Min(14),
-                    Constraint::Min(20),
-                    Constraint::Length(6),
-                    Constraint::Length(5),
-                    Constraint::Length(7),
-                ],
-            )
-        } else {
-            (
-                &["STATE", "INST", "JOB", "RULE", "FIRED"],
-                vec![
-                    Constraint::Length(8),
-                    Constraint::Length(5),
-                    Constraint::Min(10),
-                    Constraint::Min(10),
-                    Constraint::Length(5),
-                ],
-            )
-        };
-        let header = Row::new(header.iter().map(|h| h.to_string())).style(theme.muted());
-        frame.render_widget(Table::new(rows, widths).header(header), area);
+        draw_styled_columns(
+            frame,
+            area,
+            theme,
+            &COLUMNS,
+            rows,
+            (self.list.selected(), focused),
+            Line::raw(""),
+        );
     }
 
     fn detail(&self, theme: &Theme) -> Option<Vec<Line<'static>>> {
@@ -202,6 +191,9 @@ impl Screen for Alerts {
     }
 
     fn perform(&mut self, action: &str, cx: &Context) -> Outcome {
+        if self.scroll.perform(action) {
+            return Outcome::Consumed;
+        }
         match action {
             "up" => self.list.up(),
             "down" => self.list.down(),
@@ -221,6 +213,8 @@ impl Screen for Alerts {
         vec![
             ("open", "the live view of the alert's instance"),
             ("refresh", "read the alerts again"),
+            ("scroll-down", "scroll the detail down"),
+            ("scroll-up", "scroll the detail up"),
         ]
     }
 
@@ -252,7 +246,15 @@ impl Screen for Alerts {
                 theme.error(),
             ));
         }
-        bottom.push(hints(theme, &[("Enter", "instance view"), ("/", "filter")]));
+        bottom.push(footer(
+            theme,
+            &[
+                ("Enter", "instance view"),
+                ("PgDn/PgUp", "scroll"),
+                ("/", "filter"),
+            ],
+            inner.width,
+        ));
         let [body, hint] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(bottom.len() as u16)])
                 .areas(inner);
@@ -268,7 +270,9 @@ impl Screen for Alerts {
         } else {
             let [list, detail] = split(body, visible);
             self.draw_rows(frame, list, theme, focused);
-            draw_detail(frame, detail, theme, self.detail(theme));
+            let lines = self.detail(theme);
+            let item = self.list.current().map(|a| a.id);
+            draw_detail_scrolled(frame, detail, theme, lines, (&mut self.scroll, item));
         }
         frame.render_widget(Paragraph::new(bottom), hint);
     }

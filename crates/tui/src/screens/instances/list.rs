@@ -3,8 +3,9 @@
 //! rates, lag, a sparkline of the last minutes and firing alerts, re-read every second
 //! (`rows.rs` draws them). Keys: `/` filters, `s` opens the start form (`start.rs`), `x`
 //! stops the selected instance after a y/n question naming it, `R` restarts a stopped or
-//! failed one, Enter opens its live view (`Action::OpenInstance`). When the store does not
-//! answer, the last figures stay and the title says "store unreachable".
+//! failed one, Enter opens its live view (`Action::OpenInstance`), PgDn/PgUp (C-d/C-u)
+//! scroll the detail. When the store does not answer, the last figures stay and the title
+//! says "store unreachable".
 
 use std::time::{Duration, Instant};
 
@@ -19,8 +20,10 @@ use super::start::{Launch, StartForm, Step, launch};
 use super::trend::Trends;
 use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
-use crate::screens::gov::listing::{Listing, draw_detail};
-use crate::screens::gov::{error_text, hints, split};
+use crate::screens::gov::footer::footer;
+use crate::screens::gov::listing::{Listing, draw_detail_scrolled};
+use crate::screens::gov::scroll::DetailScroll;
+use crate::screens::gov::{error_text, split};
 use crate::screens::jobs::work::Work;
 use crate::screens::{Context, Screen};
 
@@ -56,6 +59,8 @@ pub struct Instances {
     job: Option<String>,
     /// The sparklines' history, kept between reads.
     trends: Trends,
+    /// Where the detail pane is scrolled to.
+    scroll: DetailScroll,
 }
 
 /// The texts the `/` filter looks in.
@@ -98,6 +103,7 @@ impl Instances {
             launch: None,
             job: None,
             trends: Trends::default(),
+            scroll: DetailScroll::default(),
         }
     }
 
@@ -290,7 +296,8 @@ impl Instances {
         }
     }
 
-    fn bottom(&self, cx: &Context) -> Vec<Line<'static>> {
+    /// The question or the keys that fit in `width`, under the store's trouble if any.
+    fn bottom(&self, cx: &Context, width: u16) -> Vec<Line<'static>> {
         let theme = cx.theme;
         if let Some(Modal::Stop { what, .. }) = &self.modal {
             return vec![Line::styled(
@@ -306,7 +313,7 @@ impl Instances {
             ));
         }
         let all = if self.all { "active only" } else { "all" };
-        lines.push(hints(
+        lines.push(footer(
             theme,
             &[
                 ("Enter", "view"),
@@ -314,8 +321,10 @@ impl Instances {
                 ("x", "stop"),
                 ("R", "restart"),
                 ("A", all),
+                ("PgDn/PgUp", "scroll"),
                 ("/", "filter"),
             ],
+            width,
         ));
         lines
     }
@@ -383,6 +392,9 @@ impl Screen for Instances {
     }
 
     fn perform(&mut self, action: &str, cx: &Context) -> Outcome {
+        if self.scroll.perform(action) {
+            return Outcome::Consumed;
+        }
         if matches!(action, "stop" | "restart")
             && let Some(w) = &self.work
         {
@@ -424,6 +436,8 @@ impl Screen for Instances {
                 "also list stopped and failed instances, or not",
             ),
             ("refresh", "read the instances again"),
+            ("scroll-down", "scroll the detail down"),
+            ("scroll-up", "scroll the detail up"),
         ]
     }
 
@@ -461,7 +475,7 @@ impl Screen for Instances {
         let block = theme.pane(title, focused);
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let bottom = self.bottom(cx);
+        let bottom = self.bottom(cx, inner.width);
         let [body, hint] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(bottom.len() as u16)])
                 .areas(inner);
@@ -479,7 +493,8 @@ impl Screen for Instances {
                 self.now_ms,
             );
             let lines = self.current().map(|r| detail_lines(theme, r, self.now_ms));
-            draw_detail(frame, detail, theme, lines);
+            let item = self.current().map(|r| r.instance.id);
+            draw_detail_scrolled(frame, detail, theme, lines, (&mut self.scroll, item));
         }
         frame.render_widget(Paragraph::new(bottom), hint);
         if let Some(Modal::Start(form)) = &self.modal {

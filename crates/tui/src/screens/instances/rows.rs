@@ -1,18 +1,18 @@
 //! Drawing the `:instances` list and its detail pane: one row per instance (id, job, env,
 //! version, state in colour, uptime, in/out rates, lag, a sparkline of the rate in over
-//! the last minutes, firing alerts; fewer columns on a narrow pane), every time relative
+//! the last minutes, firing alerts; a narrow pane keeps id, job, state and alerts), every time relative
 //! to the screen's `now_ms`.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use weir_app::instances::{DesiredState, InstanceRow, InstanceState, Trend, version_label};
 
 use super::clock::{ago, compact, epoch_ms, span, sparkline};
-use crate::screens::gov::listing::top_for;
-use crate::screens::gov::{field_line, row_style};
+use crate::screens::gov::field_line;
+use crate::screens::gov::listing::{Col, draw_styled_columns};
 use crate::theme::Theme;
 
 /// From this list width on, every column is shown.
@@ -79,89 +79,74 @@ fn figures(row: &InstanceRow) -> [String; 3] {
     }
 }
 
+/// Columns of a wide list; id, job, state and alerts stay when it narrows, the trend,
+/// version and env go first.
+const WIDE_COLUMNS: [Col; 11] = [
+    Col::key("ID", 4),
+    Col::text("JOB", 16),
+    Col::optional("ENV", 4, 5),
+    Col::optional("VERSION", 11, 6),
+    Col::key("STATE", 8),
+    Col::optional("UP", 4, 2),
+    Col::optional("IN/S", 6, 1),
+    Col::optional("OUT/S", 6, 4),
+    Col::optional("LAG", 6, 3),
+    Col::optional("TREND", SPARK as u16, 7),
+    Col::key("ALERTS", 6),
+];
+
+/// Columns of a narrow list: id, job, state and alerts stay; the figures go, the output
+/// rate first.
+const NARROW_COLUMNS: [Col; 8] = [
+    Col::key("ID", 4),
+    Col::text("JOB", 10),
+    Col::key("STATE", 8),
+    Col::optional("UP", 4, 2),
+    Col::optional("IN/S", 5, 1),
+    Col::optional("OUT/S", 5, 4),
+    Col::optional("LAG", 5, 3),
+    Col::key("⚠", 3),
+];
+
 /// Draw `rows` with `selected` highlighted (reversed while focused), kept in view.
 pub fn draw_rows(
     frame: &mut Frame,
     area: Rect,
     theme: &Theme,
     rows: &[&InstanceRow],
-    (selected, focused): (usize, bool),
+    selection: (usize, bool),
     now_ms: i64,
 ) {
     let wide = area.width >= WIDE;
-    let top = top_for(selected, (area.height as usize).saturating_sub(1));
-    let body: Vec<Row> = rows
+    let body: Vec<Vec<Span<'static>>> = rows
         .iter()
-        .enumerate()
-        .skip(top)
-        .map(|(i, r)| {
+        .map(|r| {
             let [rate_in, rout, lag] = figures(r);
             let state = r.instance.state;
             let alerts = match r.firing {
-                0 => Cell::from(Span::styled("-", theme.muted())),
-                n => Cell::from(Span::styled(format!("⚠{n}"), theme.error())),
+                0 => Span::styled("-", theme.muted()),
+                n => Span::styled(format!("⚠{n}"), theme.error()),
             };
             let mut cells = vec![
-                Cell::from(format!("#{}", r.instance.id)),
-                Cell::from(r.instance.job.clone()),
+                Span::raw(format!("#{}", r.instance.id)),
+                Span::raw(r.instance.job.clone()),
             ];
             if wide {
-                cells.push(Cell::from(r.instance.env.clone()));
-                cells.push(Cell::from(version(r)));
+                cells.push(Span::raw(r.instance.env.clone()));
+                cells.push(Span::raw(version(r)));
             }
-            cells.push(Cell::from(Span::styled(
-                state.as_str(),
-                state_style(theme, state),
-            )));
-            cells.push(Cell::from(uptime(r, now_ms)));
-            cells.extend([rate_in, rout, lag].map(Cell::from));
+            cells.push(Span::styled(state.as_str(), state_style(theme, state)));
+            cells.push(Span::raw(uptime(r, now_ms)));
+            cells.extend([rate_in, rout, lag].map(Span::raw));
             if wide {
-                cells.push(Cell::from(Span::styled(
-                    trend_bars(&r.trend, SPARK),
-                    theme.accent(),
-                )));
+                cells.push(Span::styled(trend_bars(&r.trend, SPARK), theme.accent()));
             }
             cells.push(alerts);
-            Row::new(cells).style(row_style(theme, i, selected, focused))
+            cells
         })
         .collect();
-    let (header, widths): (&[&str], Vec<Constraint>) = if wide {
-        (
-            &[
-                "ID", "JOB", "ENV", "VERSION", "STATE", "UP", "IN/S", "OUT/S", "LAG", "TREND",
-                "ALERTS",
-            ],
-            vec![
-                Constraint::Length(4),
-                Constraint::Min(16),
-                Constraint::Length(4),
-                Constraint::Length(11),
-                Constraint::Length(8),
-                Constraint::Length(4),
-                Constraint::Length(6),
-                Constraint::Length(6),
-                Constraint::Length(6),
-                Constraint::Length(SPARK as u16),
-                Constraint::Length(6),
-            ],
-        )
-    } else {
-        (
-            &["ID", "JOB", "STATE", "UP", "IN/S", "OUT/S", "LAG", "⚠"],
-            vec![
-                Constraint::Length(4),
-                Constraint::Min(10),
-                Constraint::Length(8),
-                Constraint::Length(4),
-                Constraint::Length(5),
-                Constraint::Length(5),
-                Constraint::Length(5),
-                Constraint::Length(3),
-            ],
-        )
-    };
-    let header = Row::new(header.iter().map(|h| h.to_string())).style(theme.muted());
-    frame.render_widget(Table::new(body, widths).header(header), area);
+    let cols: &[Col] = if wide { &WIDE_COLUMNS } else { &NARROW_COLUMNS };
+    draw_styled_columns(frame, area, theme, cols, body, selection, Line::raw(""));
 }
 
 /// The detail pane's lines for the selected instance.

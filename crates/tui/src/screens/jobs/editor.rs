@@ -8,8 +8,9 @@
 //!   instance of the job file as it is on disk, started in the background with a worker
 //!   for it (`screens::instances::start::launch`), whose live view then opens;
 //! - **the file on disk:** a checkout (or any other writer) that replaces the job file is
-//!   noticed by its modification time; the editor reloads it when it holds no edits of
-//!   its own, and warns otherwise.
+//!   noticed by its modification time and length (a stat per turn of the event loop, no
+//!   reading); the editor reloads it when it holds no edits of its own, and warns
+//!   otherwise (`screens::graph::saving`, which also compares the content's sha256).
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -58,6 +59,8 @@ pub enum Tick {
     Say(Action),
     /// The file changed on disk and the editor holds no edits: reload it.
     FileChanged,
+    /// The file changed on disk while the editor holds edits (said once per change).
+    ChangedUnderEdits,
 }
 
 /// The job side of one graph editor.
@@ -388,13 +391,7 @@ impl EditorJob {
             }
             if self.warned != Some(now) {
                 self.warned = Some(now);
-                return Tick::Say(Action::Status(
-                    Level::Warning,
-                    format!(
-                        "jobs/{} changed on disk while you have unsaved edits: C-s overwrites it, C-r reloads it (dropping them)",
-                        self.rel
-                    ),
-                ));
+                return Tick::ChangedUnderEdits;
             }
         }
         if std::mem::take(&mut self.saved) {
@@ -509,10 +506,7 @@ mod tests {
             assert_eq!(side.tick(cx, false, false), Tick::FileChanged);
             assert_eq!(side.tick(cx, false, false), Tick::Idle);
             std::fs::write(&path, "Job(version: 1, name: \"x\")").unwrap();
-            assert!(matches!(
-                side.tick(cx, false, true),
-                Tick::Say(Action::Status(Level::Warning, m)) if m.contains("changed on disk")
-            ));
+            assert_eq!(side.tick(cx, false, true), Tick::ChangedUnderEdits);
             // warned once
             assert_eq!(side.tick(cx, false, true), Tick::Idle);
             // our own save is no change by someone else, but the tree hears of it

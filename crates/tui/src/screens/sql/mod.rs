@@ -55,6 +55,15 @@ impl Problem {
     }
 }
 
+/// A problem of the job's full check inside the query, as byte offsets of the query text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundProblem {
+    pub start: usize,
+    pub end: usize,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
 /// The template list while it is open.
 #[derive(Debug, Clone, Default)]
 struct Picker {
@@ -81,6 +90,13 @@ pub struct SqlEditor {
     picker: Option<Picker>,
     /// The text of the last check and what it found.
     checked: Option<(String, Vec<Problem>)>,
+    /// The job's full check (`weir validate`'s, from the graph editor's validator) runs
+    /// on a newer text than `checked`.
+    pending: bool,
+    /// Problems of the job the last full check found outside this query.
+    elsewhere: usize,
+    /// `validate` was asked for: the graph editor checks the text at once.
+    check_wanted: bool,
     /// First text row and display column on screen.
     top: usize,
     left: usize,
@@ -141,6 +157,9 @@ impl SqlEditor {
             textarea: TextArea::new(lines),
             picker: None,
             checked: None,
+            pending: false,
+            elsewhere: 0,
+            check_wanted: false,
             top: 0,
             left: 0,
             page: 10,
@@ -315,7 +334,10 @@ impl SqlEditor {
         SqlOutcome::Continue
     }
 
+    /// The model's own check of the query, at once; the graph editor then replaces it
+    /// with the job's full check (`check_wanted`).
     fn validate(&mut self) {
+        self.check_wanted = true;
         let text = self.text();
         let names: Vec<&str> = self.upstream.iter().map(|t| t.name.as_str()).collect();
         let problems = sql::check(&text, &names)
@@ -338,6 +360,40 @@ impl SqlEditor {
 
     pub fn text(&self) -> String {
         self.textarea.lines().join("\n")
+    }
+
+    /// `validate` was asked for since the last call: check the text now, not after the
+    /// typing pause.
+    pub fn take_check_wanted(&mut self) -> bool {
+        std::mem::take(&mut self.check_wanted)
+    }
+
+    /// The full check of a newer text is on its way: the panel says "checking…".
+    pub fn set_pending(&mut self) {
+        self.pending = true;
+    }
+
+    /// The job's full check of the query `text`: its problems as byte ranges of `text`
+    /// with message and hint, and how many problems the job has elsewhere.
+    pub fn set_verdict(&mut self, text: String, found: Vec<FoundProblem>, elsewhere: usize) {
+        let problems = found
+            .into_iter()
+            .map(|p| {
+                let (line, column) = line_col(&text, p.start);
+                let (end_line, end_column) = line_col(&text, p.end.max(p.start));
+                Problem {
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    message: p.message,
+                    hint: p.hint,
+                }
+            })
+            .collect();
+        self.pending = false;
+        self.elsewhere = elsewhere;
+        self.checked = Some((text, problems));
     }
 
     /// A key went elsewhere: the next Esc asks again before dropping edits.

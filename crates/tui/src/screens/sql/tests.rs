@@ -213,3 +213,38 @@ fn odd_text_and_keys_do_not_panic() {
         draw(&mut ed, 1, 1);
     }
 }
+
+#[test]
+fn the_full_check_is_pending_then_shown_at_its_place() {
+    let query = "SELECT url\nFROM clicks WHERE urlx <> ''";
+    let mut ed = SqlEditor::new("pv", query, clicks());
+    ed.set_pending();
+    let screen = draw(&mut ed, 58, 20);
+    assert!(screen.contains("checking…"), "{screen}");
+    assert!(!screen.contains("SQL ok"), "{screen}");
+    let at = query.find("urlx").unwrap_or(0);
+    ed.set_verdict(
+        query.into(),
+        vec![FoundProblem {
+            start: at,
+            end: at + 4,
+            message: "No field named urlx".into(),
+            hint: None,
+        }],
+        0,
+    );
+    assert_eq!(ed.problems(), vec![(2, 19, "No field named urlx".into())]);
+    let screen = draw(&mut ed, 58, 20);
+    assert!(screen.contains("problems (1)"), "{screen}");
+    assert!(screen.contains("2:19 No field named urlx"), "{screen}");
+    assert!(!screen.contains("checking…"), "{screen}");
+    // a verdict without problems here, with problems elsewhere in the job
+    ed.set_verdict(query.into(), vec![], 2);
+    let screen = draw(&mut ed, 58, 20);
+    assert!(screen.contains("SQL ok"), "{screen}");
+    assert!(screen.contains("2 other problems"), "{screen}");
+    // validate asks the graph editor for the full check, once
+    ed.perform("validate");
+    assert!(ed.take_check_wanted());
+    assert!(!ed.take_check_wanted());
+}

@@ -83,6 +83,9 @@ impl SqlEditor {
     /// The lines of the panel under the editor: problems, "SQL ok", or how to check.
     fn panel_lines(&self, theme: &Theme) -> Vec<Line<'static>> {
         let Some((text, problems)) = &self.checked else {
+            if self.pending {
+                return vec![Line::styled("checking…", theme.muted())];
+            }
             let how = match &self.check_key {
                 Some(k) => format!("{k} checks the SQL against the upstream tables"),
                 None => "not checked yet".into(),
@@ -91,7 +94,18 @@ impl SqlEditor {
         };
         let stale = *text != self.text();
         let mut lines: Vec<Line> = if problems.is_empty() {
-            vec![Line::styled("SQL ok", theme.ok())]
+            let mut ok = vec![Span::styled("SQL ok", theme.ok())];
+            if self.elsewhere > 0 {
+                ok.push(Span::styled(
+                    format!(
+                        " · the job has {} other problem{} (v in the graph lists them)",
+                        self.elsewhere,
+                        if self.elsewhere == 1 { "" } else { "s" }
+                    ),
+                    theme.warning(),
+                ));
+            }
+            vec![Line::from(ok)]
         } else {
             problems
                 .iter()
@@ -110,7 +124,9 @@ impl SqlEditor {
                 })
                 .collect()
         };
-        if stale {
+        if stale && self.pending {
+            lines.insert(0, Line::styled("checking…", theme.muted()));
+        } else if stale {
             lines.insert(
                 0,
                 Line::styled("(edited since the last check)", theme.muted()),

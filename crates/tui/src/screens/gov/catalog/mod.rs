@@ -30,10 +30,11 @@ use weir_app::governance::{
 };
 use weir_app::store_link::{Pending, StoreLink};
 
+use super::footer::footer;
 use super::form::FormEvent;
 use super::listing::Listing;
 use super::perm_form::PermEvent;
-use super::{clamp, error_text, hints};
+use super::{clamp, error_text};
 use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
 use crate::overlay::centered;
@@ -200,9 +201,13 @@ impl Catalog {
             }
             let name = ds.name.clone();
             let label = format!("reading the tables of {name}…");
-            let pending = link.spawn(label, move |gov, _| async move {
-                gov.data_source_tables(&name, Env::Test).await
-            });
+            // listing only reads: C-c may cancel it while it waits
+            let cancelled = format!("listing the tables of {name} was cancelled (C-c)");
+            let pending = link.spawn_cancellable(
+                label,
+                move || Err(AppError::User(cancelled)),
+                move |gov, _| async move { gov.data_source_tables(&name, Env::Test).await },
+            );
             self.world.tables.insert(ds.name.clone(), Tables::Loading);
             self.reading.push((ds.name.clone(), pending));
         }
@@ -519,7 +524,7 @@ impl Screen for Catalog {
             keys_list.push(("g", "grants"));
         }
         keys_list.extend([("R", "reload"), ("/", "filter")]);
-        frame.render_widget(Paragraph::new(hints(theme, &keys_list)), keys);
+        frame.render_widget(Paragraph::new(footer(theme, &keys_list, keys.width)), keys);
         match &self.mode {
             Mode::Publish(p) => draw_publish(p, frame, area, theme),
             Mode::Perm(form) => {

@@ -1,14 +1,14 @@
 //! The detail pane of a data source: kind, environments, addresses with options, user,
 //! the password reference masked, owner, who created it, and the last connectivity test
-//! of this session with its latency or error.
+//! of each environment as recorded in the store (when, by whom, latency, what it said).
 
 use ratatui::text::{Line, Span};
-use weir_app::governance::{DataSource, Endpoint};
+use weir_app::governance::{DataSource, Endpoint, Env};
 use weir_app::secrets::masked_options;
 use weir_model::model::secret::{masked, scrub};
 
 use super::form::options_text;
-use super::probe::Probe;
+use super::probe::{Probe, recorded_when};
 use super::{DataSources, kind_name};
 use crate::screens::gov::field_line;
 use crate::theme::Theme;
@@ -58,41 +58,85 @@ impl DataSources {
                 format!("by {} at {}", ds.created_by, ds.created_at),
             ),
         ];
-        match self.probes.get(&ds.name) {
-            None => lines.push(field_line(theme, "last test", "not tested yet (t / T)")),
-            Some(Probe::Running(env)) => lines.push(Line::from(vec![
-                Span::styled(format!("{:<12}", "last test"), theme.muted()),
-                Span::styled(format!("{}: testing…", env.as_str()), theme.warning()),
-            ])),
-            Some(Probe::Done(env, c)) if c.ok => {
-                lines.push(Line::from(vec![
-                    Span::styled(format!("{:<12}", "last test"), theme.muted()),
-                    Span::styled(
-                        format!("{}: ok in {:.0} ms", env.as_str(), c.latency_ms),
-                        theme.ok(),
-                    ),
-                    Span::raw(format!(" — {}", c.checked)),
-                ]));
-                if let Some(n) = &c.not_checked {
-                    lines.push(field_line(theme, "not checked", n.clone()));
+        lines.extend(self.last_test_lines(theme, ds));
+        lines
+    }
+
+    /// `last test` per environment the data source serves: a test running now, one that
+    /// could not start, else the recorded last test (`ok 2m ago by dora, 12 ms — what was
+    /// checked`), else a result of this session the store did not take; `not tested yet`
+    /// when there is none at all.
+    fn last_test_lines(&self, theme: &Theme, ds: &DataSource) -> Vec<Line<'static>> {
+        let label = |first: bool| {
+            Span::styled(
+                format!("{:<12}", if first { "last test" } else { "" }),
+                theme.muted(),
+            )
+        };
+        let probe = self.probes.get(&ds.name);
+        let mut lines = Vec::new();
+        for env in [Env::Test, Env::Prod] {
+            let first = lines.is_empty();
+            let e = env.as_str();
+            let line = match (probe, self.recorded(&ds.name, env)) {
+                (Some(Probe::Running(p)), _) if *p == env => Line::from(vec![
+                    label(first),
+                    Span::styled(format!("{e}: testing…"), theme.warning()),
+                ]),
+                (Some(Probe::Failed(p, why)), _) if *p == env => Line::from(vec![
+                    label(first),
+                    Span::styled(format!("{e}: ✗ {why}"), theme.error()),
+                ]),
+                (_, Some(t)) => {
+                    let when = recorded_when(t, self.now_ms);
+                    let (style, said) = if t.ok {
+                        (
+                            theme.ok(),
+                            format!("{e}: ok in {} ms, {when}", t.latency_ms),
+                        )
+                    } else {
+                        (
+                            theme.error(),
+                            format!("{e}: ✗ failed after {} ms, {when}", t.latency_ms),
+                        )
+                    };
+                    let mut spans = vec![
+                        label(first),
+                        Span::styled(said, style),
+                        Span::raw(format!(" — {}", t.message)),
+                    ];
+                    if let Some(n) = &t.not_checked {
+                        spans.push(Span::styled(format!(" (not checked: {n})"), theme.muted()));
+                    }
+                    Line::from(spans)
                 }
-            }
-            Some(Probe::Done(env, c)) => lines.push(Line::from(vec![
-                Span::styled(format!("{:<12}", "last test"), theme.muted()),
-                Span::styled(
-                    format!(
-                        "{}: ✗ after {:.0} ms: {}",
-                        env.as_str(),
-                        c.latency_ms,
-                        c.error.clone().unwrap_or_default()
-                    ),
-                    theme.error(),
-                ),
-            ])),
-            Some(Probe::Failed(env, e)) => lines.push(Line::from(vec![
-                Span::styled(format!("{:<12}", "last test"), theme.muted()),
-                Span::styled(format!("{}: ✗ {e}", env.as_str()), theme.error()),
-            ])),
+                (Some(Probe::Done(p, c)), None) if *p == env => {
+                    let (style, said) = if c.ok {
+                        (
+                            theme.ok(),
+                            format!("ok in {:.0} ms — {}", c.latency_ms, c.checked),
+                        )
+                    } else {
+                        (
+                            theme.error(),
+                            format!(
+                                "✗ after {:.0} ms: {}",
+                                c.latency_ms,
+                                c.error.clone().unwrap_or_default()
+                            ),
+                        )
+                    };
+                    Line::from(vec![
+                        label(first),
+                        Span::styled(format!("{e}: {said}"), style),
+                    ])
+                }
+                _ => continue,
+            };
+            lines.push(line);
+        }
+        if lines.is_empty() {
+            lines.push(field_line(theme, "last test", "not tested yet (t / T)"));
         }
         lines
     }

@@ -40,9 +40,16 @@ impl DataSources {
         let w_name = col("name", &|d| d.name.clone(), 20);
         let w_kind = col("kind", &|d| kind_name(d.kind), 13);
         let w_owner = col("owner", &owner, 12);
+        let last = |d: &DataSource| {
+            probe_short(
+                self.probes.get(&d.name),
+                self.newest_recorded(&d.name),
+                self.now_ms,
+            )
+        };
         let w_last = rows
             .iter()
-            .map(|d| probe_short(self.probes.get(&d.name)).chars().count())
+            .map(|d| last(d).chars().count())
             .chain([9])
             .max()
             .unwrap_or(9);
@@ -97,16 +104,19 @@ impl DataSources {
             let probe_style = if i == selected && focused {
                 style
             } else {
-                match probe {
-                    Some(Probe::Running(_)) => theme.warning(),
-                    Some(Probe::Done(_, c)) if c.ok => theme.ok(),
-                    Some(_) => theme.error(),
-                    None => theme.muted(),
+                match (probe, self.newest_recorded(&d.name)) {
+                    (Some(Probe::Running(_)), _) => theme.warning(),
+                    (Some(Probe::Failed(..)), _) => theme.error(),
+                    (_, Some(t)) if t.ok => theme.ok(),
+                    (_, Some(_)) => theme.error(),
+                    (Some(Probe::Done(_, c)), None) if c.ok => theme.ok(),
+                    (Some(_), None) => theme.error(),
+                    (None, None) => theme.muted(),
                 }
             };
             lines.push(Line::from(vec![
                 Span::styled(text, style),
-                Span::styled(fit(&probe_short(probe), w_last), probe_style),
+                Span::styled(fit(&last(d), w_last), probe_style),
             ]));
         }
         frame.render_widget(Paragraph::new(crate::printable::lines(lines)), area);

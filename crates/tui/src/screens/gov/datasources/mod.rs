@@ -1,10 +1,11 @@
 //! `:datasources` (SPEC R-ds): every data source with its addresses, owner and the last
-//! connectivity result of this session (`list.rs`); a detail pane, credentials masked
-//! (`detail.rs`); create and edit forms per kind and environment (`form.rs`);
-//! connectivity tests in the background, `t` test and `T` production, so the UI keeps
-//! responding (`probe.rs`), after a y/n confirmation of where its secret goes when this
-//! person has not confirmed it before; delete after a y/n confirmation. Only data admins
-//! and system admins are offered n/e/d; the store checks the role again.
+//! connectivity test as the store recorded it, from here or from `weir datasource test`
+//! (`list.rs`); a detail pane, credentials masked (`detail.rs`); create and edit forms
+//! per kind and environment (`form.rs`); connectivity tests in the background, `t` test
+//! and `T` production, so the UI keeps responding (`probe.rs`), after a y/n confirmation
+//! of where its secret goes when this person has not confirmed it before; delete after a
+//! y/n confirmation. Only data admins and system admins are offered n/e/d; the store
+//! checks the role again.
 
 mod detail;
 mod form;
@@ -17,7 +18,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
-use weir_app::governance::{DataSource, DataSourceKind, Env, GlobalRole};
+use weir_app::governance::{DataSource, DataSourceKind, DataSourceTest, Env, GlobalRole};
 use weir_app::secrets::{Consent, SecretUse};
 use weir_app::store_link::StoreLink;
 
@@ -43,6 +44,10 @@ pub struct DataSources {
     list: Listing<DataSource>,
     probes: BTreeMap<String, Probe>,
     tests: Vec<Test>,
+    /// The last test of each data source and environment, as recorded in the store.
+    recorded: Vec<DataSourceTest>,
+    /// The time ages are told against (`2m ago`), set on every turn of the event loop.
+    now_ms: i64,
     mode: Mode,
     /// Why the list could not be read.
     problem: Option<String>,
@@ -68,6 +73,8 @@ impl DataSources {
             list: Listing::new(list::haystack),
             probes: BTreeMap::new(),
             tests: Vec::new(),
+            recorded: Vec::new(),
+            now_ms: weir_app::instances::now_ms(),
             mode: Mode::List,
             problem: None,
             can_write: false,
@@ -92,6 +99,15 @@ impl DataSources {
             }
             Err(e) => {
                 self.problem = Some(format!("cannot read the data sources: {}", error_text(&e)))
+            }
+        }
+        match link.call(link.gov().data_source_tests()) {
+            Ok(tests) => self.recorded = tests,
+            Err(e) => {
+                self.problem = Some(format!(
+                    "cannot read the last connectivity tests: {}",
+                    error_text(&e)
+                ))
             }
         }
         if let Ok(ps) = link.call(link.gov().projects()) {
@@ -255,6 +271,7 @@ impl Screen for DataSources {
     }
 
     fn tick(&mut self, cx: &Context, changed: bool) -> Option<Action> {
+        self.now_ms = weir_app::instances::now_ms();
         let action = self.collect_tests();
         if changed {
             self.reload(cx);

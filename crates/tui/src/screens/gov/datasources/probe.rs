@@ -1,14 +1,17 @@
 //! Connectivity tests in the background (`t` test, `T` production): the row says
 //! `testing…` at once, the status bar's spinner says which test runs, the UI keeps
 //! answering, and the result (ok with the latency, or the error) replaces it when it
-//! arrives. The last result of each data source is kept for this session. A data source
+//! arrives. The app records every result in the store as the data source's last test of
+//! that environment, which the list and the detail show (`ok 2m ago by dora`), also for
+//! tests run elsewhere (`weir datasource test`); a test that could not start, or whose
+//! result could not be recorded, is kept for this session only. A data source
 //! whose secret this person has not confirmed for its address first asks (the screen's
 //! `Mode::TrustSecret`: "secret WEIR_SECRET_X will be sent to … — y send"); the answer
 //! is remembered in the person's config directory (`weir_app::secrets`).
 
 use weir_app::AppError;
 use weir_app::connectivity::Connectivity;
-use weir_app::governance::{DataSource, Env};
+use weir_app::governance::{DataSourceTest, Env, TestedDataSource};
 use weir_app::secrets::Consent;
 use weir_app::store_link::Pending;
 
@@ -16,6 +19,7 @@ use super::DataSources;
 use crate::action::{Action, Level, Outcome};
 use crate::screens::Context;
 use crate::screens::gov::error_text;
+use crate::screens::instances::clock::ago;
 
 /// The last connectivity test of a data source in this session.
 #[derive(Debug, Clone)]
@@ -26,22 +30,69 @@ pub(super) enum Probe {
     Failed(Env, String),
 }
 
-type TestResult = Result<(DataSource, Connectivity), AppError>;
+type TestResult = Result<TestedDataSource, AppError>;
 
 /// A test on its way: data source, environment, result.
 pub(super) type Test = (String, Env, Pending<TestResult>);
 
-/// The short form of a probe for the list.
-pub(super) fn probe_short(p: Option<&Probe>) -> String {
-    match p {
-        None => "-".into(),
-        Some(Probe::Running(_)) => "testing…".into(),
-        Some(Probe::Done(_, c)) if c.ok => format!("ok {:.0} ms", c.latency_ms),
-        Some(Probe::Done(..) | Probe::Failed(..)) => "✗ failed".into(),
+/// A recorded test in a few words: `ok 2m ago by dora`, `✗ failed 5s ago by dora`.
+pub(super) fn recorded_short(t: &DataSourceTest, now_ms: i64) -> String {
+    format!(
+        "{} {}",
+        if t.ok { "ok" } else { "✗ failed" },
+        recorded_when(t, now_ms)
+    )
+}
+
+/// When and by whom a test was recorded: `2m ago by dora`.
+pub(super) fn recorded_when(t: &DataSourceTest, now_ms: i64) -> String {
+    format!(
+        "{} ago by {}",
+        ago(Some(t.tested_at.as_str()), now_ms),
+        t.tested_by
+    )
+}
+
+/// The short form of the last test for the list: one running now, else the newest
+/// recorded one, else one of this session that could not start or be recorded.
+pub(super) fn probe_short(
+    p: Option<&Probe>,
+    newest: Option<&DataSourceTest>,
+    now_ms: i64,
+) -> String {
+    match (p, newest) {
+        (Some(Probe::Running(_)), _) => "testing…".into(),
+        (Some(Probe::Failed(..)), _) => "✗ failed".into(),
+        (_, Some(t)) => recorded_short(t, now_ms),
+        (None, None) => "-".into(),
+        (Some(Probe::Done(_, c)), None) if c.ok => format!("ok {:.0} ms", c.latency_ms),
+        (Some(Probe::Done(..)), None) => "✗ failed".into(),
     }
 }
 
 impl DataSources {
+    /// Keep `t` as the last recorded test of its data source and environment.
+    fn remember(&mut self, t: DataSourceTest) {
+        self.recorded
+            .retain(|old| !(old.data_source == t.data_source && old.env == t.env));
+        self.recorded.push(t);
+    }
+
+    /// The recorded test of data source `name` in `env`.
+    pub(super) fn recorded(&self, name: &str, env: Env) -> Option<&DataSourceTest> {
+        self.recorded
+            .iter()
+            .find(|t| t.data_source == name && t.env == env)
+    }
+
+    /// The newest recorded test of data source `name`, of either environment.
+    pub(super) fn newest_recorded(&self, name: &str) -> Option<&DataSourceTest> {
+        self.recorded
+            .iter()
+            .filter(|t| t.data_source == name)
+            .max_by(|a, b| a.tested_at.cmp(&b.tested_at))
+    }
+
     /// Test the selected data source in `env`, in the background; first ask when its
     /// secret has not been confirmed for where it goes.
     pub(super) fn start_test(&mut self, env: Env, cx: &Context) -> Outcome {
@@ -84,9 +135,13 @@ impl DataSources {
         };
         let task_name = name.clone();
         let label = format!("testing {name} ({})…", env.as_str());
-        let pending = link.spawn(label, move |gov, _| async move {
-            gov.test_data_source(&task_name, env, &consent).await
-        });
+        // a test only reads: C-c may cancel it while it waits
+        let cancelled = format!("the test of {name} was cancelled (C-c); t tests again");
+        let pending = link.spawn_cancellable(
+            label,
+            move || Err(AppError::User(cancelled)),
+            move |gov, _| async move { gov.test_data_source(&task_name, env, &consent).await },
+        );
         self.probes.insert(name.clone(), Probe::Running(env));
         self.tests.push((name, env, pending));
         // the spinner says what runs; an older message would only distract
@@ -102,15 +157,35 @@ impl DataSources {
             let (name, env) = (name.clone(), *env);
             match pending.poll() {
                 Some(result) => {
+                    let recorded = match &result {
+                        Ok(t) => {
+                            let kept = t.recorded.clone();
+                            if let Ok(rec) = &kept {
+                                self.remember(rec.clone());
+                            }
+                            Some(kept)
+                        }
+                        Err(_) => None,
+                    };
+                    // a result the store did not take says so
+                    let unrecorded = match &recorded {
+                        Some(Err(e)) => format!("; {e}"),
+                        _ => String::new(),
+                    };
                     let (probe, level, msg) = match result {
-                        Ok((_, c)) if c.ok => {
-                            let msg =
-                                format!("{name} ({}): ok in {:.0} ms", env.as_str(), c.latency_ms);
+                        Ok(t) if t.result.ok => {
+                            let c = t.result;
+                            let msg = format!(
+                                "{name} ({}): ok in {:.0} ms{unrecorded}",
+                                env.as_str(),
+                                c.latency_ms
+                            );
                             (Probe::Done(env, c), Level::Ok, msg)
                         }
-                        Ok((_, c)) => {
+                        Ok(t) => {
+                            let c = t.result;
                             let msg = format!(
-                                "{name} ({}): {}",
+                                "{name} ({}): {}{unrecorded}",
                                 env.as_str(),
                                 c.error.clone().unwrap_or_default()
                             );
@@ -123,7 +198,11 @@ impl DataSources {
                         }
                     };
                     self.probes.insert(name, probe);
-                    action = Some(Action::Status(level, msg));
+                    // a recorded result is a write others' screens re-read
+                    action = Some(match recorded {
+                        Some(Ok(_)) => Action::StoreWritten(level, msg),
+                        _ => Action::Status(level, msg),
+                    });
                     self.tests.remove(i);
                 }
                 None if !pending.running() => {

@@ -2,12 +2,12 @@
 //! its grants.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Line;
 use weir_app::governance::{GrantList, KnownTable};
 
 use super::Grants;
-use crate::screens::gov::listing::draw_table;
+use crate::screens::gov::listing::{Col, draw_columns};
 use crate::theme::Theme;
 
 /// The texts the `/` filter looks in.
@@ -67,19 +67,17 @@ impl Grants {
         } else {
             "No table matches the filter."
         };
-        draw_table(
+        // the mark and the name stay on a narrow pane, the grants shrink, the kind goes
+        draw_columns(
             frame,
             area,
             theme,
-            (
-                &["", "table / topic", "kind", "grants"],
-                &[
-                    Constraint::Length(3),
-                    Constraint::Length(name_w),
-                    Constraint::Length(7),
-                    Constraint::Min(18),
-                ],
-            ),
+            &[
+                Col::key("", 3),
+                Col::key("table / topic", name_w.min(area.width / 2)),
+                Col::optional("kind", 7, 1),
+                Col::text("grants", 12),
+            ],
             rows,
             (self.list.selected(), focused && self.modal.is_none()),
             Line::styled(empty, theme.muted()),

@@ -25,9 +25,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use weir_app::governance::{DataSourceKind, GlobalRole, Grant, GrantList, KnownTable, TableRef};
 
+use super::footer::footer_rows;
 use super::form::{Field, Form};
 use super::listing::Listing;
-use super::{clamp, error_text, hints};
+use super::{clamp, error_text};
 use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
 use crate::screens::{Context, Screen};
@@ -326,17 +327,18 @@ impl Screen for Grants {
         frame.render_widget(Paragraph::new(note_line), note);
         self.draw_list(frame, list, theme, focused);
         self.draw_detail(frame, detail, theme, focused);
-        let line = match &self.modal {
-            Some(Modal::Confirm { line, .. }) => Line::styled(line.clone(), theme.warning()),
-            Some(Modal::Revoke(g)) => Line::styled(
+        // the question, else the keys over the two bottom lines
+        let lines = match &self.modal {
+            Some(Modal::Confirm { line, .. }) => vec![Line::styled(line.clone(), theme.warning())],
+            Some(Modal::Revoke(g)) => vec![Line::styled(
                 format!(
                     "revoke grant #{} ({})? y revokes, any other key keeps it",
                     g.id,
                     describe(g)
                 ),
                 theme.warning(),
-            ),
-            _ if self.admin => hints(
+            )],
+            _ if self.admin => footer_rows(
                 theme,
                 &[
                     ("Space", "select"),
@@ -347,8 +349,10 @@ impl Screen for Grants {
                     ("c", "check"),
                     ("/", "filter"),
                 ],
+                bottom.width,
+                2,
             ),
-            _ => hints(
+            _ => footer_rows(
                 theme,
                 &[
                     ("↑↓", "table"),
@@ -357,9 +361,11 @@ impl Screen for Grants {
                     ("/", "filter"),
                     ("Esc", "back"),
                 ],
+                bottom.width,
+                2,
             ),
         };
-        frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), bottom);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), bottom);
         match &self.modal {
             Some(Modal::Batch { form, tables, .. }) => {
                 let names: Vec<String> = tables.iter().map(table_name).collect();

@@ -5,8 +5,12 @@
 //! what was decided with each approval's effect as the CLI prints it, and every refusal
 //! or failure with whose fault it is. A release is approved bound to the content hash the
 //! approver was shown (`approve_checked`), so what was reviewed is what is approved.
+//! C-c cancels the run (`StoreLink::spawn_cancellable`): the decisions made so far stand
+//! and are reported; the one running is dropped with its store transaction (R shows
+//! whether it got through), the rest are not decided.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use weir_app::AppError;
 use weir_app::governance::{Decided, describe_effect};
@@ -16,6 +20,36 @@ use crate::action::{Action, Level};
 use crate::screens::gov::error_text;
 
 type Results = Vec<(i64, Result<Decided, AppError>)>;
+
+/// The decisions made so far, shared with a cancel.
+type Made = Arc<Mutex<Results>>;
+
+fn take(made: &Made) -> Results {
+    // a panic elsewhere leaves the list as it was: keep using it
+    std::mem::take(&mut *made.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+/// What a cancelled run reports: the decisions made before the cancel, the request that
+/// was running, and those not started.
+fn cancelled(made: &Made, ids: &[i64]) -> Results {
+    let mut out = take(made);
+    let mut running = true;
+    for id in ids {
+        if out.iter().any(|(done, _)| done == id) {
+            continue;
+        }
+        let why = if running {
+            format!(
+                "#{id} was running when you cancelled (C-c): R reads the inbox again to show whether it was decided"
+            )
+        } else {
+            format!("#{id} not decided: cancelled (C-c) before its turn")
+        };
+        running = false;
+        out.push((*id, Err(AppError::User(why))));
+    }
+    out
+}
 
 /// A release request as the approver saw it: the hash its approval is bound to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,20 +98,28 @@ impl Deciding {
             .iter()
             .map(|(id, b)| (*id, b.hash.clone()))
             .collect();
-        let pending = link.spawn(first, move |gov, progress| async move {
-            let mut out = Vec::new();
-            for (i, id) in work.into_iter().enumerate() {
-                progress.say(label(approve, id, i + 1, n));
-                let result = if approve {
-                    let hash = hashes.get(&id).map(String::as_str);
-                    gov.approve_checked(id, &opinion, hash).await
-                } else {
-                    gov.reject(id, &opinion).await
-                };
-                out.push((id, result));
-            }
-            out
-        });
+        let made: Made = Arc::default();
+        let (in_work, on_cancel, all) = (made.clone(), made, ids.clone());
+        let pending = link.spawn_cancellable(
+            first,
+            move || cancelled(&on_cancel, &all),
+            move |gov, progress| async move {
+                for (i, id) in work.into_iter().enumerate() {
+                    progress.say(label(approve, id, i + 1, n));
+                    let result = if approve {
+                        let hash = hashes.get(&id).map(String::as_str);
+                        gov.approve_checked(id, &opinion, hash).await
+                    } else {
+                        gov.reject(id, &opinion).await
+                    };
+                    in_work
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push((id, result));
+                }
+                take(&in_work)
+            },
+        );
         Deciding {
             approve,
             ids,
@@ -196,6 +238,20 @@ mod tests {
         assert_eq!(label(true, 3, 1, 1), "approving #3…");
         assert_eq!(label(true, 4, 2, 3), "approving #4 · 2 of 3…");
         assert_eq!(label(false, 5, 1, 1), "rejecting #5…");
+    }
+
+    #[test]
+    fn a_cancelled_run_reports_what_was_decided_and_what_was_not() {
+        let made: Made = Arc::default();
+        made.lock()
+            .unwrap()
+            .push((4, Err(AppError::User("request #4 is your own".into()))));
+        let out = cancelled(&made, &[4, 5, 6]);
+        let ids: Vec<i64> = out.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [4, 5, 6]);
+        let (_, msg) = message(true, &out, &Releases::new());
+        assert!(msg.contains("#5 was running when you cancelled"), "{msg}");
+        assert!(msg.contains("#6 not decided: cancelled (C-c)"), "{msg}");
     }
 
     #[test]

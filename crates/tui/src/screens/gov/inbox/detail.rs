@@ -10,8 +10,9 @@ use weir_app::governance::{Governance, GrantList, Request, RequestDetail, TableR
 use weir_app::jobs::ReleaseReview;
 
 use super::list::kind_word;
-use crate::screens::gov::listing::draw_detail;
+use crate::screens::gov::listing::draw_detail_scrolled;
 use crate::screens::gov::releases::summary;
+use crate::screens::gov::scroll::DetailScroll;
 use crate::screens::gov::{error_text, field_line, when};
 use crate::theme::Theme;
 
@@ -67,7 +68,8 @@ pub(super) async fn preview(gov: &Governance, id: i64) -> Preview {
             datasource,
         } => {
             let mut lines = Vec::new();
-            let mut reason = String::new();
+            // a publication carries no reason of its own: say what is asked
+            let reason = format!("publish topic {topic} to {}", env.as_str());
             let address = gov
                 .data_source(&datasource)
                 .await
@@ -76,11 +78,6 @@ pub(super) async fn preview(gov: &Governance, id: i64) -> Preview {
                 .unwrap_or_else(|| "?".into());
             match gov.topic(&topic).await {
                 Ok(t) => {
-                    reason = if t.description.is_empty() {
-                        t.display_name.clone()
-                    } else {
-                        t.description.clone()
-                    };
                     lines.push(format!(
                         "create topic `{}` with {} partition{}, kept {} day{}, on {datasource} ({} {address})",
                         t.name,
@@ -95,6 +92,9 @@ pub(super) async fn preview(gov: &Governance, id: i64) -> Preview {
                         t.state.as_str(),
                         env.as_str()
                     ));
+                    if !t.description.is_empty() {
+                        lines.push(format!("the topic holds: {}", t.description));
+                    }
                     let fields: Vec<String> = t
                         .fields
                         .iter()
@@ -176,13 +176,13 @@ pub(super) async fn preview(gov: &Governance, id: i64) -> Preview {
     }
 }
 
-/// The detail pane of the selected request (`None`: nothing selected).
+/// The detail pane of the selected request (`None`: nothing selected), scrolled.
 pub(super) fn draw(
     frame: &mut Frame,
     area: Rect,
     theme: &Theme,
-    request: Option<&Request>,
-    preview: Option<&Preview>,
+    (request, preview): (Option<&Request>, Option<&Preview>),
+    scroll: &mut DetailScroll,
 ) {
     let lines = request.map(|r| {
         if let Some((p, rel)) = preview.and_then(|p| Some((p, p.release.as_ref()?))) {
@@ -208,7 +208,7 @@ pub(super) fn draw(
         }
         lines
     });
-    draw_detail(frame, area, theme, lines);
+    draw_detail_scrolled(frame, area, theme, lines, (scroll, request.map(|r| r.id)));
 }
 
 /// A release request's detail, compact so that the diff shows on a small terminal: what
@@ -244,6 +244,7 @@ fn release_lines(
     match &rel.review {
         Ok(review) => {
             lines.extend(summary::lines(&review.diff, theme));
+            lines.extend(summary::state_lines(review.state.as_ref(), theme));
             lines.push(Line::styled(
                 "d: the full diff · a: approve · r: reject",
                 theme.muted(),

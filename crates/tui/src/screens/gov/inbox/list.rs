@@ -2,14 +2,23 @@
 //! or why there is none.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Line;
 use weir_app::governance::{Request, RequestKind};
 
 use super::Inbox;
-use crate::screens::gov::listing::draw_table;
+use crate::screens::gov::listing::{Col, draw_columns};
 use crate::screens::gov::when;
 use crate::theme::Theme;
+
+/// Mark, number and requester stay on a narrow pane; the request shrinks, `since` goes.
+const COLUMNS: [Col; 5] = [
+    Col::key("", 1),
+    Col::key("#", 5),
+    Col::key("requester", 10),
+    Col::text("request", 14),
+    Col::optional("since", 16, 1),
+];
 
 /// The texts the `/` filter looks in.
 pub(super) fn haystack(r: &Request) -> Vec<String> {
@@ -69,20 +78,11 @@ impl Inbox {
                 theme.muted(),
             ),
         };
-        draw_table(
+        draw_columns(
             frame,
             area,
             theme,
-            (
-                &["", "#", "requester", "request", "since"],
-                &[
-                    Constraint::Length(1),
-                    Constraint::Length(5),
-                    Constraint::Length(10),
-                    Constraint::Min(20),
-                    Constraint::Length(16),
-                ],
-            ),
+            &COLUMNS,
             rows,
             (self.list.selected(), focused),
             empty,

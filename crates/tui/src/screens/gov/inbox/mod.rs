@@ -4,8 +4,8 @@
 //! reason and exactly what approving would change (for a release, the hash and the diff
 //! against the live version; `d` opens the full diff view in the inbox's place); `a`
 //! Enter approves (opinion optional; a release bound to the hash shown), `r` opinion
-//! Enter rejects, Space marks requests and `A` approves the marked ones after a
-//! confirmation.
+//! Enter rejects, PgDn/PgUp (C-d/C-u) scroll the detail, Space marks requests and `A`
+//! approves the marked ones after a confirmation.
 //!
 //! Decisions run in the background (`decide.rs`): an approval creates a published topic on
 //! its Kafka cluster inside the store's transaction, which may take the cluster's timeout.
@@ -33,6 +33,7 @@ use weir_app::store_link::StoreLink;
 
 use super::error_text;
 use super::listing::Listing;
+use super::scroll::DetailScroll;
 use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
 use crate::screens::jobs::diff::DiffScreen;
@@ -50,6 +51,8 @@ pub struct Inbox {
     modal: Option<Modal>,
     /// Decisions running in the background.
     deciding: Option<Deciding>,
+    /// Where the detail pane is scrolled to.
+    scroll: DetailScroll,
     /// The full diff of a release request, shown in the inbox's place while open.
     diff: Option<Box<DiffScreen>>,
     /// Data admins decide publications and permissions, system admins releases.
@@ -66,6 +69,7 @@ impl Inbox {
             marked: BTreeSet::new(),
             modal: None,
             deciding: None,
+            scroll: DetailScroll::default(),
             diff: None,
             can_decide: false,
             who: String::new(),
@@ -217,6 +221,9 @@ impl Screen for Inbox {
             };
         }
         let current = self.list.current().map(|r| r.id);
+        if self.scroll.perform(action) {
+            return Outcome::Consumed;
+        }
         match action {
             "diff" => return self.open_diff(cx),
             "up" => self.list.up(),
@@ -283,6 +290,8 @@ impl Screen for Inbox {
         let mut v = vec![
             ("refresh", "read the inbox again"),
             ("diff", "the full diff of the selected release request"),
+            ("scroll-down", "scroll the detail down"),
+            ("scroll-up", "scroll the detail up"),
         ];
         if self.can_decide {
             v.extend([
@@ -328,13 +337,18 @@ impl Screen for Inbox {
         let block = theme.pane(title, focused);
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let [body, bottom] =
-            Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(inner);
+        // the prompt or the keys: as many lines as they take
+        let bottom_lines = self.bottom_lines(theme, inner.width);
+        let [body, bottom] = Layout::vertical([
+            Constraint::Min(3),
+            Constraint::Length(bottom_lines.len() as u16),
+        ])
+        .areas(inner);
         let [list, detail] = super::split(body, self.list.visible().len());
         self.draw_list(frame, list, theme, focused);
         let current = self.list.current();
         let preview = current.and_then(|r| self.previews.get(&r.id));
-        detail::draw(frame, detail, theme, current, preview);
-        frame.render_widget(Paragraph::new(self.bottom_lines(theme)), bottom);
+        detail::draw(frame, detail, theme, (current, preview), &mut self.scroll);
+        frame.render_widget(Paragraph::new(bottom_lines), bottom);
     }
 }

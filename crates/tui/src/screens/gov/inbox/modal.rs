@@ -9,7 +9,7 @@ use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
 use crate::overlay::LineInput;
 use crate::screens::Context;
-use crate::screens::gov::hints;
+use crate::screens::gov::footer::footer;
 use crate::theme::Theme;
 
 pub(super) enum Modal {
@@ -84,8 +84,8 @@ impl Inbox {
         }
     }
 
-    /// The two bottom lines: the open prompt, else the keys.
-    pub(super) fn bottom_lines(&self, theme: &Theme) -> Vec<Line<'static>> {
+    /// The bottom lines: the open prompt (two lines), else the keys that fit in `width`.
+    pub(super) fn bottom_lines(&self, theme: &Theme, width: u16) -> Vec<Line<'static>> {
         match &self.modal {
             Some(Modal::Opinion {
                 approve,
@@ -127,21 +127,24 @@ impl Inbox {
                     Line::raw(""),
                 ]
             }
-            None if self.can_decide => vec![
-                hints(
-                    theme,
-                    &[
-                        ("a", "approve"),
-                        ("r", "reject"),
-                        ("Space", "mark"),
-                        ("A", "approve marked"),
-                        ("/", "filter"),
-                        ("Esc", "back"),
-                    ],
-                ),
-                Line::raw(""),
-            ],
-            None => vec![hints(theme, &[("/", "filter"), ("Esc", "back")])],
+            None if self.can_decide => vec![footer(
+                theme,
+                &[
+                    ("a", "approve"),
+                    ("r", "reject"),
+                    ("Space", "mark"),
+                    ("A", "approve marked"),
+                    ("PgDn/PgUp", "scroll"),
+                    ("/", "filter"),
+                    ("Esc", "back"),
+                ],
+                width,
+            )],
+            None => vec![footer(
+                theme,
+                &[("PgDn/PgUp", "scroll"), ("/", "filter"), ("Esc", "back")],
+                width,
+            )],
         }
     }
 }

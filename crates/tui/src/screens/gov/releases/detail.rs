@@ -9,7 +9,7 @@ use weir_app::jobs::{Release, age};
 
 use super::list::state_style;
 use super::{Releases, Review, short, summary};
-use crate::screens::gov::listing::draw_detail;
+use crate::screens::gov::listing::draw_detail_scrolled;
 use crate::screens::gov::{field_line, when};
 use crate::theme::Theme;
 
@@ -89,13 +89,16 @@ pub(super) fn release_lines(theme: &Theme, r: &Release) -> Vec<Line<'static>> {
 }
 
 impl Releases {
-    pub(super) fn draw_detail(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    /// The detail pane of the selected release, scrolled (PgDn/PgUp, C-d/C-u).
+    pub(super) fn draw_detail(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let current = self.list.current().map(|r| r.id);
         let lines = self.list.current().map(|r| {
             let mut lines = release_lines(theme, r);
             lines.push(Line::raw(""));
             match self.reviews.get(&r.id) {
                 Some(Review::Read(review)) => {
                     lines.extend(summary::lines(&review.diff, theme));
+                    lines.extend(summary::state_lines(review.state.as_ref(), theme));
                     lines.push(Line::styled("d: the full diff", theme.muted()));
                 }
                 Some(Review::Failed(why)) => {
@@ -105,6 +108,6 @@ impl Releases {
             }
             lines
         });
-        draw_detail(frame, area, theme, lines);
+        draw_detail_scrolled(frame, area, theme, lines, (&mut self.scroll, current));
     }
 }

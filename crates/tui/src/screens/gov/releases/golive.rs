@@ -1,6 +1,8 @@
 //! The go-live form of an approved release: parallelism, memory (`512MiB`), start
 //! position (latest, earliest or a time) and job parameters (`NAME=VALUE`,
-//! comma-separated). Each field is checked as it is typed and all of them again on
+//! comma-separated), and the state: fresh, or kept from the running production instance
+//! (a savepoint of it, the state report, then the new instance starts from it; operators
+//! whose state does not fit start empty only when named under "drop state of"). Each field is checked as it is typed and all of them again on
 //! submit, with a message under the field that says what to write; the go-live itself
 //! runs in the background and ends in the status bar ("release #7 is live: production
 //! instance #3 …", or the store's refusal with its rule).
@@ -17,6 +19,8 @@ use crate::screens::jobs::work::Work;
 
 /// The start positions the form offers.
 const STARTS: [&str; 3] = ["latest", "earliest", "time"];
+/// What the new production instance starts with.
+const STATES: [&str; 2] = ["fresh", "keep"];
 
 /// An open go-live form for one release.
 pub(super) struct GoLive {
@@ -29,6 +33,9 @@ impl GoLive {
         let mut time = Field::text("time", "start time", "")
             .hint("2026-12-07T10:00:00Z (UTC) or epoch milliseconds");
         time.enabled = false;
+        let mut drop = Field::text("drop", "drop state of", "")
+            .hint("operators whose state does not fit and may start empty, comma-separated");
+        drop.enabled = false;
         let fields = vec![
             Field::text("parallelism", "parallelism", "1").hint("parallel tasks, 1 or more"),
             Field::text("memory", "memory", "512MiB")
@@ -38,6 +45,10 @@ impl GoLive {
             time,
             Field::text("params", "parameters", "")
                 .hint("NAME=VALUE, comma-separated, e.g. region=eu,limit=10 (empty: none)"),
+            Field::choice("state", "state", &STATES, "fresh").hint(
+                "←→ keep: carry the running production instance's state over (see the review's state report)",
+            ),
+            drop,
         ];
         let title = format!(
             "go live: release {} ({})",
@@ -84,6 +95,15 @@ fn start_of(form: &Form) -> Result<StartPosition, String> {
         }
         _ => Ok(StartPosition::Latest),
     }
+}
+
+/// The operators named under "drop state of".
+fn allow_drop(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Check one field; its error (or none) goes under it.
@@ -161,10 +181,25 @@ impl Releases {
                     return say(Level::Error, "no metadata store".into());
                 };
                 let id = g.release;
+                let keep = g.form.choice("state") == "keep";
+                let drop = allow_drop(&g.form.text("drop"));
+                let cwd = cx.project.root.clone();
                 self.work = Some(Work::start(
                     link,
                     format!("taking release #{id} live"),
                     move |gov| async move {
+                        if keep {
+                            let kept = gov.go_live_keeping_state(id, &spec, &drop, &cwd).await?;
+                            return Ok((
+                                Level::Ok,
+                                format!(
+                                    "{}; instance #{} stopped, state kept from its savepoint #{}",
+                                    describe_went_live(&kept.went),
+                                    kept.stopped,
+                                    kept.savepoint.id
+                                ),
+                            ));
+                        }
                         let went = gov.go_live(id, &spec).await?;
                         Ok((Level::Ok, describe_went_live(&went)))
                     },
@@ -179,6 +214,10 @@ impl Releases {
                     if !on {
                         g.form.set_error("time", None);
                     }
+                }
+                if field == "state" {
+                    let keep = g.form.choice("state") == "keep";
+                    g.form.set_enabled("drop", keep);
                 }
                 check(&mut g.form, field);
                 self.modal = Some(Modal::GoLive(g));
@@ -279,6 +318,15 @@ mod tests {
             spec.params,
             serde_json::json!({"region": "eu", "limit": "10"})
         );
+    }
+
+    #[test]
+    fn the_state_is_fresh_unless_kept_and_drops_name_operators() {
+        let g = GoLive::new(&release());
+        assert_eq!(g.form.choice("state"), "fresh");
+        assert!(!g.form.is_enabled("drop"));
+        assert_eq!(allow_drop(" agg, pv ,,"), vec!["agg", "pv"]);
+        assert!(allow_drop("").is_empty());
     }
 
     #[test]

@@ -1,20 +1,34 @@
 //! The releases list: the state tabs with their counts, and one row per release (id, job,
-//! version, hash, state, requester, age, instance, note; fewer columns on a narrow pane),
+//! version, hash, state, requester, age, instance, note; a narrow pane keeps the key columns),
 //! or why there is none.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use weir_app::jobs::{Release, ReleaseState, age};
 
 use super::{Releases, Tab, short};
-use crate::screens::gov::listing::draw_table;
+use crate::screens::gov::listing::{Col, draw_columns};
 use crate::theme::Theme;
 
-/// From this list width on, every column is shown.
-const WIDE: u16 = 100;
+/// Number, job, version and state stay on a narrow pane; the note, instance, requester,
+/// hash and age give way in that order.
+const COLUMNS: [Col; 9] = [
+    Col::key("#", 4),
+    Col::text("job", 16),
+    Col::key("v", 3),
+    Col::optional("hash", 12, 3),
+    Col::key("state", 9),
+    Col::optional("by", 10, 4),
+    Col::optional("age", 4, 2),
+    Col::optional("inst", 4, 5),
+    Col {
+        drop: 6,
+        ..Col::text("note", 10)
+    },
+];
 
 /// From this width on, the tabs show their keys' digits.
 const TABS_WIDE: u16 = 68;
@@ -65,28 +79,22 @@ impl Releases {
     }
 
     pub(super) fn draw_list(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
-        let wide = area.width >= WIDE;
         let rows: Vec<Vec<String>> = self
             .list
             .visible()
             .iter()
             .map(|r| {
-                let mut row = vec![
+                vec![
                     format!("#{}", r.id),
                     r.job.clone(),
                     format!("v{}", r.version),
                     short(&r.hash).to_string(),
                     r.state.as_str().to_string(),
-                ];
-                if wide {
-                    row.push(r.requester.clone());
-                }
-                row.push(age(&r.requested_at));
-                if wide {
-                    row.push(r.instance.map_or("-".into(), |i| format!("#{i}")));
-                    row.push(r.note.clone());
-                }
-                row
+                    r.requester.clone(),
+                    age(&r.requested_at),
+                    r.instance.map_or("-".into(), |i| format!("#{i}")),
+                    r.note.clone(),
+                ]
             })
             .collect();
         let filter = self.list.filter();
@@ -102,41 +110,11 @@ impl Releases {
             ),
             None => Line::styled(format!("No {} releases.", self.tab.label()), theme.muted()),
         };
-        let (header, widths): (&[&str], Vec<Constraint>) = if wide {
-            (
-                &[
-                    "#", "job", "v", "hash", "state", "by", "age", "inst", "note",
-                ],
-                vec![
-                    Constraint::Length(4),
-                    Constraint::Min(16),
-                    Constraint::Length(3),
-                    Constraint::Length(12),
-                    Constraint::Length(9),
-                    Constraint::Length(10),
-                    Constraint::Length(4),
-                    Constraint::Length(4),
-                    Constraint::Min(10),
-                ],
-            )
-        } else {
-            (
-                &["#", "job", "v", "hash", "state", "age"],
-                vec![
-                    Constraint::Length(4),
-                    Constraint::Min(10),
-                    Constraint::Length(3),
-                    Constraint::Length(12),
-                    Constraint::Length(9),
-                    Constraint::Length(4),
-                ],
-            )
-        };
-        draw_table(
+        draw_columns(
             frame,
             area,
             theme,
-            (header, &widths),
+            &COLUMNS,
             rows,
             (self.list.selected(), focused),
             empty,

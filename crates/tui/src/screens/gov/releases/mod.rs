@@ -32,6 +32,7 @@ use weir_app::store_link::StoreLink;
 
 use super::error_text;
 use super::listing::Listing;
+use super::scroll::DetailScroll;
 use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
 use crate::screens::jobs::diff::DiffScreen;
@@ -109,6 +110,8 @@ pub struct Releases {
     diff: Option<Box<DiffScreen>>,
     /// A go-live, offline, withdrawal or approval running in the background.
     work: Option<Work>,
+    /// Where the detail pane is scrolled to.
+    scroll: DetailScroll,
     problem: Option<String>,
     /// The acting user's login.
     me: String,
@@ -131,6 +134,7 @@ impl Releases {
             modal: None,
             diff: None,
             work: None,
+            scroll: DetailScroll::default(),
             problem: None,
             me: String::new(),
             who: String::new(),
@@ -310,6 +314,9 @@ impl Screen for Releases {
         {
             return out;
         }
+        if self.scroll.perform(action) {
+            return Outcome::Consumed;
+        }
         match action {
             "up" => self.list.up(),
             "down" => self.list.down(),
@@ -371,6 +378,8 @@ impl Screen for Releases {
                 "rejected, withdrawn, offline and replaced releases",
             ),
             ("refresh", "read the releases again"),
+            ("scroll-down", "scroll the detail down"),
+            ("scroll-up", "scroll the detail up"),
         ];
         if self.admin {
             v.insert(
@@ -428,7 +437,10 @@ impl Screen for Releases {
         let [list, detail] = super::split(body, self.list.visible().len());
         self.draw_list(frame, list, theme, focused);
         self.draw_detail(frame, detail, theme);
-        frame.render_widget(Paragraph::new(self.bottom_lines(theme)), bottom);
+        frame.render_widget(
+            Paragraph::new(self.bottom_lines(theme, bottom.width)),
+            bottom,
+        );
         self.draw_form(frame, area, theme);
     }
 }

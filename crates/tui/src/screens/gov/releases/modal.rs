@@ -15,8 +15,9 @@ use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
 use crate::overlay::LineInput;
 use crate::screens::Context;
+use crate::screens::gov::footer::footer_rows;
 use crate::screens::gov::form::{Field, Form, FormEvent};
-use crate::screens::gov::{centered, error_text, hints};
+use crate::screens::gov::{centered, error_text};
 use crate::screens::jobs::job_of_name;
 use crate::screens::jobs::work::Work;
 use crate::theme::Theme;
@@ -320,8 +321,9 @@ impl Releases {
         }
     }
 
-    /// The two bottom lines: the open prompt or question, else the keys.
-    pub(super) fn bottom_lines(&self, theme: &Theme) -> Vec<Line<'static>> {
+    /// The two bottom lines: the open prompt or question, else the keys that fit in
+    /// `width`.
+    pub(super) fn bottom_lines(&self, theme: &Theme, width: u16) -> Vec<Line<'static>> {
         match &self.modal {
             Some(Modal::Opinion {
                 hash, what, input, ..
@@ -361,13 +363,13 @@ impl Releases {
                 if self.admin {
                     keys.push(("a", "approve"));
                 }
-                vec![
-                    hints(theme, &keys),
-                    hints(
-                        theme,
-                        &[("1-5 ←→", "tabs"), ("/", "filter"), ("Esc", "back")],
-                    ),
-                ]
+                keys.extend([
+                    ("1-5 ←→", "tabs"),
+                    ("PgDn/PgUp", "scroll"),
+                    ("/", "filter"),
+                    ("Esc", "back"),
+                ]);
+                footer_rows(theme, &keys, width, 2)
             }
         }
     }

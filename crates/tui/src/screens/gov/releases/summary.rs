@@ -3,12 +3,15 @@
 //! node change with its changed parameters (old → new), job-level and edge changes, and
 //! the first changed lines of every SQL or script diff. Coloured by the change's sign
 //! (`+` green, `-` red, `~` yellow, `>` cyan) so it reads without colour too; `d` opens
-//! the full diff view.
+//! the full diff view. `state_lines`: what the release does to the running production
+//! state.
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use serde_json::Value;
-use weir_app::jobs::{JobDiff, JobDiffReport, NodeChange, ParamChange, TextDiff};
+use weir_app::jobs::{
+    JobDiff, JobDiffReport, NodeChange, ParamChange, StatePreview, TextDiff, preview_lines,
+};
 use weir_model::diff::LineTag;
 
 use crate::theme::Theme;
@@ -104,6 +107,29 @@ pub fn lines(report: &JobDiffReport, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 /// `+ id (Kind)` and, for a changed node, its parameters.
+/// What a release does to the running production state, per operator (issue 16): kept
+/// lines muted, new ones green, dropped and incompatible ones red; nothing for a first
+/// release.
+pub fn state_lines(state: Option<&StatePreview>, theme: &Theme) -> Vec<Line<'static>> {
+    let Some(p) = state else {
+        return Vec::new();
+    };
+    let mut out = vec![Line::raw("")];
+    for l in preview_lines(p) {
+        let style = if l.contains("incompatible") || l.contains("dropped") || l.contains("cannot") {
+            theme.error()
+        } else if l.contains(": new") {
+            theme.ok()
+        } else if l.starts_with("  ") {
+            theme.muted()
+        } else {
+            theme.accent()
+        };
+        out.push(Line::styled(l, style));
+    }
+    out
+}
+
 fn node_lines(change: &NodeChange, theme: &Theme) -> Vec<Line<'static>> {
     match change {
         NodeChange::Added { id, kind, .. } => {

@@ -9,7 +9,8 @@ use weir_app::governance::{
     AuditEntry, Governance, Request, RequestDetail, RequestState, TableRef,
 };
 
-use crate::screens::gov::listing::draw_detail;
+use crate::screens::gov::listing::draw_detail_scrolled;
+use crate::screens::gov::scroll::DetailScroll;
 use crate::screens::gov::{field_line, when};
 use crate::theme::Theme;
 
@@ -100,13 +101,13 @@ fn step_word(h: &AuditEntry) -> String {
     }
 }
 
-/// The detail pane of the selected request (`None`: nothing selected).
+/// The detail pane of the selected request (`None`: nothing selected), scrolled.
 pub(super) fn draw(
     frame: &mut Frame,
     area: Rect,
     theme: &Theme,
-    request: Option<&Request>,
-    history: Option<&History>,
+    (request, history): (Option<&Request>, Option<&History>),
+    scroll: &mut DetailScroll,
 ) {
     let lines = request.map(|r| {
         let mut lines = vec![
@@ -147,5 +148,5 @@ pub(super) fn draw(
         }
         lines
     });
-    draw_detail(frame, area, theme, lines);
+    draw_detail_scrolled(frame, area, theme, lines, (scroll, request.map(|r| r.id)));
 }

@@ -2,14 +2,21 @@
 //! (number, what, state), or why there is none.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use weir_app::governance::Request;
 
 use super::{MyRequests, Tab};
-use crate::screens::gov::listing::draw_table;
+use crate::screens::gov::listing::{Col, draw_columns};
 use crate::theme::Theme;
+
+/// Number and state stay on a narrow pane; the request shrinks.
+const COLUMNS: [Col; 3] = [
+    Col::key("#", 5),
+    Col::text("request", 12),
+    Col::key("state", 9),
+];
 
 /// The texts the `/` filter looks in.
 pub(super) fn haystack(r: &Request) -> Vec<String> {
@@ -69,18 +76,11 @@ impl MyRequests {
                 theme.muted(),
             ),
         };
-        draw_table(
+        draw_columns(
             frame,
             area,
             theme,
-            (
-                &["#", "request", "state"],
-                &[
-                    Constraint::Length(5),
-                    Constraint::Min(20),
-                    Constraint::Length(9),
-                ],
-            ),
+            &COLUMNS,
             rows,
             (self.list.selected(), focused),
             empty,

@@ -1,5 +1,5 @@
 //! `:requests` — my own requests in two tabs, in progress and finished, with a detail pane
-//! that shows the workflow history (`detail.rs`). `w` withdraws a pending request after a
+//! that shows the workflow history (`detail.rs`) and scrolls (PgDn/PgUp, C-d/C-u). `w` withdraws a pending request after a
 //! confirmation; `n` opens the permission request form (`modal.rs`); `list.rs` draws the
 //! tabs and the list.
 
@@ -16,6 +16,7 @@ use weir_app::store_link::StoreLink;
 use super::error_text;
 use super::listing::Listing;
 use super::perm_form::PermForm;
+use super::scroll::DetailScroll;
 use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
 use crate::screens::{Context, Screen};
@@ -34,6 +35,8 @@ pub struct MyRequests {
     /// The history of the selected request and my rights now (None: not read yet).
     history: Option<History>,
     modal: Option<Modal>,
+    /// Where the detail pane is scrolled to.
+    scroll: DetailScroll,
     problem: Option<String>,
     /// (in progress, finished).
     counts: (usize, usize),
@@ -46,6 +49,7 @@ impl MyRequests {
             list: Listing::new(list::haystack),
             history: None,
             modal: None,
+            scroll: DetailScroll::default(),
             problem: None,
             counts: (0, 0),
         };
@@ -139,6 +143,9 @@ impl Screen for MyRequests {
     }
 
     fn perform(&mut self, action: &str, cx: &Context) -> Outcome {
+        if self.scroll.perform(action) {
+            return Outcome::Consumed;
+        }
         match action {
             "up" => self.list.up(),
             "down" => self.list.down(),
@@ -185,6 +192,8 @@ impl Screen for MyRequests {
             ("finished", "finished requests"),
             ("request", "request a permission"),
             ("withdraw", "withdraw the selected pending request"),
+            ("scroll-down", "scroll the detail down"),
+            ("scroll-up", "scroll the detail up"),
         ]
     }
 
@@ -223,10 +232,13 @@ impl Screen for MyRequests {
             frame,
             detail,
             theme,
-            self.list.current(),
-            self.history.as_ref(),
+            (self.list.current(), self.history.as_ref()),
+            &mut self.scroll,
         );
-        frame.render_widget(Paragraph::new(self.bottom_line(theme)), bottom);
+        frame.render_widget(
+            Paragraph::new(self.bottom_line(theme, bottom.width)),
+            bottom,
+        );
         self.draw_form(frame, area, cx);
     }
 }

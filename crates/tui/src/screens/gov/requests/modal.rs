@@ -9,8 +9,9 @@ use super::{MyRequests, Tab};
 use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
 use crate::screens::Context;
+use crate::screens::gov::footer::footer;
 use crate::screens::gov::perm_form::{PermEvent, PermForm};
-use crate::screens::gov::{centered, error_text, hints};
+use crate::screens::gov::{centered, error_text};
 use crate::theme::Theme;
 
 pub(super) enum Modal {
@@ -53,22 +54,24 @@ impl MyRequests {
         }
     }
 
-    /// The bottom line: the withdraw question, else the keys.
-    pub(super) fn bottom_line(&self, theme: &Theme) -> Line<'static> {
+    /// The bottom line: the withdraw question, else the keys that fit in `width`.
+    pub(super) fn bottom_line(&self, theme: &Theme, width: u16) -> Line<'static> {
         match &self.modal {
             Some(Modal::ConfirmWithdraw(id)) => Line::styled(
                 format!("withdraw #{id}? y withdraws, any other key keeps it"),
                 theme.warning(),
             ),
-            _ => hints(
+            _ => footer(
                 theme,
                 &[
-                    ("1/2 ←→", "tabs"),
                     ("n", "request permission"),
+                    ("1/2 ←→", "tabs"),
                     ("w", "withdraw"),
+                    ("PgDn/PgUp", "scroll"),
                     ("/", "filter"),
                     ("Esc", "back"),
                 ],
+                width,
             ),
         }
     }

@@ -119,9 +119,18 @@ fn the_key_flow_works_through_the_app() {
             .1
             .starts_with("saved jobs/orders.ron")
     );
-    let frame = app_frame(&mut app, 80, 24);
+    let mut frame = app_frame(&mut app, 80, 24);
     assert!(frame.contains("edge sql_1 → jdbcsink_1"), "{frame}");
-    assert!(frame.contains("the job is valid"), "{frame}");
+    // the full check (`weir validate`'s) runs in the background after the last edit, and
+    // says what `weir validate` says of this job: its source has no `fields` (offline)
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while frame.contains("checking…") && std::time::Instant::now() < end {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        app.tick();
+        frame = app_frame(&mut app, 80, 24);
+    }
+    assert!(frame.contains("✗ 1 problem"), "{frame}");
+    assert!(frame.contains("declares no `fields`"), "{frame}");
     let wide = app_frame(&mut app, 160, 50);
     assert!(wide.contains("jdbcsink_1"), "{wide}");
 }

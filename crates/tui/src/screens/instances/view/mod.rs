@@ -9,7 +9,7 @@
 //! failed instance, `o` opens the job (the working file a test instance runs, or the
 //! job's file of this checkout for a version), `a` opens `:alerts`, `S` takes a
 //! savepoint of a running instance (`savepoints.rs`, which also lists the instance's
-//! savepoints). Production instances are stopped, restarted and savepointed only by the
+//! savepoints), PgDn/PgUp (C-d/C-u) scroll the alerts and log. Production instances are stopped, restarted and savepointed only by the
 //! project's admin or a system admin; others see why in the status bar. Stop, restart and
 //! savepoint run in the background; a stop the store accepted shows `stopping` until the
 //! worker reports the instance stopped.
@@ -37,6 +37,7 @@ use crate::action::{Action, Level, Outcome};
 use crate::jobfile::check_source;
 use crate::keys::Key;
 use crate::screens::gov::error_text;
+use crate::screens::gov::scroll::DetailScroll;
 use crate::screens::jobs::job_of_name;
 use crate::screens::{Context, Screen};
 use graph::LiveGraph;
@@ -84,6 +85,8 @@ pub struct InstanceView {
     work: Option<Work>,
     /// This instance's savepoints, oldest first, as last read.
     savepoints: Vec<Savepoint>,
+    /// Where the alerts and log section is scrolled to.
+    log_scroll: DetailScroll,
 }
 
 impl InstanceView {
@@ -114,6 +117,7 @@ impl InstanceView {
             confirm: false,
             work: None,
             savepoints: Vec::new(),
+            log_scroll: DetailScroll::default(),
         }
     }
 
@@ -474,6 +478,9 @@ impl Screen for InstanceView {
     }
 
     fn perform(&mut self, action: &str, cx: &Context) -> Outcome {
+        if self.log_scroll.perform(action) {
+            return Outcome::Consumed;
+        }
         match action {
             "stop" => self.ask_stop(cx),
             "restart" => self.restart(cx),
@@ -502,6 +509,8 @@ impl Screen for InstanceView {
             ("show-alerts", "the alerts screen (a)"),
             ("refresh", "read the instance again now (R)"),
             ("savepoint", "take a savepoint of the running instance (S)"),
+            ("scroll-down", "scroll the alerts and log down (PgDn, C-d)"),
+            ("scroll-up", "scroll the alerts and log up (PgUp, C-u)"),
         ]
     }
 

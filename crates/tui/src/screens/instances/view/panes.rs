@@ -17,7 +17,9 @@ use super::InstanceView;
 use super::format;
 use super::savepoints;
 use super::table::{draw_table, table_height};
-use crate::screens::gov::{centered, hints};
+use crate::screens::gov::centered;
+use crate::screens::gov::footer::footer;
+use crate::screens::gov::scroll::{DetailScroll, scrolled};
 use crate::theme::Theme;
 
 /// From this pane size on, the graph sits left of the table.
@@ -53,7 +55,7 @@ pub fn render(v: &mut InstanceView, frame: &mut Frame, area: Rect, theme: &Theme
     ])
     .areas(inner);
     frame.render_widget(Paragraph::new(head), top);
-    frame.render_widget(Paragraph::new(key_hints(detail, theme)), keys);
+    frame.render_widget(Paragraph::new(key_hints(detail, theme, keys.width)), keys);
     let figures = detail.figures();
     let wide = inner.width >= WIDE_FROM.0 && inner.height >= WIDE_FROM.1;
     let table_h = table_height(v, detail);
@@ -77,7 +79,7 @@ pub fn render(v: &mut InstanceView, frame: &mut Frame, area: Rect, theme: &Theme
         .areas(right);
         draw_table(v, detail, frame, table, theme, true);
         draw_sparks(detail, frame, sparks, theme, true);
-        draw_log(detail, frame, log, theme);
+        draw_log(detail, &mut v.log_scroll, frame, log, theme);
         savepoints::draw_section(v, frame, saved, theme);
     } else {
         // the full drawing when it fits in a third of the height, else one line
@@ -116,7 +118,7 @@ pub fn render(v: &mut InstanceView, frame: &mut Frame, area: Rect, theme: &Theme
         }
         draw_table(v, detail, frame, table, theme, false);
         draw_sparks(detail, frame, sparks, theme, false);
-        draw_log(detail, frame, log, theme);
+        draw_log(detail, &mut v.log_scroll, frame, log, theme);
     }
     if v.confirm {
         draw_confirm(detail, frame, area, theme);
@@ -228,7 +230,8 @@ fn header(v: &InstanceView, d: &InstanceDetail, theme: &Theme, width: usize) -> 
     lines
 }
 
-fn key_hints(d: &InstanceDetail, theme: &Theme) -> Line<'static> {
+/// The keys that apply to the instance's state, as many as fit in `width`.
+fn key_hints(d: &InstanceDetail, theme: &Theme, width: u16) -> Line<'static> {
     let mut keys = Vec::new();
     if d.instance.state.is_active() {
         keys.push(("x", "stop"));
@@ -239,7 +242,7 @@ fn key_hints(d: &InstanceDetail, theme: &Theme) -> Line<'static> {
         keys.push(("r", "restart"));
     }
     keys.extend([("o", "open job"), ("a", "alerts"), ("Esc", "back")]);
-    hints(theme, &keys)
+    footer(theme, &keys, width)
 }
 
 fn draw_graph(
@@ -385,14 +388,21 @@ fn ordered_log(log: &[LogLine]) -> Vec<&LogLine> {
     out
 }
 
-fn draw_log(d: &InstanceDetail, frame: &mut Frame, area: Rect, theme: &Theme) {
+/// The firing alerts, the log lines and the cleared alerts, scrolled (PgDn/PgUp,
+/// C-d/C-u) with the position in the section's title when they do not fit.
+fn draw_log(
+    d: &InstanceDetail,
+    scroll: &mut DetailScroll,
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+) {
     let fire = firing(&d.alerts);
     let title = if fire.is_empty() {
-        " log ".to_string()
+        "log"
     } else {
-        " alerts & log ".to_string()
+        "alerts & log"
     };
-    let inner = section(frame, area, theme, title);
     let mut lines: Vec<Line<'static>> = Vec::new();
     for a in &fire {
         lines.push(Line::from(vec![
@@ -434,7 +444,22 @@ fn draw_log(d: &InstanceDetail, frame: &mut Frame, area: Rect, theme: &Theme) {
             theme.muted(),
         ));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    let inner = Rect {
+        y: area.y.saturating_add(1).min(area.bottom()),
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    let shown = scrolled(
+        lines,
+        (inner.width, inner.height),
+        (scroll, Some(d.instance.id)),
+    );
+    let title = match scroll.marker() {
+        Some(m) => format!(" {title} ·{m}"),
+        None => format!(" {title} "),
+    };
+    section(frame, area, theme, title);
+    frame.render_widget(Paragraph::new(shown), inner);
 }
 
 fn draw_confirm(d: &InstanceDetail, frame: &mut Frame, area: Rect, theme: &Theme) {

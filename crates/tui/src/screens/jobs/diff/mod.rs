@@ -30,7 +30,7 @@ use weir_model::model::Job;
 
 use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
-use crate::screens::gov::hints;
+use crate::screens::gov::footer::footer;
 use crate::screens::graph::select::{Dir, nearest};
 use crate::screens::{Context, Screen};
 use crate::theme::Theme;
@@ -482,9 +482,13 @@ impl Screen for DiffScreen {
         if self.overflow || self.detail_top > 0 {
             keys_shown.push(("PgDn/PgUp", "scroll"));
         }
-        let mut line = hints(theme, &keys_shown);
-        line.spans
-            .insert(0, Span::styled(format!("{changes}  "), theme.muted()));
+        // the keys that fit after the count, then `? more`
+        let prefix = format!("{changes}  ");
+        let room = keys
+            .width
+            .saturating_sub(Span::raw(prefix.as_str()).width() as u16);
+        let mut line = footer(theme, &keys_shown, room);
+        line.spans.insert(0, Span::styled(prefix, theme.muted()));
         frame.render_widget(Paragraph::new(line), keys);
     }
 }

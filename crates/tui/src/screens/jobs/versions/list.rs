@@ -106,7 +106,10 @@ impl Versions {
             theme,
             self.list.current().map(|v| detail_lines(theme, v)),
         );
-        frame.render_widget(Paragraph::new(self.bottom_lines(theme)), bottom);
+        frame.render_widget(
+            Paragraph::new(self.bottom_lines(theme, bottom.width)),
+            bottom,
+        );
     }
 
     fn draw_list(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {

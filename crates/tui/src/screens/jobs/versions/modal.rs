@@ -7,7 +7,7 @@ use super::Versions;
 use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
 use crate::screens::Context;
-use crate::screens::gov::hints;
+use crate::screens::gov::footer::footer;
 use crate::theme::Theme;
 
 pub(super) enum Modal {
@@ -37,7 +37,7 @@ impl Versions {
     }
 
     /// The two bottom lines: the open confirmation, else the keys.
-    pub(super) fn bottom_lines(&self, theme: &Theme) -> Vec<Line<'static>> {
+    pub(super) fn bottom_lines(&self, theme: &Theme, width: u16) -> Vec<Line<'static>> {
         match &self.modal {
             Some(Modal::ConfirmTakeOver { holder }) => vec![
                 Line::styled(
@@ -60,7 +60,7 @@ impl Versions {
                 Line::raw(""),
             ],
             None => vec![
-                hints(
+                footer(
                     theme,
                     &[
                         ("Space", "mark"),
@@ -71,6 +71,7 @@ impl Versions {
                         ("L", "take over"),
                         ("Esc", "back"),
                     ],
+                    width,
                 ),
                 Line::raw(""),
             ],
