@@ -183,18 +183,17 @@ impl Screen for Home {
                 theme.muted(),
             ));
         }
-        lines.push(Line::from(vec![
-            Span::styled("Enter", theme.accent()),
-            Span::raw(" open  "),
-            Span::styled(":", theme.accent()),
-            Span::raw(" commands  "),
-            Span::styled("?", theme.accent()),
-            Span::raw(" keys  "),
-            Span::styled("Tab", theme.accent()),
-            Span::raw(" tree  "),
-            Span::styled("C-q", theme.accent()),
-            Span::raw(" quit"),
-        ]));
+        lines.push(crate::screens::gov::footer::footer(
+            theme,
+            &[
+                ("Enter", "open"),
+                (":", "commands"),
+                ("?", "keys"),
+                ("Tab", "tree"),
+                ("C-q", "quit"),
+            ],
+            hints.width,
+        ));
         frame.render_widget(Paragraph::new(lines), hints);
     }
 }

@@ -227,20 +227,26 @@ impl Form {
                 theme.muted(),
             ));
         }
-        let wide = area.width >= 80;
-        let keys = match (self.editing.is_some(), self.confirm_discard, wide) {
-            (true, _, true) => "Enter commits the row · Esc cancels the edit · ↑↓ commit and move",
-            (true, _, false) => "Enter commit · Esc cancel edit · ↑↓ commit+move",
-            (false, true, _) => "Esc again discards the changes · C-s applies them",
-            (false, false, true) => {
-                "↑↓ row · Enter edits · C-s applies · Esc closes · values are RON: \"text\", Some(..), [..]"
-            }
-            (false, false, false) => "↑↓ row · Enter edit · C-s apply · Esc close",
+        let keys: &[(&str, &str)] = match (self.editing.is_some(), self.confirm_discard) {
+            (true, _) => &[
+                ("Enter", "commits the row"),
+                ("Esc", "cancels the edit"),
+                ("↑↓", "commit and move"),
+            ],
+            (false, true) => &[
+                ("Esc", "again discards the changes"),
+                ("C-s", "applies them"),
+            ],
+            (false, false) => &[
+                ("↑↓", "row"),
+                ("Enter", "edit"),
+                ("C-s", "apply"),
+                ("Esc", "close"),
+                ("values", "are RON: \"text\", Some(..), [..]"),
+            ],
         };
-        frame.render_widget(
-            Paragraph::new(vec![Line::from(state), Line::styled(keys, theme.muted())]),
-            area,
-        );
+        let keys = crate::screens::gov::footer::footer(theme, keys, area.width);
+        frame.render_widget(Paragraph::new(vec![Line::from(state), keys]), area);
     }
 }
 

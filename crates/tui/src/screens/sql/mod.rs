@@ -103,7 +103,8 @@ pub struct SqlEditor {
     /// Text rows on screen at the last render, for paging.
     page: usize,
     /// `<C-k> check  ...`, from the keymap.
-    hint: String,
+    /// The footer's hints (key, what it does), in priority order.
+    hint: Vec<(String, String)>,
     /// The key of `validate`, if one is bound.
     check_key: Option<String>,
 }
@@ -121,7 +122,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The key hint (`<C-k> check  ...`) and the key of `validate`, from the keymap.
-fn hint_for(keymap: &Keymap) -> (String, Option<String>) {
+fn hint_for(keymap: &Keymap) -> (Vec<(String, String)>, Option<String>) {
     let bound = keymap.bindings("sql");
     let key = |action: &str| {
         bound
@@ -129,12 +130,12 @@ fn hint_for(keymap: &Keymap) -> (String, Option<String>) {
             .find(|(_, a)| a == action)
             .map(|(k, _)| k.clone())
     };
-    let mut parts: Vec<String> = ACTIONS
+    let mut parts: Vec<(String, String)> = ACTIONS
         .iter()
-        .filter_map(|(action, word)| key(action).map(|k| format!("{k} {word}")))
+        .filter_map(|(action, word)| key(action).map(|k| (k, word.to_string())))
         .collect();
-    parts.push("<Esc> cancel".into());
-    (parts.join("  "), key("validate"))
+    parts.push(("<Esc>".into(), "cancel".into()));
+    (parts, key("validate"))
 }
 
 impl SqlEditor {
@@ -163,7 +164,7 @@ impl SqlEditor {
             top: 0,
             left: 0,
             page: 10,
-            hint: String::new(),
+            hint: Vec::new(),
             check_key: None,
         }
         .with_keys(&Keymap::defaults())

@@ -20,11 +20,21 @@ impl SqlEditor {
             Span::styled(" SQL ", theme.accent()),
             Span::raw(format!("{} ", self.node_id)),
         ]);
+        let hints: Vec<(&str, &str)> = self
+            .hint
+            .iter()
+            .map(|(k, w)| (k.as_str(), w.as_str()))
+            .collect();
+        let mut footer =
+            crate::screens::gov::footer::footer(theme, &hints, area.width.saturating_sub(4));
+        // a space on each side, apart from the border
+        footer.spans.insert(0, Span::raw(" "));
+        footer.spans.push(Span::raw(" "));
         let block = Block::bordered()
             .border_style(theme.border(focused))
             .style(theme.base())
             .title(title)
-            .title_bottom(Line::styled(format!(" {} ", self.hint), theme.muted()));
+            .title_bottom(footer);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         if inner.width == 0 || inner.height == 0 {

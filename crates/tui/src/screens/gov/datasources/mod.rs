@@ -22,9 +22,10 @@ use weir_app::governance::{DataSource, DataSourceKind, DataSourceTest, Env, Glob
 use weir_app::secrets::{Consent, SecretUse};
 use weir_app::store_link::StoreLink;
 
+use super::error_text;
+use super::footer::footer;
 use super::form::FormEvent;
 use super::listing::Listing;
-use super::{error_text, hints};
 use crate::action::{Action, Level, Outcome};
 use crate::keys::Key;
 use crate::screens::{Context, Screen};
@@ -339,18 +340,23 @@ impl Screen for DataSources {
                 Span::raw(" no"),
             ])
         } else if self.can_write {
-            hints(
+            footer(
                 theme,
                 &[
                     ("n", "new"),
                     ("e", "edit"),
-                    ("d", "delete"),
                     ("t/T", "test/prod"),
+                    ("d", "delete"),
                     ("/", "filter"),
                 ],
+                keys.width,
             )
         } else {
-            hints(theme, &[("t/T", "test test/prod"), ("/", "filter")])
+            footer(
+                theme,
+                &[("t/T", "test test/prod"), ("/", "filter")],
+                keys.width,
+            )
         };
         frame.render_widget(Paragraph::new(bottom).wrap(Wrap { trim: false }), keys);
     }
