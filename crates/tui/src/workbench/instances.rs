@@ -14,12 +14,7 @@ impl Workbench {
     /// `:instances` or `:alerts`; without a store, a screen that says why.
     pub(super) fn open_monitor(&mut self, name: &'static str) {
         // the job open (or selected): what the start form offers
-        let job = self.open_job().or_else(|| {
-            self.tree
-                .current()
-                .filter(|e| !e.is_folder)
-                .map(|e| e.rel.clone())
-        });
+        let job = self.job_in_view();
         let cx = Context {
             project: &self.project,
             theme: &self.theme,

@@ -323,6 +323,20 @@ impl Workbench {
         self.screens.iter().rev().find_map(|s| s.job())
     }
 
+    /// The job (not a folder) selected in the tree, if any.
+    fn tree_job(&self) -> Option<String> {
+        self.tree
+            .current()
+            .filter(|e| !e.is_folder)
+            .map(|e| e.rel.clone())
+    }
+
+    /// The job open in the main pane, else the one selected in the tree: what `:releases`
+    /// offers to release and the start form to start.
+    fn job_in_view(&self) -> Option<String> {
+        self.open_job().or_else(|| self.tree_job())
+    }
+
     /// The open job with edits not written to disk (unsaved, or an unapplied form or
     /// SQL editor), if any.
     fn unsaved_job(&self) -> Option<String> {

@@ -34,12 +34,7 @@ impl Workbench {
             "cancel" => self.cancel_work(),
             "datasources" | "topics" | "requests" | "inbox" | "grants" | "releases" => {
                 // the job open (or selected) now: what `:releases` offers to release
-                let job = self.open_job().or_else(|| {
-                    self.tree
-                        .current()
-                        .filter(|e| !e.is_folder)
-                        .map(|e| e.rel.clone())
-                });
+                let job = self.job_in_view();
                 let cx = Context {
                     project: &self.project,
                     theme: &self.theme,
@@ -78,12 +73,7 @@ impl Workbench {
                 if self.screens.len() > 1 {
                     self.focus = Focus::Main;
                 } else {
-                    match self
-                        .tree
-                        .current()
-                        .filter(|e| !e.is_folder)
-                        .map(|e| e.rel.clone())
-                    {
+                    match self.tree_job() {
                         Some(rel) => self.open_job_at(&rel),
                         None => self.say(Level::Warning, "select a job in the tree first"),
                     }
@@ -116,12 +106,7 @@ impl Workbench {
                 (Focus::Main, 1) => self.screen().selected_entry(),
                 _ => None,
             })
-            .or_else(|| {
-                self.tree
-                    .current()
-                    .filter(|e| !e.is_folder)
-                    .map(|e| e.rel.clone())
-            });
+            .or_else(|| self.tree_job());
         let unsaved = rel.is_some() && self.unsaved_job() == rel;
         let cx = Context {
             project: &self.project,

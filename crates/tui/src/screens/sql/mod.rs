@@ -47,6 +47,20 @@ struct Problem {
 }
 
 impl Problem {
+    /// A problem at the byte range `at` of the editor text `text`.
+    fn at(text: &str, at: std::ops::Range<usize>, message: String, hint: Option<String>) -> Self {
+        let (line, column) = line_col(text, at.start);
+        let (end_line, end_column) = line_col(text, at.end.max(at.start));
+        Problem {
+            line,
+            column,
+            end_line,
+            end_column,
+            message,
+            hint,
+        }
+    }
+
     fn text(&self) -> String {
         match &self.hint {
             Some(h) => format!("{} — {h}", self.message),
@@ -343,18 +357,7 @@ impl SqlEditor {
         let names: Vec<&str> = self.upstream.iter().map(|t| t.name.as_str()).collect();
         let problems = sql::check(&text, &names)
             .into_iter()
-            .map(|p| {
-                let (line, column) = line_col(&text, p.start);
-                let (end_line, end_column) = line_col(&text, p.end.max(p.start));
-                Problem {
-                    line,
-                    column,
-                    end_line,
-                    end_column,
-                    message: p.message,
-                    hint: p.hint,
-                }
-            })
+            .map(|p| Problem::at(&text, p.start..p.end, p.message, p.hint))
             .collect();
         self.checked = Some((text, problems));
     }
@@ -379,18 +382,7 @@ impl SqlEditor {
     pub fn set_verdict(&mut self, text: String, found: Vec<FoundProblem>, elsewhere: usize) {
         let problems = found
             .into_iter()
-            .map(|p| {
-                let (line, column) = line_col(&text, p.start);
-                let (end_line, end_column) = line_col(&text, p.end.max(p.start));
-                Problem {
-                    line,
-                    column,
-                    end_line,
-                    end_column,
-                    message: p.message,
-                    hint: p.hint,
-                }
-            })
+            .map(|p| Problem::at(&text, p.start..p.end, p.message, p.hint))
             .collect();
         self.pending = false;
         self.elsewhere = elsewhere;
