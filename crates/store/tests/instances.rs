@@ -3,6 +3,9 @@
 //! release, a worker reporting on an instance it does not hold), claiming by racing
 //! workers, take-over after a stale heartbeat, and archive stopping instances. On SQLite
 //! and PostgreSQL.
+//!
+//! Long because each test walks one rule of the state machine end to end through the
+//! store's API (a story per test reads better than helpers split across files).
 // Test helpers outside #[test] functions unwrap and panic too; a failure is the report.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
