@@ -261,23 +261,7 @@ impl StoreLink {
         T: Send + 'static,
         Fut: Future<Output = T> + Send + 'static,
     {
-        let (tx, rx) = mpsc::channel();
-        let id = self.board.add(label.into(), None);
-        let on_board = OnBoard {
-            board: self.board.clone(),
-            id,
-        };
-        let progress = Progress {
-            board: self.board.clone(),
-            id,
-        };
-        let fut = work(self.gov.clone(), progress);
-        self.rt.spawn(async move {
-            let out = fut.await;
-            drop(on_board);
-            let _ = tx.send(out);
-        });
-        Pending { rx, done: false }
+        self.launch(label.into(), None, work)
     }
 
     /// Like [`StoreLink::spawn`], for work that may be cancelled at any point without
@@ -294,9 +278,27 @@ impl StoreLink {
         T: Send + 'static,
         Fut: Future<Output = T> + Send + 'static,
     {
-        let (tx, rx) = mpsc::channel();
         let stop = Arc::new(tokio::sync::Notify::new());
-        let id = self.board.add(label.into(), Some(stop.clone()));
+        self.launch(label.into(), Some((stop, Box::new(on_cancel))), work)
+    }
+
+    /// `work` on the link's runtime under `label` on the board, cancellable when `cancel`
+    /// gives the signal and what to yield then.
+    #[allow(clippy::type_complexity)]
+    fn launch<T, Fut>(
+        &self,
+        label: String,
+        cancel: Option<(Arc<tokio::sync::Notify>, Box<dyn FnOnce() -> T + Send>)>,
+        work: impl FnOnce(Arc<Governance>, Progress) -> Fut,
+    ) -> Pending<T>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel();
+        let id = self
+            .board
+            .add(label, cancel.as_ref().map(|(stop, _)| stop.clone()));
         let on_board = OnBoard {
             board: self.board.clone(),
             id,
@@ -307,9 +309,12 @@ impl StoreLink {
         };
         let fut = work(self.gov.clone(), progress);
         self.rt.spawn(async move {
-            let out = tokio::select! {
-                out = fut => out,
-                () = stop.notified() => on_cancel(),
+            let out = match cancel {
+                None => fut.await,
+                Some((stop, on_cancel)) => tokio::select! {
+                    out = fut => out,
+                    () = stop.notified() => on_cancel(),
+                },
             };
             drop(on_board);
             let _ = tx.send(out);
