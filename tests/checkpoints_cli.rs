@@ -19,7 +19,7 @@ use std::time::Duration;
 use common::cli::{Checkout, produce};
 use common::windowed::{
     T0, checkpoints, counts_table, feed_first_part, feed_the_rest_and_check, record, records_in,
-    show, windowed_job,
+    show, submit_counts, windowed_job,
 };
 use weir_engine::broker::Broker;
 
@@ -81,12 +81,7 @@ fn a_kill_9_in_the_middle_of_a_window_restores_the_checkpoint_and_the_table_is_e
         0,
     );
     let wider = windowed_job().replace("INTERVAL '10' SECOND", "INTERVAL '20' SECOND");
-    c.write_job("counts.ron", &wider);
-    c.expect(
-        "bob",
-        &["job", "submit", "jobs/counts.ron", "-m", "wider"],
-        0,
-    );
+    submit_counts(&c, &wider, "wider");
     let dry = c.json(
         "bob",
         &["instance", "upgrade", &id, "--to", "counts@1", "--dry-run"],
@@ -110,12 +105,7 @@ fn a_kill_9_in_the_middle_of_a_window_restores_the_checkpoint_and_the_table_is_e
         "SELECT window_start, window_end, COUNT(*) AS n FROM",
     );
     assert_ne!(wider_output, windowed_job(), "the query was changed");
-    c.write_job("counts.ron", &wider_output);
-    c.expect(
-        "bob",
-        &["job", "submit", "jobs/counts.ron", "-m", "a column more"],
-        0,
-    );
+    submit_counts(&c, &wider_output, "a column more");
     let refused = c.expect(
         "bob",
         &["instance", "upgrade", &id, "--to", "counts@3", "--dry-run"],
@@ -127,12 +117,7 @@ fn a_kill_9_in_the_middle_of_a_window_restores_the_checkpoint_and_the_table_is_e
     );
     let batch = windowed_job().replace("batch_size: 100", "batch_size: 250");
     assert_ne!(batch, windowed_job(), "the batch size was changed");
-    c.write_job("counts.ron", &batch);
-    c.expect(
-        "bob",
-        &["job", "submit", "jobs/counts.ron", "-m", "bigger batches"],
-        0,
-    );
+    submit_counts(&c, &batch, "bigger batches");
     let dry = c.json(
         "bob",
         &["instance", "upgrade", &id, "--to", "counts@4", "--dry-run"],

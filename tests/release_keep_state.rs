@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use common::cli::Checkout;
 use common::windowed::{
-    counts_table, feed_first_part, feed_the_rest_and_check, show, windowed_job,
+    counts_table, feed_first_part, feed_the_rest_and_check, show, submit_counts, windowed_job,
 };
 use weir_engine::broker::Broker;
 
@@ -56,14 +56,11 @@ fn a_production_release_shows_and_keeps_the_running_state() {
         args.extend_from_slice(extra);
         c.expect(who, &args, code)
     };
-    c.write_job("counts.ron", &windowed_job());
-    c.expect("bob", &["job", "submit", "jobs/counts.ron", "-m", "v1"], 0);
+    submit_counts(&c, &windowed_job(), "v1");
     let batch = windowed_job().replace("batch_size: 100", "batch_size: 50");
-    c.write_job("counts.ron", &batch);
-    c.expect("bob", &["job", "submit", "jobs/counts.ron", "-m", "v2"], 0);
+    submit_counts(&c, &batch, "v2");
     let wider = windowed_job().replace("INTERVAL '10' SECOND", "INTERVAL '20' SECOND");
-    c.write_job("counts.ron", &wider);
-    c.expect("bob", &["job", "submit", "jobs/counts.ron", "-m", "v3"], 0);
+    submit_counts(&c, &wider, "v3");
     c.start_worker("bob", &["--id", "w1"]);
 
     // version 1 live; a first release has no state to show

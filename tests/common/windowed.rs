@@ -35,6 +35,16 @@ pub fn windowed_job() -> String {
     .to_string()
 }
 
+/// `text` as jobs/counts.ron, submitted by bob as the job's next version.
+pub fn submit_counts(c: &Checkout, text: &str, message: &str) {
+    c.write_job("counts.ron", text);
+    c.expect(
+        "bob",
+        &["job", "submit", "jobs/counts.ron", "-m", message],
+        0,
+    );
+}
+
 /// A database with the job's table.
 pub async fn counts_table(name: &str) -> PgDatabase {
     let db = PgDatabase::create(name).await;
