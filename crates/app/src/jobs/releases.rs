@@ -83,7 +83,7 @@ impl Governance {
             .job_version(&release.job, Which::Version(release.version))
             .await?;
         let live = self.live_release(&release.job).await?;
-        let state = match &live {
+        let (a_side, a_text, state) = match &live {
             Some(l) => {
                 let v = self
                     .job_version(&release.job, Which::Version(l.version))
@@ -91,24 +91,16 @@ impl Governance {
                 let project = std::env::current_dir()
                     .map(|d| crate::project_root(&d))
                     .unwrap_or_default();
-                Some(
-                    self.state_preview(l, &v.text, &proposed.text, &project)
-                        .await,
-                )
-            }
-            None => None,
-        };
-        let (a_side, a_text) = match &live {
-            Some(l) => {
-                let v = self
-                    .job_version(&release.job, Which::Version(l.version))
-                    .await?;
+                let state = self
+                    .state_preview(l, &v.text, &proposed.text, &project)
+                    .await;
                 (
                     Side {
                         label: format!("live version {} ({})", v.info.number, v.info.short_hash()),
                         hash: v.info.hash,
                     },
                     v.text,
+                    Some(state),
                 )
             }
             None => (
@@ -117,6 +109,7 @@ impl Governance {
                     hash: String::new(),
                 },
                 empty_job(&proposed.text),
+                None,
             ),
         };
         let diff = between(
