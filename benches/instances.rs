@@ -204,6 +204,8 @@ fn store_size(rt: &tokio::runtime::Runtime, db: &Path) -> StoreSize {
 /// and over its last part (from 1.5 s after the launch), the run's length.
 struct Workbench {
     peak_kb: u64,
+    /// The peak of RssAnon: heap and stacks, without the binary's code mapped from disk.
+    anon_kb: u64,
     cpu_all: f64,
     cpu_steady: f64,
     wall: Duration,
@@ -235,10 +237,14 @@ fn workbench(c: &Checkout, tick: f64) -> Workbench {
         .unwrap();
     let pid = child.id();
     let mut peak_kb = 0;
+    let mut anon_kb = 0;
     let mut samples: Vec<(Duration, f64)> = Vec::new();
     while child.try_wait().unwrap().is_none() {
         if let Some(kb) = status_kb(pid, "VmHWM") {
             peak_kb = peak_kb.max(kb);
+        }
+        if let Some(kb) = status_kb(pid, "RssAnon") {
+            anon_kb = anon_kb.max(kb);
         }
         if let Some(cpu) = cpu_seconds(pid, tick) {
             samples.push((t.elapsed(), cpu));
@@ -269,6 +275,7 @@ fn workbench(c: &Checkout, tick: f64) -> Workbench {
         .map_or(0.0, |from| percent(from, &last));
     Workbench {
         peak_kb,
+        anon_kb,
         cpu_all,
         cpu_steady,
         wall,
@@ -547,6 +554,11 @@ fn main() {
             &format!("workbench peak RSS (VmHWM), :instances, {IDLE_INSTANCES} instances"),
             format!("{:.1} MB", wb.peak_kb as f64 / 1024.0),
             "< 60 MB",
+        ),
+        row(
+            "  of it anonymous (heap, stacks; not code pages)",
+            format!("{:.1} MB", wb.anon_kb as f64 / 1024.0),
+            "",
         ),
         row(
             "workbench CPU (whole run / from 1.5 s on)",

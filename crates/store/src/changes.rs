@@ -5,9 +5,11 @@
 //! id is the store's change counter. On PostgreSQL a trigger sends `NOTIFY weir_changes`
 //! with that id on commit (migration 2) and [`Changes::next`] waits on `LISTEN`; on
 //! SQLite, which has no cross-process notification, it polls `MAX(id)` at a fixed
-//! interval.
+//! interval, and only when the store's files changed since the last read (a `stat` is
+//! much cheaper than a query, and an idle worker polls all day).
 
-use std::time::Duration;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
 
 use sqlx::postgres::PgListener;
 
@@ -27,6 +29,7 @@ enum Inner {
     Poll {
         pool: Pool,
         every: Duration,
+        files: Option<FileStamp>,
     },
     Listen {
         listener: Box<PgListener>,
@@ -56,9 +59,10 @@ impl Store {
                     pool: self.pool.clone(),
                 }
             }
-            Pool::Sqlite(_) => Inner::Poll {
+            Pool::Sqlite(sqlite) => Inner::Poll {
                 pool: self.pool.clone(),
                 every: poll_every.max(Duration::from_millis(10)),
+                files: FileStamp::of(sqlite.connect_options().get_filename()),
             },
         };
         let last = last_change(&self.pool).await?;
@@ -92,8 +96,13 @@ impl Changes {
     pub async fn next(&mut self) -> Result<i64> {
         loop {
             match &mut self.inner {
-                Inner::Poll { pool, every } => {
+                Inner::Poll { pool, every, files } => {
                     tokio::time::sleep(*every).await;
+                    if let Some(files) = files
+                        && !files.changed()
+                    {
+                        continue;
+                    }
                     let now = last_change(pool).await?;
                     if now > self.last {
                         self.last = now;
@@ -114,6 +123,55 @@ impl Changes {
             }
         }
     }
+}
+
+/// The length and modification time of a SQLite store's files (the database and its
+/// write-ahead log): a commit appends to the log (or, without one, writes the database),
+/// so while they look the same the change counter has not moved.
+struct FileStamp {
+    paths: [PathBuf; 2],
+    seen: [Option<(u64, SystemTime)>; 2],
+    read_at: Instant,
+}
+
+impl FileStamp {
+    /// How long an unchanged look is trusted: file times are coarse (a clock tick), and a
+    /// log restarted after a checkpoint may keep its length, so two commits close together
+    /// can look alike; a read at least this often bounds such a miss.
+    const TRUSTED: Duration = Duration::from_secs(1);
+
+    /// None for a store without a file of its own (in memory): it is always read.
+    fn of(db: &std::path::Path) -> Option<FileStamp> {
+        if !db.is_file() {
+            return None;
+        }
+        let mut wal = db.as_os_str().to_owned();
+        wal.push("-wal");
+        let paths = [db.to_path_buf(), PathBuf::from(wal)];
+        Some(FileStamp {
+            seen: paths.each_ref().map(|p| look(p)),
+            paths,
+            // stamped before `changes` reads the counter, so a commit after shows
+            read_at: Instant::now(),
+        })
+    }
+
+    /// Whether the store is to be read now: its files changed, or the last read is older
+    /// than [`Self::TRUSTED`]. Looks before the read, so a commit during it shows next time.
+    fn changed(&mut self) -> bool {
+        let now = self.paths.each_ref().map(|p| look(p));
+        if now == self.seen && self.read_at.elapsed() < Self::TRUSTED {
+            return false;
+        }
+        self.seen = now;
+        self.read_at = Instant::now();
+        true
+    }
+}
+
+fn look(path: &std::path::Path) -> Option<(u64, SystemTime)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.len(), m.modified().ok()?))
 }
 
 async fn last_change(pool: &Pool) -> Result<i64> {

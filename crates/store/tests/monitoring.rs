@@ -142,6 +142,22 @@ async fn metrics_are_recorded_in_batches_by_the_holding_worker(env: Arc<Env>) {
         c.biz.latest_metrics(&[b, unheld, a]).await.unwrap(),
         vec![point(b, 2_000, 20), point(a, 3_000, 4)]
     );
+    // Several instances in one read: by instance in the order asked, oldest first, the
+    // last `limit` of each since `since`.
+    assert_eq!(
+        c.biz.metrics_of(&[b, a], 1_500, 10).await.unwrap(),
+        vec![point(b, 2_000, 20), point(a, 2_000, 3), point(a, 3_000, 4)]
+    );
+    assert_eq!(
+        c.biz.metrics_of(&[a, b], 0, 1).await.unwrap(),
+        vec![point(a, 3_000, 4), point(b, 2_000, 20)]
+    );
+    assert_eq!(c.biz.metrics_of(&[a], 0, 10).await.unwrap().len(), 3);
+    assert!(c.biz.metrics_of(&[], 0, 10).await.unwrap().is_empty());
+    assert!(is_invalid(
+        &err(c.biz.metrics_of(&[a], 0, 0).await),
+        "limit"
+    ));
 
     // Metric writes do not wake the change feed (they come every second), nor audit.
     assert_eq!(c.biz.last_change().await.unwrap(), before);

@@ -2,6 +2,8 @@
 //! instance's detail (its job, per-operator figures, history, log, alerts), stop and
 //! restart, and the workers of the store.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::{Alert, AlertFilter, Figures, Instance, InstanceFilter, LogLine, Trend, Worker};
@@ -72,30 +74,55 @@ impl Governance {
                 limit: None,
             })
             .await?;
+        // every active instance's figures in one read, then each one's of this run only:
+        // a restarted instance does not show the last run's
+        let active: Vec<i64> = instances
+            .iter()
+            .filter(|i| i.state.is_active())
+            .map(|i| i.id)
+            .collect();
+        let now = now_ms();
+        let recent = if trend_secs > 0 {
+            self.session()
+                .metrics_of(&active, now - trend_secs * 1000, trend_secs + 5)
+                .await?
+        } else {
+            Vec::new()
+        };
+        let mut history: HashMap<i64, Vec<Figures>> = HashMap::new();
+        for p in &recent {
+            history
+                .entry(p.instance)
+                .or_default()
+                .push(Figures::from_json(p.at_ms, &p.snapshot));
+        }
+        for i in &instances {
+            let since = run_started_ms(i).unwrap_or(0);
+            if let Some(h) = history.get_mut(&i.id) {
+                h.retain(|f| f.at_ms >= since);
+            }
+        }
+        // the newest figures of active instances with none in the trend's window
+        let without: Vec<i64> = active
+            .iter()
+            .copied()
+            .filter(|id| history.get(id).is_none_or(|h| h.is_empty()))
+            .collect();
+        let latest = if without.is_empty() {
+            Vec::new()
+        } else {
+            self.session().latest_metrics(&without).await?
+        };
         let mut rows = Vec::with_capacity(instances.len());
         for instance in instances {
-            // figures of this run only: a restarted instance does not show the last run's
-            let since = (now_ms() - trend_secs * 1000).max(run_started_ms(&instance).unwrap_or(0));
-            let history: Vec<Figures> = if instance.state.is_active() && trend_secs > 0 {
-                self.session()
-                    .instance_metrics(instance.id, Some(since), trend_secs + 5)
-                    .await?
-                    .iter()
-                    .map(|p| Figures::from_json(p.at_ms, &p.snapshot))
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let history = history.remove(&instance.id).unwrap_or_default();
             let figures = match history.last() {
                 Some(f) => Some(f.clone()),
-                None if instance.state.is_active() => self
-                    .session()
-                    .latest_metrics(&[instance.id])
-                    .await?
-                    .first()
+                None => latest
+                    .iter()
+                    .find(|p| p.instance == instance.id)
                     .filter(|p| p.at_ms >= run_started_ms(&instance).unwrap_or(0))
                     .map(|p| Figures::from_json(p.at_ms, &p.snapshot)),
-                None => None,
             };
             let n = firing.iter().filter(|a| a.instance == instance.id).count();
             rows.push(InstanceRow {

@@ -24,6 +24,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use weir_model::model::{Connection, KafkaSource as Node, StartOffset};
 
 use super::Emitter;
+use super::pace::Pace;
 use crate::decode::RawBatch;
 use crate::error::{EngineError, Result};
 use crate::kafka_client::{client_config, set_default};
@@ -237,10 +238,12 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
     config.set("group.id", &task.group);
     // An unbounded run waits for data at the broker instead of asking 100 times a second:
     // records still come as soon as they arrive (fetch.min.bytes 1), and 20 idle
-    // instances on a worker cost ~11% of a core less (bench/results/instances.txt).
+    // instances on a worker cost ~11% of a core less (bench/results/instances.txt); on
+    // the embedded broker a quick consumer reads while records flow (`pace.rs`).
     let explicit =
         |k: &str| node.properties.contains_key(k) || task.datasource.options.contains_key(k);
-    if !task.bounded && !explicit("fetch.wait.max.ms") {
+    let paced = !task.bounded && !explicit("fetch.wait.max.ms");
+    if paced {
         config.set("fetch.wait.max.ms", "500");
     }
     if task.managed.is_some() {
@@ -248,6 +251,7 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
     }
     let consumer: BaseConsumer = config.create().map_err(|e| at(e.into()))?;
     let all = partitions(&consumer, &node.topic).map_err(at)?;
+    let mut pace = Pace::new(&consumer, &config, paced);
     let mine: Vec<i32> = all
         .iter()
         .copied()
@@ -334,7 +338,7 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
         // a partition read from here on: a checkpoint before its first record says so
         emitter.positions.insert(p, starts[i]);
     }
-    consumer.assign(&tpl)?;
+    pace.assign(&consumer, &tpl)?;
     let mut done = vec![false; mine.len()];
     if task.bounded {
         for i in 0..mine.len() {
@@ -364,9 +368,15 @@ pub fn run(task: KafkaTask, emitter: &mut Emitter, stop: &AtomicBool) -> Result<
                 node.id
             );
         }
-        let r = consume(
-            &task, consumer, emitter, stop, &local, &mut done, &ends, positions,
-        );
+        let read = Reading {
+            consumer,
+            pace: &mut pace,
+            partitions: mine,
+            local: &local,
+            ends: &ends,
+            positions,
+        };
+        let r = consume(&task, read, emitter, stop, &mut done);
         drop(watching);
         r
     });
@@ -423,18 +433,34 @@ fn watch_lag(
     }
 }
 
+/// What one consumer task reads: its partitions, by real id and local index, with their
+/// end offsets (bounded) and the positions reached.
+struct Reading<'a> {
+    /// The source's own consumer (the patient one, see `pace.rs`).
+    consumer: &'a BaseConsumer,
+    pace: &'a mut Pace,
+    partitions: &'a [i32],
+    local: &'a HashMap<i32, usize>,
+    ends: &'a [i64],
+    positions: &'a [AtomicI64],
+}
+
 /// Polls and emits until `stop` is set or (bounded) every partition is done.
-#[allow(clippy::too_many_arguments)]
 fn consume(
     task: &KafkaTask,
-    consumer: &BaseConsumer,
+    read: Reading<'_>,
     emitter: &mut Emitter,
     stop: &AtomicBool,
-    local: &HashMap<i32, usize>,
     done: &mut [bool],
-    ends: &[i64],
-    positions: &[AtomicI64],
 ) -> Result<Ended> {
+    let Reading {
+        consumer,
+        pace,
+        partitions,
+        local,
+        ends,
+        positions,
+    } = read;
     let node = &task.node;
     let mut raw = RawBatch::default();
     let linger = Duration::from_millis(20);
@@ -453,7 +479,7 @@ fn consume(
             } else {
                 Duration::ZERO
             };
-            match consumer.poll(wait) {
+            match pace.polled(consumer).poll(wait) {
                 Some(Ok(m)) => {
                     let Some(&li) = local.get(&m.partition()) else {
                         continue;
@@ -485,6 +511,13 @@ fn consume(
                 emitter.finish_partition(i);
             }
         }
+        pace.after_batch(
+            consumer,
+            !raw.is_empty(),
+            &node.topic,
+            partitions,
+            positions,
+        )?;
     }
 }
 

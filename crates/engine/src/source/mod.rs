@@ -4,6 +4,7 @@
 
 pub mod file;
 pub mod kafka;
+mod pace;
 pub mod reachable;
 
 use std::sync::Arc;
