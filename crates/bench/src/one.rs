@@ -309,7 +309,7 @@ fn harness(op: Box<dyn Operator>, probe: Option<Probe>, metrics: Arc<NodeMetrics
                     }
                 }
                 Msg::End => break,
-                Msg::Mark(_) | Msg::Origin(_) | Msg::Barrier(_) => {}
+                Msg::Mark(_) | Msg::Origin(_) | Msg::Barrier(_) | Msg::Status(_) => {}
             }
         }
         out

@@ -84,7 +84,11 @@ async fn through_operator(op: Box<dyn Operator>, data: &[RecordBatch]) -> (f64, 
             match e.msg {
                 Msg::Batch(_, b) => rows += b.num_rows() as u64,
                 Msg::End => break,
-                Msg::Watermark(_) | Msg::Mark(_) | Msg::Origin(_) | Msg::Barrier(_) => {}
+                Msg::Watermark(_)
+                | Msg::Mark(_)
+                | Msg::Origin(_)
+                | Msg::Barrier(_)
+                | Msg::Status(_) => {}
             }
         }
         rows

@@ -98,6 +98,20 @@ impl WatermarkTracker {
         (self.current > before).then_some(self.current)
     }
 
+    /// Every partition not finished is idle (no record for `idle_ms`, by the wall clock
+    /// now): the task's watermark cannot move, so its downstreams set it aside (Flink's
+    /// `WatermarkStatus.IDLE`). False when idleness is off (`idle_ms` 0) or every
+    /// partition finished (the watermark is then +∞, not idle).
+    pub fn all_idle(&self) -> bool {
+        let now = Instant::now();
+        let mut open = self.partitions.iter().filter(|p| !p.finished).peekable();
+        open.peek().is_some() && open.all(|p| self.is_idle(p, now))
+    }
+
+    fn is_idle(&self, p: &Partition, now: Instant) -> bool {
+        !self.idle.is_zero() && now.duration_since(p.last_record) >= self.idle
+    }
+
     fn recompute(&mut self, now: Instant, check_idle: bool) {
         let mut min = i64::MAX;
         let mut active = 0usize;
@@ -109,8 +123,7 @@ impl WatermarkTracker {
             all_finished = false;
             // Idle partitions stop holding the watermark back (checked on ticks only, so
             // lateness decisions within a batch do not depend on timing).
-            if check_idle && now.duration_since(p.last_record) >= self.idle && !self.idle.is_zero()
-            {
+            if check_idle && self.is_idle(p, now) {
                 continue;
             }
             if p.max_ts == i64::MIN && !check_idle {
@@ -127,6 +140,19 @@ impl WatermarkTracker {
             return;
         }
         if active == 0 {
+            // every open partition idle (ticks only): none will move the watermark, so
+            // it takes the largest of theirs, as a receiver does when its last active
+            // input turns idle (`channel::Inputs`); otherwise a partition that turned
+            // idle just after an empty one would keep its records' windows open forever
+            let max = self
+                .partitions
+                .iter()
+                .filter(|p| !p.finished && p.max_ts != i64::MIN)
+                .map(|p| p.max_ts.saturating_sub(self.delay_ms))
+                .max();
+            if let Some(max) = max.filter(|m| *m > self.current) {
+                self.current = max;
+            }
             return;
         }
         if min > self.current {
@@ -161,12 +187,12 @@ mod tests {
         let mut w = WatermarkTracker::new(2, 0, 50);
         assert!(w.observe(0, 10_000));
         std::thread::sleep(Duration::from_millis(60));
-        // both partitions are idle by now; the active set is empty and nothing moves
-        assert_eq!(w.tick(), None);
+        // both partitions are idle by now: the watermark takes the largest of theirs
+        assert_eq!(w.tick(), Some(10_000));
         assert!(w.observe(0, 11_000));
         assert_eq!(
             w.current(),
-            i64::MIN,
+            10_000,
             "partition 1 still counts between ticks"
         );
         assert_eq!(
@@ -174,5 +200,54 @@ mod tests {
             Some(11_000),
             "partition 1 is idle and no longer holds back"
         );
+    }
+
+    #[test]
+    fn all_idle_when_every_open_partition_has_had_no_record_for_idle_ms() {
+        let mut w = WatermarkTracker::new(2, 0, 50);
+        assert!(!w.all_idle(), "just started: nobody is idle yet");
+        assert!(w.observe(0, 10_000));
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(w.all_idle(), "no record on either partition for 50 ms");
+        assert!(w.observe(1, 12_000));
+        assert!(!w.all_idle(), "partition 1 just had a record");
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(w.all_idle());
+        w.finish(1);
+        assert!(w.all_idle(), "a finished partition does not count");
+        w.finish(0);
+        assert!(
+            !w.all_idle(),
+            "all finished: the watermark is +inf, not idle"
+        );
+        assert_eq!(w.current(), i64::MAX);
+    }
+
+    #[test]
+    fn when_every_partition_is_idle_the_watermark_takes_the_largest_of_theirs() {
+        let mut w = WatermarkTracker::new(3, 1_000, 50);
+        assert!(w.observe(0, 10_000));
+        assert!(w.observe(1, 4_000));
+        assert_eq!(w.current(), i64::MIN, "partition 2 has no record yet");
+        std::thread::sleep(Duration::from_millis(60));
+        // no tick saw partitions 0 and 1 active with 2 idle: all three are idle at once
+        assert_eq!(w.tick(), Some(9_000), "max(10 000, 4 000) - 1 000");
+        assert!(!w.observe(1, 5_000), "behind the watermark: late");
+        assert!(w.observe(1, 12_000));
+        assert_eq!(w.current(), 9_000, "idleness is re-checked on ticks only");
+        assert_eq!(
+            w.tick(),
+            Some(11_000),
+            "partitions 0 and 2 idle: 1 alone counts"
+        );
+    }
+
+    #[test]
+    fn never_idle_when_idleness_is_off() {
+        let mut w = WatermarkTracker::new(1, 0, 0);
+        assert!(w.observe(0, 1));
+        std::thread::sleep(Duration::from_millis(10));
+        assert!(!w.all_idle());
+        assert_eq!(w.tick(), None);
     }
 }

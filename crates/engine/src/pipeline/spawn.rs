@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use weir_model::model::{Format, Job, KafkaSource, Node, Role, TimeCharacteristic};
@@ -12,7 +13,7 @@ use weir_model::model::{Format, Job, KafkaSource, Node, Role, TimeCharacteristic
 use super::RunOptions;
 use super::marks::{MarkInputs, Marks, SinkMarks, SourceMarks};
 use super::plan::{Plan, Wiring};
-use crate::channel::{Envelope, Inputs, Msg, Outputs};
+use crate::channel::{Envelope, Inputs, Msg, Outputs, WatermarkStatus};
 use crate::checkpoint::align::{Align, Step};
 use crate::checkpoint::{Coordinator, TaskCheckpoint, TaskState};
 use crate::deadletter::DeadLetter;
@@ -330,7 +331,9 @@ fn run_source(task: SourceTask, opts: &RunOptions, job: String, stop: &AtomicBoo
 }
 
 /// Drives one operator: batches in, results out, watermark = min over upstream tasks
-/// (`slots` of them); calls `close` only when the input was drained (watermark +∞).
+/// (`slots` of them) that are not idle (`channel::Inputs`); when every running upstream
+/// is idle, the operator says so downstream, and `Active` again before what it releases.
+/// Calls `close` only when the input was drained (watermark +∞).
 /// With checkpoints, barriers are aligned over the slots (`checkpoint::align`), the
 /// operator's state is snapshotted at each, and it is restored before the first batch.
 pub async fn run_operator(
@@ -351,21 +354,6 @@ pub async fn run_operator(
     // marks waiting for the watermark that empties what the operator held at the mark
     let mut held: std::collections::VecDeque<(u64, i64)> = Default::default();
     let mut results = Vec::new();
-    let send = |results: &mut Vec<arrow::record_batch::RecordBatch>| {
-        let batches = std::mem::take(results);
-        let out = &out;
-        let metrics = &metrics;
-        async move {
-            for b in batches {
-                if b.num_rows() > 0 {
-                    metrics.records_out.fetch_add(b.num_rows() as u64, Relaxed);
-                    metrics.record_latency(&b);
-                    out.batch(&b).await?;
-                }
-            }
-            Ok::<(), EngineError>(())
-        }
-    };
     loop {
         let env = match align.next_released() {
             Some(env) => env,
@@ -391,15 +379,24 @@ pub async fn run_operator(
                     .fetch_add(batch.get_array_memory_size() as u64, Relaxed);
                 op.on_batch(input, batch, &mut results)?;
                 metrics.late.store(op.late_rows(), Relaxed);
-                send(&mut results).await?;
+                send(&mut results, &metrics, &out).await?;
             }
             Msg::Watermark(w) => {
                 if let Some(w) = inputs.watermark(slot, w) {
-                    op.on_watermark(w, &mut results)?;
-                    send(&mut results).await?;
-                    metrics.set_watermark(w);
-                    out.watermark(w).await?;
-                    release_marks(&mut held, w, &out).await?;
+                    advance(op.as_mut(), w, &mut held, &metrics, &out).await?;
+                }
+            }
+            Msg::Status(s) => {
+                let moved = inputs.status(slot, s);
+                let change = inputs.status_change();
+                if change == Some(WatermarkStatus::Active) {
+                    out.status(WatermarkStatus::Active).await?;
+                }
+                if let Some(w) = moved {
+                    advance(op.as_mut(), w, &mut held, &metrics, &out).await?;
+                }
+                if change == Some(WatermarkStatus::Idle) {
+                    out.status(WatermarkStatus::Idle).await?;
                 }
             }
             Msg::Mark(id) => {
@@ -412,11 +409,11 @@ pub async fn run_operator(
             Msg::Origin(_) | Msg::Barrier(_) => {}
             Msg::End => {
                 if let Some(w) = inputs.end(slot) {
-                    op.on_watermark(w, &mut results)?;
-                    send(&mut results).await?;
-                    metrics.set_watermark(w);
-                    out.watermark(w).await?;
-                    release_marks(&mut held, w, &out).await?;
+                    advance(op.as_mut(), w, &mut held, &metrics, &out).await?;
+                }
+                // the slots still running may all be idle now
+                if let Some(s) = inputs.status_change() {
+                    out.status(s).await?;
                 }
                 if let Some(id) = marks.end(slot) {
                     pass_mark(op.held_until(), &mut held, id, inputs.current(), &out).await?;
@@ -435,7 +432,7 @@ pub async fn run_operator(
     let drained = inputs.drained();
     if drained {
         op.close(&mut results)?;
-        send(&mut results).await?;
+        send(&mut results, &metrics, &out).await?;
         // everything held was emitted
         release_marks(&mut held, i64::MAX, &out).await?;
     }
@@ -445,6 +442,35 @@ pub async fn run_operator(
         c.coord.finished(&c.name, state);
     }
     out.end().await
+}
+
+/// Sends an operator's results downstream, counting them.
+async fn send(results: &mut Vec<RecordBatch>, metrics: &NodeMetrics, out: &Outputs) -> Result<()> {
+    for b in std::mem::take(results) {
+        if b.num_rows() > 0 {
+            metrics.records_out.fetch_add(b.num_rows() as u64, Relaxed);
+            metrics.record_latency(&b);
+            out.batch(&b).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves the operator's watermark to `w`: what it closes goes downstream, then the
+/// watermark, then the commit marks it releases.
+async fn advance(
+    op: &mut dyn Operator,
+    w: i64,
+    held: &mut std::collections::VecDeque<(u64, i64)>,
+    metrics: &NodeMetrics,
+    out: &Outputs,
+) -> Result<()> {
+    let mut results = Vec::new();
+    op.on_watermark(w, &mut results)?;
+    send(&mut results, metrics, out).await?;
+    metrics.set_watermark(w);
+    out.watermark(w).await?;
+    release_marks(held, w, out).await
 }
 
 /// Snapshots the operator for checkpoint `id` (aligned after `ms`) and acknowledges it;

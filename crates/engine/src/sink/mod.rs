@@ -202,6 +202,13 @@ pub async fn run_sink(
                     metrics.set_watermark(w);
                 }
             }
+            // a sink has no downstream to tell it is idle: an idle slot only stops
+            // holding its watermark back
+            Msg::Status(s) => {
+                if let Some(w) = inputs.status(slot, s) {
+                    metrics.set_watermark(w);
+                }
+            }
             Msg::Origin(o) => {
                 if let Some(slot) = origins.get_mut(slot) {
                     *slot = Some(o);

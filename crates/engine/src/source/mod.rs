@@ -14,7 +14,7 @@ use arrow::array::{Array, AsArray, BooleanArray};
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Int64Type, TimestampMillisecondType};
 
-use crate::channel::{Msg, Outputs};
+use crate::channel::{Msg, Outputs, WatermarkStatus};
 use crate::deadletter::DeadLetter;
 use crate::decode::{RawBatch, RecordDecoder};
 use crate::error::Result;
@@ -54,6 +54,8 @@ pub struct Emitter {
     /// read this source directly.
     pub origins: bool,
     sent_watermark: i64,
+    /// This task announced itself idle downstream (every open partition idle).
+    idle: bool,
 }
 
 impl Emitter {
@@ -82,6 +84,7 @@ impl Emitter {
             barrier_stop: false,
             origins: false,
             sent_watermark: i64::MIN,
+            idle: false,
         }
     }
 
@@ -144,6 +147,7 @@ impl Emitter {
             }
         }
         if batch.num_rows() > 0 {
+            self.announce(WatermarkStatus::Active)?;
             self.metrics
                 .records_out
                 .fetch_add(batch.num_rows() as u64, Relaxed);
@@ -167,17 +171,36 @@ impl Emitter {
     }
 
     /// Re-evaluates idle partitions (or the wall clock) and sends the watermark if it moved.
+    /// When every open partition is idle, the task says so downstream once (after its
+    /// last watermark), so that its receivers set it aside; it says `Active` again
+    /// before its next batch or watermark.
     pub fn tick(&mut self) -> Result<()> {
-        let w = match self.time {
-            TimeMode::Processing => now_ms(),
+        let (w, idle) = match self.time {
+            TimeMode::Processing => (now_ms(), false),
             TimeMode::Event(_) => {
                 self.tracker.tick();
-                self.tracker.current()
+                (self.tracker.current(), self.tracker.all_idle())
             }
         };
+        if !idle {
+            self.announce(WatermarkStatus::Active)?;
+        }
         self.send_watermark(w)?;
+        if idle {
+            self.announce(WatermarkStatus::Idle)?;
+        }
         self.send_mark(false)?;
         self.send_barrier()
+    }
+
+    /// Sends this task's watermark status if it changed.
+    fn announce(&mut self, status: WatermarkStatus) -> Result<()> {
+        let idle = status == WatermarkStatus::Idle;
+        if idle == self.idle {
+            return Ok(());
+        }
+        self.idle = idle;
+        self.outputs.blocking_send(Msg::Status(status))
     }
 
     /// Sends a checkpoint barrier when one was asked for, after recording this task's
@@ -228,6 +251,7 @@ impl Emitter {
 
     fn send_watermark(&mut self, w: i64) -> Result<()> {
         if w > self.sent_watermark {
+            self.announce(WatermarkStatus::Active)?;
             self.sent_watermark = w;
             self.metrics.set_watermark(w);
             self.outputs.blocking_send(Msg::Watermark(w))?;
