@@ -71,7 +71,7 @@ fn group_by_without_a_window() {
     let q = "SELECT url, COUNT(*) FROM clicks GROUP BY url";
     assert_unsupported(q, "GROUP BY without a window table function");
     let e = check(q, &inputs()).unwrap_err().to_string();
-    assert!(e.contains("TUMBLE, HOP or CUMULATE"), "{e}");
+    assert!(e.contains("TUMBLE, HOP, CUMULATE or SESSION"), "{e}");
     assert_unsupported(
         "SELECT COUNT(*) FROM clicks",
         "GROUP BY without a window table function",
@@ -117,10 +117,50 @@ fn row_number_not_partitioned_by_the_window() {
 }
 
 #[test]
-fn session_windows_and_match_recognize() {
+fn session_windows_run_what_has_a_meaning_and_match_recognize_is_refused() {
+    // sessions are kept per GROUP BY key, as Flink's window aggregation keys them
+    let session =
+        "TABLE(SESSION(TABLE clicks PARTITION BY user_id, DESCRIPTOR(ts), INTERVAL '5' MINUTE))";
+    let q = format!(
+        "SELECT user_id, window_start, window_end, COUNT(*) AS n FROM {session} GROUP BY window_start, window_end, user_id"
+    );
+    let schema = check(&q, &inputs()).unwrap();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(names, ["user_id", "window_start", "window_end", "n"]);
+    assert!(plan("n", &q, &inputs()).is_ok());
     assert_unsupported(
-        "SELECT window_start, COUNT(*) FROM TABLE(SESSION(TABLE clicks PARTITION BY user_id, DESCRIPTOR(ts), INTERVAL '5' MINUTE)) GROUP BY window_start, window_end",
-        "SESSION",
+        &format!("SELECT window_start, COUNT(*) FROM {session} GROUP BY window_start, window_end"),
+        "PARTITION BY user_id with a GROUP BY without user_id",
+    );
+    assert_unsupported(
+        &format!("SELECT * FROM {session}"),
+        "SESSION windows without GROUP BY window_start, window_end",
+    );
+    assert_unsupported(
+        &format!(
+            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY n DESC) AS rn FROM (SELECT user_id, window_start, window_end, COUNT(*) AS n FROM {session} GROUP BY window_start, window_end, user_id)) WHERE rn <= 3"
+        ),
+        "window TopN (OVER window functions) over SESSION windows",
+    );
+    // below the aggregation a row's window columns are its own [ts, ts + gap), not its
+    // session: reading them there would give other answers than Flink
+    assert_unsupported(
+        &format!(
+            "SELECT user_id, window_start, COUNT(*) FROM {session} WHERE window_end > TIMESTAMP '2026-03-01 10:00:00' GROUP BY window_start, window_end, user_id"
+        ),
+        "window_start / window_end / window_time in WHERE",
+    );
+    assert_unsupported(
+        &format!(
+            "SELECT user_id, window_time, COUNT(*) FROM {session} GROUP BY window_start, window_end, window_time, user_id"
+        ),
+        "GROUP BY window_time over SESSION windows",
+    );
+    assert_unsupported(
+        &format!(
+            "SELECT user_id, window_start, MAX(window_end) FROM {session} GROUP BY window_start, window_end, user_id"
+        ),
+        "inside aggregates or GROUP BY expressions over SESSION windows",
     );
     assert_unsupported(
         "SELECT * FROM clicks MATCH_RECOGNIZE (PARTITION BY user_id ORDER BY ts MEASURES A.url AS u PATTERN (A B) DEFINE A AS A.amount > 1, B AS B.amount < 1)",
@@ -152,9 +192,57 @@ fn stacked_aggregations() {
 
 #[test]
 fn legacy_group_window_functions() {
+    // TUMBLE, HOP and SESSION group windows run; their auxiliary functions keep the names
+    // the user wrote
+    let q = "SELECT url, TUMBLE_START(ts, INTERVAL '1' MINUTE) AS ws, TUMBLE_ROWTIME(ts, INTERVAL '1' MINUTE), COUNT(*) AS n FROM clicks GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), url";
+    let schema = check(q, &inputs()).unwrap();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(
+        names,
+        ["url", "ws", "TUMBLE_ROWTIME(ts, INTERVAL '1' MINUTE)", "n"]
+    );
+    for q in [
+        "SELECT HOP_END(ts, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE) AS we, COUNT(*) FROM clicks GROUP BY HOP(ts, INTERVAL '1' MINUTE, INTERVAL '5' MINUTE)",
+        "SELECT user_id, SESSION_START(ts, INTERVAL '5' MINUTE) AS s, SESSION_END(ts, INTERVAL '5' MINUTE) AS e, SUM(amount) FROM clicks GROUP BY user_id, SESSION(ts, INTERVAL '5' MINUTE)",
+    ] {
+        assert!(check(q, &inputs()).is_ok(), "{q}");
+        assert!(plan("n", q, &inputs()).is_ok(), "{q}");
+    }
+    let e = check(
+        "SELECT TUMBLE_END(ts, INTERVAL '5' MINUTE), COUNT(*) FROM clicks GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)",
+        &inputs(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("TUMBLE_END(ts, INTERVAL '5' MINUTE)")
+            && e.contains("TUMBLE(ts, INTERVAL '1' MINUTE)"),
+        "{e}"
+    );
+    // CUMULATE has no group window form in Flink
     assert_unsupported(
-        "SELECT COUNT(*) FROM clicks GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)",
-        "group window function TUMBLE",
+        "SELECT COUNT(*) FROM clicks GROUP BY CUMULATE(ts, INTERVAL '1' MINUTE)",
+        "group window function CUMULATE",
+    );
+    assert_unsupported(
+        "SELECT COUNT(*) FROM (SELECT * FROM clicks) GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)",
+        "over a join, subquery or table function",
+    );
+    assert_unsupported(
+        "SELECT url FROM clicks WHERE TUMBLE(ts, INTERVAL '1' MINUTE) IS NOT NULL",
+        "group window function TUMBLE(...) outside GROUP BY",
+    );
+    assert_unsupported(
+        "SELECT TUMBLE_PROCTIME(ts, INTERVAL '1' MINUTE), COUNT(*) FROM clicks GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)",
+        "TUMBLE_PROCTIME(...) (processing time)",
+    );
+    assert_unsupported(
+        "SELECT COUNT(*) FROM clicks GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), HOP(ts, INTERVAL '1' MINUTE, INTERVAL '2' MINUTE)",
+        "several group windows in one GROUP BY",
+    );
+    assert_unsupported(
+        "SELECT COUNT(*) FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end, SESSION(ts, INTERVAL '1' MINUTE)",
+        "over a join, subquery or table function",
     );
 }
 

@@ -1,7 +1,9 @@
-//! Windowed aggregation state: per window (keyed by `window_end`) a table of groups
-//! (the GROUP BY values, as arrow rows) and DataFusion `GroupsAccumulator`s holding the
-//! partial aggregates. Rows are never buffered. When a window fires its groups are
-//! evaluated into one batch with the schema of the `AggregateExec` they replace.
+//! Windowed aggregation state: [`AggregateParts`] (the planned aggregation taken apart),
+//! the [`WindowState`] the operator drives, and its fixed-window form: per window (keyed by
+//! `window_end`) a table of groups (the GROUP BY values, as arrow rows) and DataFusion
+//! `GroupsAccumulator`s holding the partial aggregates. Rows are never buffered. When a
+//! window fires its groups are evaluated into one batch with the schema of the
+//! `AggregateExec` they replace. Sessions live in `session.rs`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -21,35 +23,31 @@ use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode, aggreg
 
 use crate::error::{EngineError, Result};
 
-/// The pieces of the planned `AggregateExec` the operator evaluates itself.
-pub struct WindowedAggregate {
-    group_exprs: Vec<Arc<dyn PhysicalExpr>>,
+/// The pieces of the planned `AggregateExec` the operator evaluates itself, shared by the
+/// fixed windows here and the sessions of `session.rs`.
+pub struct AggregateParts {
+    pub group_exprs: Vec<Arc<dyn PhysicalExpr>>,
     /// The GROUP BY names and types (the state's keys, compared by an upgrade).
-    group_names: Vec<(String, String)>,
-    /// Position of `window_end` among the group expressions.
-    end_index: usize,
-    aggs: Vec<Arc<AggregateFunctionExpr>>,
-    args: Vec<Vec<Arc<dyn PhysicalExpr>>>,
-    filters: Vec<Option<Arc<dyn PhysicalExpr>>>,
-    output_schema: SchemaRef,
-    converter: RowConverter,
-    windows: BTreeMap<i64, WindowGroups>,
-    /// Windows with an end at or before this have fired and stay closed.
-    pub fired_up_to: i64,
-    /// Rows that arrived for a window already fired (cannot happen for rows at or after
-    /// the watermark, kept as a guard).
-    pub closed_window_rows: u64,
+    pub group_names: Vec<(String, String)>,
+    pub aggs: Vec<Arc<AggregateFunctionExpr>>,
+    pub args: Vec<Vec<Arc<dyn PhysicalExpr>>>,
+    pub filters: Vec<Option<Arc<dyn PhysicalExpr>>>,
+    pub output_schema: SchemaRef,
+    /// The schema of the batches the aggregation reads.
+    pub input_schema: SchemaRef,
 }
 
-struct WindowGroups {
-    index: HashMap<Box<[u8]>, u32>,
-    keys: Rows,
-    accs: Vec<Box<dyn GroupsAccumulator>>,
+/// One batch evaluated for the aggregation: GROUP BY columns, each aggregate's arguments
+/// and FILTER mask.
+pub struct Evaluated {
+    pub group_cols: Vec<ArrayRef>,
+    pub args: Vec<Vec<ArrayRef>>,
+    pub filters: Vec<Option<BooleanArray>>,
 }
 
-impl WindowedAggregate {
-    /// Take over the aggregation of `exec` (mode Single: raw rows in, final values out).
-    /// The GROUP BY must hold `window_start` and `window_end`.
+impl AggregateParts {
+    /// Take the aggregation of `exec` apart (mode Single: raw rows in, final values out);
+    /// its GROUP BY must hold `window_start` and `window_end`.
     pub fn new(exec: &AggregateExec) -> Result<Self> {
         if !matches!(
             exec.mode(),
@@ -68,23 +66,17 @@ impl WindowedAggregate {
             ));
         }
         let names: Vec<&str> = group_by.expr().iter().map(|(_, n)| n.as_str()).collect();
-        let end_index = names.iter().position(|n| *n == "window_end");
-        let has_start = names.contains(&"window_start");
-        let Some(end_index) = end_index.filter(|_| has_start) else {
+        if !(names.contains(&"window_start") && names.contains(&"window_end")) {
             return Err(EngineError::unsupported(
                 "GROUP BY without window_start and window_end over a window table function",
                 Some(
                     "a windowed aggregation groups by window_start, window_end (and any keys), e.g. GROUP BY window_start, window_end, url",
                 ),
             ));
-        };
+        }
         let input_schema = exec.input_schema();
         let group_exprs: Vec<Arc<dyn PhysicalExpr>> =
             group_by.expr().iter().map(|(e, _)| Arc::clone(e)).collect();
-        let fields = group_exprs
-            .iter()
-            .map(|e| e.data_type(&input_schema).map(SortField::new))
-            .collect::<Result<Vec<_>, _>>()?;
         let group_names = group_by
             .expr()
             .iter()
@@ -93,52 +85,30 @@ impl WindowedAggregate {
             .collect::<Result<Vec<_>>>()?;
         let aggs = exec.aggr_expr().to_vec();
         let args = aggregate_expressions(&aggs, exec.mode(), 0)?;
-        Ok(WindowedAggregate {
+        Ok(AggregateParts {
             group_exprs,
             group_names,
-            end_index,
             args,
             filters: exec.filter_expr().to_vec(),
             aggs,
             output_schema: exec.schema(),
-            converter: RowConverter::new(fields)?,
-            windows: BTreeMap::new(),
-            fired_up_to: i64::MIN,
-            closed_window_rows: 0,
+            input_schema,
         })
     }
 
-    /// The schema of the batches [`WindowedAggregate::fire`] returns.
-    pub fn output_schema(&self) -> SchemaRef {
-        Arc::clone(&self.output_schema)
+    /// Position of the GROUP BY expression named `name`.
+    pub fn group_index(&self, name: &str) -> Option<usize> {
+        self.group_names.iter().position(|(n, _)| n == name)
     }
 
-    /// How many windows hold state.
-    pub fn open_windows(&self) -> usize {
-        self.windows.len()
-    }
-
-    /// The end of the last window holding state: a watermark there fires them all.
-    pub fn last_window_end(&self) -> Option<i64> {
-        self.windows.keys().next_back().copied()
-    }
-
-    /// Add a batch with the aggregation's input schema to its windows' partial aggregates.
-    pub fn update(&mut self, batch: &RecordBatch) -> Result<()> {
+    /// The GROUP BY columns, aggregate arguments and FILTER masks of `batch`.
+    pub fn evaluate(&self, batch: &RecordBatch) -> Result<Evaluated> {
         let n = batch.num_rows();
-        if n == 0 {
-            return Ok(());
-        }
         let group_cols = self
             .group_exprs
             .iter()
             .map(|e| e.evaluate(batch).and_then(|v| v.into_array(n)))
             .collect::<Result<Vec<ArrayRef>, _>>()?;
-        let ends = group_cols[self.end_index]
-            .as_any()
-            .downcast_ref::<TimestampMillisecondArray>()
-            .ok_or_else(|| EngineError::Plan("window_end is not a TIMESTAMP(3) column".into()))?
-            .clone();
         let args = self
             .args
             .iter()
@@ -166,6 +136,123 @@ impl WindowedAggregate {
                 }
             })
             .collect::<Result<Vec<_>>>()?;
+        Ok(Evaluated {
+            group_cols,
+            args,
+            filters,
+        })
+    }
+
+    /// The GROUP BY keys (name, type) and the aggregates' names: what the state is made of.
+    pub fn describe(&self) -> (Vec<(String, String)>, Vec<String>) {
+        let aggs = self.aggs.iter().map(|a| a.name().to_string()).collect();
+        (self.group_names.clone(), aggs)
+    }
+}
+
+/// The state of a windowed aggregation, fixed windows or sessions, as the operator drives
+/// it: rows in, fired windows out, snapshots for checkpoints.
+pub trait WindowState: Send {
+    /// The schema of the batches [`WindowState::fire`] returns.
+    fn output_schema(&self) -> SchemaRef;
+    /// How many windows hold state.
+    fn open_windows(&self) -> usize;
+    /// The end of the last window holding state: a watermark there fires them all.
+    fn last_window_end(&self) -> Option<i64>;
+    /// Add a batch with the aggregation's input schema to its windows.
+    fn update(&mut self, batch: &RecordBatch) -> Result<()>;
+    /// Evaluate and forget every window with `window_end <= watermark`, oldest first.
+    fn fire(&mut self, watermark: i64) -> Result<Vec<RecordBatch>>;
+    /// Windows with an end at or before this have fired.
+    fn fired_up_to(&self) -> i64;
+    /// The GROUP BY keys (name, type) and the aggregates' names.
+    fn describe(&self) -> (Vec<(String, String)>, Vec<String>);
+    /// The open windows as batches for a checkpoint.
+    fn snapshot(&mut self) -> Result<Vec<RecordBatch>>;
+    /// Take back what [`WindowState::snapshot`] saved; `what` names the state in errors.
+    fn restore(&mut self, batches: &[RecordBatch], fired_up_to: i64, what: &str) -> Result<()>;
+}
+
+/// Windowed aggregation over fixed windows (TUMBLE, HOP, CUMULATE).
+pub struct WindowedAggregate {
+    parts: AggregateParts,
+    /// Position of `window_end` among the group expressions.
+    end_index: usize,
+    converter: RowConverter,
+    windows: BTreeMap<i64, WindowGroups>,
+    /// Windows with an end at or before this have fired and stay closed.
+    fired_up_to: i64,
+    /// Rows that arrived for a window already fired (cannot happen for rows at or after
+    /// the watermark, kept as a guard).
+    pub closed_window_rows: u64,
+}
+
+struct WindowGroups {
+    index: HashMap<Box<[u8]>, u32>,
+    keys: Rows,
+    accs: Vec<Box<dyn GroupsAccumulator>>,
+}
+
+impl WindowedAggregate {
+    /// Take over the aggregation of `exec` (mode Single: raw rows in, final values out).
+    /// The GROUP BY must hold `window_start` and `window_end`.
+    pub fn new(exec: &AggregateExec) -> Result<Self> {
+        let parts = AggregateParts::new(exec)?;
+        let end_index = parts
+            .group_index("window_end")
+            .ok_or_else(|| EngineError::Plan("internal: window_end lost".into()))?;
+        let fields = parts
+            .group_exprs
+            .iter()
+            .map(|e| e.data_type(&parts.input_schema).map(SortField::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WindowedAggregate {
+            parts,
+            end_index,
+            converter: RowConverter::new(fields)?,
+            windows: BTreeMap::new(),
+            fired_up_to: i64::MIN,
+            closed_window_rows: 0,
+        })
+    }
+}
+
+impl WindowState for WindowedAggregate {
+    fn output_schema(&self) -> SchemaRef {
+        Arc::clone(&self.parts.output_schema)
+    }
+
+    fn open_windows(&self) -> usize {
+        self.windows.len()
+    }
+
+    fn last_window_end(&self) -> Option<i64> {
+        self.windows.keys().next_back().copied()
+    }
+
+    fn fired_up_to(&self) -> i64 {
+        self.fired_up_to
+    }
+
+    fn describe(&self) -> (Vec<(String, String)>, Vec<String>) {
+        self.parts.describe()
+    }
+
+    fn update(&mut self, batch: &RecordBatch) -> Result<()> {
+        let n = batch.num_rows();
+        if n == 0 {
+            return Ok(());
+        }
+        let Evaluated {
+            group_cols,
+            args,
+            filters,
+        } = self.parts.evaluate(batch)?;
+        let ends = group_cols[self.end_index]
+            .as_any()
+            .downcast_ref::<TimestampMillisecondArray>()
+            .ok_or_else(|| EngineError::Plan("window_end is not a TIMESTAMP(3) column".into()))?
+            .clone();
         let rows = self.converter.convert_columns(&group_cols)?;
 
         // rows by window, in order of first appearance
@@ -203,6 +290,7 @@ impl WindowedAggregate {
                     index: HashMap::new(),
                     keys: self.converter.empty_rows(16, 256),
                     accs: self
+                        .parts
                         .aggs
                         .iter()
                         .map(|a| groups_accumulator(a))
@@ -251,8 +339,7 @@ impl WindowedAggregate {
         Ok(())
     }
 
-    /// Evaluate and forget every window with `window_end <= watermark`, oldest first.
-    pub fn fire(&mut self, watermark: i64) -> Result<Vec<RecordBatch>> {
+    fn fire(&mut self, watermark: i64) -> Result<Vec<RecordBatch>> {
         if watermark <= self.fired_up_to {
             return Ok(Vec::new());
         }
@@ -273,25 +360,17 @@ impl WindowedAggregate {
                 columns.push(acc.evaluate(EmitTo::All)?);
             }
             out.push(RecordBatch::try_new(
-                Arc::clone(&self.output_schema),
+                Arc::clone(&self.parts.output_schema),
                 columns,
             )?);
         }
         Ok(out)
     }
-}
-
-impl WindowedAggregate {
-    /// The GROUP BY keys (name, type) and the aggregates' names: what the state is made of.
-    pub fn describe(&self) -> (Vec<(String, String)>, Vec<String>) {
-        let aggs = self.aggs.iter().map(|a| a.name().to_string()).collect();
-        (self.group_names.clone(), aggs)
-    }
 
     /// The open windows' state for a checkpoint: one batch per window (`window_end`, the
     /// group keys, then each aggregate's partial state). Taking an accumulator's state
     /// empties it, so each is rebuilt from that same state at once.
-    pub fn snapshot(&mut self) -> Result<Vec<RecordBatch>> {
+    fn snapshot(&mut self) -> Result<Vec<RecordBatch>> {
         let mut out = Vec::with_capacity(self.windows.len());
         for (&end, w) in self.windows.iter_mut() {
             let n = w.keys.num_rows();
@@ -302,7 +381,7 @@ impl WindowedAggregate {
             columns.extend(self.converter.convert_rows(w.keys.iter())?);
             let ids: Vec<usize> = (0..n).collect();
             let mut rebuilt = Vec::with_capacity(w.accs.len());
-            for (acc, agg) in w.accs.iter_mut().zip(&self.aggs) {
+            for (acc, agg) in w.accs.iter_mut().zip(&self.parts.aggs) {
                 let state = acc.state(EmitTo::All)?;
                 let mut again = groups_accumulator(agg)?;
                 again.merge_batch(&state, &ids, n)?;
@@ -323,17 +402,18 @@ impl WindowedAggregate {
         Ok(out)
     }
 
-    /// Takes back the windows [`WindowedAggregate::snapshot`] saved; `what` names the
-    /// state in errors (a state of another query does not fit and is refused).
-    pub fn restore(&mut self, batches: &[RecordBatch], fired_up_to: i64, what: &str) -> Result<()> {
+    /// Takes back the windows [`WindowState::snapshot`] saved; `what` names the state in
+    /// errors (a state of another query does not fit and is refused).
+    fn restore(&mut self, batches: &[RecordBatch], fired_up_to: i64, what: &str) -> Result<()> {
         let misfit =
             |why: String| EngineError::Config(format!("{what} does not fit this query: {why}"));
         let widths = self
+            .parts
             .aggs
             .iter()
             .map(|a| a.state_fields().map(|f| f.len()))
             .collect::<Result<Vec<_>, _>>()?;
-        let keys_n = self.group_exprs.len();
+        let keys_n = self.parts.group_exprs.len();
         let want = 1 + keys_n + widths.iter().sum::<usize>();
         self.windows.clear();
         self.fired_up_to = fired_up_to;
@@ -364,9 +444,9 @@ impl WindowedAggregate {
                 index.insert(keys.row(i).as_ref().into(), i as u32);
             }
             let ids: Vec<usize> = (0..n).collect();
-            let mut accs = Vec::with_capacity(self.aggs.len());
+            let mut accs = Vec::with_capacity(self.parts.aggs.len());
             let mut at = 1 + keys_n;
-            for (agg, width) in self.aggs.iter().zip(&widths) {
+            for (agg, width) in self.parts.aggs.iter().zip(&widths) {
                 let mut acc = groups_accumulator(agg)?;
                 acc.merge_batch(&b.columns()[at..at + width], &ids, n)
                     .map_err(|e| {
@@ -381,7 +461,9 @@ impl WindowedAggregate {
     }
 }
 
-fn groups_accumulator(agg: &Arc<AggregateFunctionExpr>) -> Result<Box<dyn GroupsAccumulator>> {
+pub(super) fn groups_accumulator(
+    agg: &Arc<AggregateFunctionExpr>,
+) -> Result<Box<dyn GroupsAccumulator>> {
     if agg.groups_accumulator_supported() {
         return Ok(agg.create_groups_accumulator()?);
     }

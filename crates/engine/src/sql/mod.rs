@@ -1,16 +1,18 @@
 //! The SQL operator: Flink streaming SQL run on DataFusion. Stateless queries
 //! (projection, filter, scalar functions) run per batch; window table functions
-//! (TUMBLE, HOP, CUMULATE) with GROUP BY window_start, window_end keep partial
+//! (TUMBLE, HOP, CUMULATE, SESSION) with GROUP BY window_start, window_end keep partial
 //! aggregates per window and emit when the watermark passes the window end; a
-//! `ROW_NUMBER() OVER (PARTITION BY window_start, window_end ...)` over that gives
-//! per-window TopN. Everything else is refused with [`EngineError::Unsupported`].
+//! `ROW_NUMBER() OVER (PARTITION BY window_start, window_end ...)` over fixed windows
+//! gives per-window TopN. The legacy `GROUP BY TUMBLE(ts, ...)` group windows run as
+//! their table function form. Everything else is refused with [`EngineError::Unsupported`].
 //!
 //! - `rewrite.rs`: the SQL text → DataFusion statements (window TVF → plain table) and
-//!   refusals found in the syntax; `interval.rs`: interval literals;
+//!   refusals found in the syntax; `tvf.rs`: a window TVF's arguments; `legacy.rs`: the
+//!   legacy group windows; `interval.rs`: interval literals;
 //! - `planner.rs`: DataFusion planning and the cut of the plan into stages;
 //! - `window.rs`: window assignment and batch expansion;
 //! - `stage.rs`, `feed.rs`: running plan fragments per batch / per firing;
-//! - `aggregate.rs`: the per-window group state;
+//! - `aggregate.rs`: the per-window group state; `session.rs`: the session state;
 //! - `operator.rs`: [`SqlOperator`], the [`crate::Operator`];
 //! - `errors.rs`: refusals in the user's words (no internal names) and where in the
 //!   query they point.
@@ -19,10 +21,13 @@ mod aggregate;
 pub(crate) mod errors;
 mod feed;
 mod interval;
+mod legacy;
 mod operator;
 mod planner;
 mod rewrite;
+mod session;
 mod stage;
+mod tvf;
 pub mod window;
 
 use arrow::datatypes::SchemaRef;

@@ -10,6 +10,7 @@ use arrow::record_batch::RecordBatch;
 
 use super::InputTable;
 use super::planner::{Planned, Shape, plan_query};
+use super::window::Windowing;
 use crate::checkpoint::compat::{self, Compat};
 use crate::checkpoint::{TaskState, ipc};
 use crate::error::{EngineError, Result};
@@ -195,7 +196,7 @@ impl Operator for SqlOperator {
         });
         let mut files = std::collections::BTreeMap::new();
         if let Shape::Windowed { aggregate, .. } = &mut self.planned.shape {
-            meta["fired_up_to"] = aggregate.fired_up_to.into();
+            meta["fired_up_to"] = aggregate.fired_up_to().into();
             if let Some(bytes) = ipc::encode(&aggregate.snapshot()?)? {
                 files.insert(WINDOWS.to_string(), bytes);
             }
@@ -254,11 +255,13 @@ impl Operator for SqlOperator {
             Shape::Stateless(_) => serde_json::json!({ "shape": "stateless", "output": output }),
             Shape::Windowed { aggregate, .. } => {
                 let (keys, aggregates) = aggregate.describe();
-                let window = self
-                    .planned
-                    .expander
-                    .as_ref()
-                    .map(|e| compat::window_json(&e.spec));
+                let window = self.planned.expander.as_ref().map(|e| match &e.windowing {
+                    Windowing::Fixed(spec) => compat::window_json(spec),
+                    // the gap shows as the size: an upgrade that changes it is refused
+                    Windowing::Session { gap, .. } => serde_json::json!({
+                        "kind": "SESSION", "size_ms": gap, "step_ms": null, "offset_ms": 0
+                    }),
+                });
                 serde_json::json!({
                     "shape": "windowed",
                     "keys": keys,

@@ -18,10 +18,11 @@ use datafusion::sql::parser::Statement as DfStatement;
 use sqlparser::ast::Statement;
 
 use super::InputTable;
-use super::aggregate::WindowedAggregate;
+use super::aggregate::{WindowState, WindowedAggregate};
 use super::rewrite::{WINDOW_TABLE, rewrite};
+use super::session::{SessionAggregate, check_lower};
 use super::stage::{Stage, same_node};
-use super::window::{WindowExpander, window_table_schema};
+use super::window::{WindowExpander, Windowing, window_table_schema};
 use crate::error::{EngineError, Result};
 
 /// What the operator runs per batch and per firing.
@@ -32,7 +33,7 @@ pub enum Shape {
     /// over the groups of fired windows.
     Windowed {
         lower: Stage,
-        aggregate: Box<WindowedAggregate>,
+        aggregate: Box<dyn WindowState>,
         upper: Stage,
     },
 }
@@ -109,7 +110,7 @@ pub fn plan_query(query: &str, inputs: &[InputTable]) -> Result<Planned> {
             }
             let schema = window_table_schema(&input_schema)?;
             let expander = WindowExpander {
-                spec: w.spec.clone(),
+                windowing: w.windowing.clone(),
                 time_index,
                 schema: Arc::clone(&schema),
             };
@@ -166,7 +167,19 @@ pub fn plan_query(query: &str, inputs: &[InputTable]) -> Result<Planned> {
         })
         .collect();
 
+    let session = match rw.window.as_ref().map(|w| &w.windowing) {
+        Some(Windowing::Session { partition, .. }) => Some(partition.clone()),
+        _ => None,
+    };
     let shape = match aggregates.as_slice() {
+        [] if session.is_some() => {
+            return Err(EngineError::unsupported(
+                "SESSION windows without GROUP BY window_start, window_end (rows of a session are known only when it closes)",
+                Some(
+                    "aggregate the sessions: FROM TABLE(SESSION(TABLE t PARTITION BY k, DESCRIPTOR(ts), INTERVAL '5' MINUTE)) GROUP BY window_start, window_end, k",
+                ),
+            ));
+        }
         [] => {
             if !windows.is_empty() {
                 return Err(EngineError::unsupported(
@@ -183,7 +196,7 @@ pub fn plan_query(query: &str, inputs: &[InputTable]) -> Result<Planned> {
                 return Err(EngineError::unsupported(
                     "GROUP BY without a window table function",
                     Some(
-                        "streaming aggregation needs TUMBLE, HOP or CUMULATE: FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end, ...",
+                        "streaming aggregation needs a window (TUMBLE, HOP, CUMULATE or SESSION): FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end, ... or GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), ...",
                     ),
                 ));
             }
@@ -203,12 +216,24 @@ pub fn plan_query(query: &str, inputs: &[InputTable]) -> Result<Planned> {
             for w in &windows {
                 check_window_partition(w)?;
             }
-            let aggregate = WindowedAggregate::new(agg)?;
+            let aggregate: Box<dyn WindowState> = match &session {
+                None => Box::new(WindowedAggregate::new(agg)?),
+                Some(partition) => {
+                    if !windows.is_empty() {
+                        return Err(EngineError::unsupported(
+                            "window TopN (OVER window functions) over SESSION windows",
+                            Some("TopN runs over TUMBLE, HOP and CUMULATE windows"),
+                        ));
+                    }
+                    check_lower(agg.input())?;
+                    Box::new(SessionAggregate::new(agg, partition)?)
+                }
+            };
             let lower = Stage::compile(agg.input(), leaf, &table_schema, Arc::clone(&task))?;
             let upper = Stage::compile(&plan, agg_node, &aggregate.output_schema(), task)?;
             Shape::Windowed {
                 lower,
-                aggregate: Box::new(aggregate),
+                aggregate,
                 upper,
             }
         }

@@ -7,28 +7,19 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Query, Select, SetExpr,
-    Statement, TableFactor, Visit, VisitMut, Visitor, VisitorMut,
+    Expr, GroupByExpr, Query, Select, SetExpr, Statement, TableFactor, Visit, VisitMut, Visitor,
+    VisitorMut,
 };
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
 
-use super::interval::interval_ms;
-use super::window::{WindowKind, WindowSpec};
+use super::legacy::LegacyWindows;
+pub use super::tvf::WindowCall;
+use super::tvf::window_call;
 use crate::error::{EngineError, Result};
 
 /// The name of the table a window table function is replaced by.
 pub const WINDOW_TABLE: &str = "__weir_window";
-
-/// A window table function found in the query.
-#[derive(Debug, Clone)]
-pub struct WindowCall {
-    /// The input table it reads (`TABLE t`).
-    pub table: String,
-    /// The event-time column (`DESCRIPTOR(ts)`).
-    pub time_column: String,
-    pub spec: WindowSpec,
-}
 
 /// The query after the rewrite.
 #[derive(Debug)]
@@ -71,7 +62,20 @@ pub fn rewrite(query: &str) -> Result<Rewritten> {
         }
     }
 
-    let mut replacer = WindowReplacer::default();
+    let mut legacy = LegacyWindows {
+        query,
+        window: None,
+        error: None,
+    };
+    let _ = VisitMut::visit(&mut statements, &mut legacy);
+    if let Some(e) = legacy.error {
+        return Err(e);
+    }
+    let mut replacer = WindowReplacer {
+        query,
+        window: legacy.window,
+        error: None,
+    };
     let _ = VisitMut::visit(&mut statements, &mut replacer);
     if let Some(e) = replacer.error {
         return Err(e);
@@ -120,15 +124,16 @@ fn unquote(name: &str) -> String {
     name.trim_matches(|c| c == '`' || c == '"').to_string()
 }
 
-/// Replaces `TABLE(TUMBLE|HOP|CUMULATE(...))` by the window table; refuses SESSION and a
-/// second window table function.
-#[derive(Default)]
-struct WindowReplacer {
+/// Replaces `TABLE(TUMBLE|HOP|CUMULATE|SESSION(...))` by the window table; refuses a
+/// second window (table function or legacy group window).
+struct WindowReplacer<'q> {
+    /// The query as written (a SESSION's `PARTITION BY` is read there).
+    query: &'q str,
     window: Option<WindowCall>,
     error: Option<EngineError>,
 }
 
-impl VisitorMut for WindowReplacer {
+impl VisitorMut for WindowReplacer<'_> {
     type Break = ();
 
     fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<()> {
@@ -141,14 +146,10 @@ impl VisitorMut for WindowReplacer {
         };
         let name = f.name.to_string().to_ascii_uppercase();
         let result = match name.as_str() {
-            "TUMBLE" | "HOP" | "CUMULATE" => window_call(&name, &f.args),
-            "SESSION" => Err(EngineError::unsupported(
-                "SESSION windows",
-                Some("use TUMBLE, HOP or CUMULATE"),
-            )),
+            "TUMBLE" | "HOP" | "CUMULATE" | "SESSION" => window_call(&name, &f.args, self.query),
             other => Err(EngineError::unsupported(
                 format!("table function {other}"),
-                Some("the table functions run are TUMBLE, HOP and CUMULATE"),
+                Some("the table functions run are TUMBLE, HOP, CUMULATE and SESSION"),
             )),
         };
         let call = match result {
@@ -179,7 +180,7 @@ impl VisitorMut for WindowReplacer {
 }
 
 /// `FROM __weir_window [alias]` as a table factor, taken from a parsed query.
-fn plain_table(alias: Option<sqlparser::ast::TableAlias>) -> Result<TableFactor> {
+pub(super) fn plain_table(alias: Option<sqlparser::ast::TableAlias>) -> Result<TableFactor> {
     let parsed = Parser::parse_sql(&GenericDialect {}, &format!("SELECT * FROM {WINDOW_TABLE}"))
         .map_err(|e| EngineError::Plan(format!("internal: window table rewrite: {e}")))?;
     let factor = parsed.into_iter().next().and_then(|st| match st {
@@ -217,121 +218,6 @@ fn plain_table(alias: Option<sqlparser::ast::TableAlias>) -> Result<TableFactor>
             "internal: window table rewrite produced no table".into(),
         )),
     }
-}
-
-/// Reads the arguments of a window table function, positional or named.
-fn window_call(name: &str, args: &FunctionArguments) -> Result<WindowCall> {
-    let FunctionArguments::List(list) = args else {
-        return Err(EngineError::Plan(format!(
-            "{name} needs arguments: {name}(TABLE t, DESCRIPTOR(ts), ...)"
-        )));
-    };
-    let positional: &[&str] = match name {
-        "TUMBLE" => &["DATA", "TIMECOL", "SIZE", "OFFSET"],
-        "HOP" => &["DATA", "TIMECOL", "SLIDE", "SIZE", "OFFSET"],
-        _ => &["DATA", "TIMECOL", "STEP", "SIZE", "OFFSET"],
-    };
-    let mut named: Vec<(String, &Expr)> = Vec::new();
-    for (i, arg) in list.args.iter().enumerate() {
-        let (key, value) = match arg {
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => match positional.get(i) {
-                Some(k) => (k.to_string(), e),
-                None => {
-                    return Err(EngineError::Plan(format!(
-                        "{name} takes at most {} arguments",
-                        positional.len()
-                    )));
-                }
-            },
-            FunctionArg::Named {
-                name: n,
-                arg: FunctionArgExpr::Expr(e),
-                ..
-            } => (n.value.to_ascii_uppercase(), e),
-            FunctionArg::ExprNamed {
-                name: Expr::Identifier(n),
-                arg: FunctionArgExpr::Expr(e),
-                ..
-            } => (n.value.to_ascii_uppercase(), e),
-            other => {
-                return Err(EngineError::Plan(format!(
-                    "{name}: cannot read the argument `{other}`"
-                )));
-            }
-        };
-        if !positional.contains(&key.as_str()) {
-            return Err(EngineError::Plan(format!(
-                "{name} has no argument {key}; its arguments are {}",
-                positional.join(", ")
-            )));
-        }
-        named.push((key, value));
-    }
-    let get = |k: &str| named.iter().find(|(n, _)| n == k).map(|(_, e)| *e);
-    let need = |k: &str| {
-        get(k).ok_or_else(|| {
-            EngineError::Plan(format!(
-                "{name} is missing its {k} argument ({})",
-                positional.join(", ")
-            ))
-        })
-    };
-    let table = match need("DATA")? {
-        Expr::Identifier(id) => id.value.clone(),
-        Expr::CompoundIdentifier(ids) => ids
-            .iter()
-            .map(|i| i.value.as_str())
-            .collect::<Vec<_>>()
-            .join("."),
-        other => {
-            return Err(EngineError::Plan(format!(
-                "{name}: the DATA argument must be TABLE <name>, not `{other}`"
-            )));
-        }
-    };
-    let time_column = descriptor(name, need("TIMECOL")?)?;
-    let interval = |k: &str| need(k).and_then(|e| interval_ms(name, k, e));
-    let kind = match name {
-        "TUMBLE" => WindowKind::Tumble {
-            size: interval("SIZE")?,
-        },
-        "HOP" => WindowKind::Hop {
-            slide: interval("SLIDE")?,
-            size: interval("SIZE")?,
-        },
-        _ => WindowKind::Cumulate {
-            step: interval("STEP")?,
-            size: interval("SIZE")?,
-        },
-    };
-    let offset = match get("OFFSET") {
-        Some(e) => interval_ms(name, "OFFSET", e)?,
-        None => 0,
-    };
-    Ok(WindowCall {
-        table,
-        time_column,
-        spec: WindowSpec::new(kind, offset)?,
-    })
-}
-
-fn descriptor(name: &str, e: &Expr) -> Result<String> {
-    if let Expr::Function(f) = e
-        && f.name.to_string().eq_ignore_ascii_case("DESCRIPTOR")
-        && let FunctionArguments::List(list) = &f.args
-        && let [FunctionArg::Unnamed(FunctionArgExpr::Expr(col))] = list.args.as_slice()
-    {
-        match col {
-            Expr::Identifier(id) => return Ok(id.value.clone()),
-            Expr::CompoundIdentifier(ids) if !ids.is_empty() => {
-                return Ok(ids[ids.len() - 1].value.clone());
-            }
-            _ => {}
-        }
-    }
-    Err(EngineError::Plan(format!(
-        "{name}: the time column is given as DESCRIPTOR(column), not `{e}`"
-    )))
 }
 
 /// Refuses what the engine does not run and collects the tables read.
@@ -432,30 +318,45 @@ impl Visitor for Checker {
     fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<EngineError> {
         if let Expr::Function(f) = e {
             let name = f.name.to_string().to_ascii_uppercase();
-            let group_window = [
-                "TUMBLE",
-                "HOP",
-                "SESSION",
-                "CUMULATE",
-                "TUMBLE_START",
-                "TUMBLE_END",
-                "TUMBLE_ROWTIME",
-                "HOP_START",
-                "HOP_END",
-                "HOP_ROWTIME",
-                "SESSION_START",
-                "SESSION_END",
-                "SESSION_ROWTIME",
-            ];
-            if group_window.contains(&name.as_str()) {
+            // the legacy group windows of a GROUP BY were rewritten before: what is left
+            // is misplaced (outside GROUP BY) or has no group window form (CUMULATE)
+            if name == "CUMULATE" {
                 return ControlFlow::Break(EngineError::unsupported(
-                    format!(
-                        "group window function {name}(...) (the legacy GROUP BY TUMBLE(ts, ...) syntax)"
-                    ),
+                    "group window function CUMULATE(...) (Flink has no GROUP BY CUMULATE form)",
                     Some(
-                        "use the window table functions: FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end",
+                        "use the window table function: FROM TABLE(CUMULATE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE, INTERVAL '1' HOUR)) GROUP BY window_start, window_end",
                     ),
                 ));
+            }
+            if ["TUMBLE", "HOP", "SESSION"].contains(&name.as_str()) {
+                return ControlFlow::Break(EngineError::unsupported(
+                    format!("group window function {name}(...) outside GROUP BY"),
+                    Some(
+                        "a group window is a GROUP BY item (GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), k); select its bounds with TUMBLE_START / TUMBLE_END / TUMBLE_ROWTIME",
+                    ),
+                ));
+            }
+            let part = ["TUMBLE", "HOP", "SESSION"]
+                .iter()
+                .find_map(|w| name.strip_prefix(w).map(|rest| (*w, rest)));
+            match part {
+                Some((_, "_PROCTIME")) => {
+                    return ControlFlow::Break(EngineError::unsupported(
+                        format!("{name}(...) (processing time)"),
+                        Some("windows run on event time: use the _ROWTIME function instead"),
+                    ));
+                }
+                Some((window, "_START" | "_END" | "_ROWTIME")) => {
+                    return ControlFlow::Break(EngineError::unsupported(
+                        format!(
+                            "{name}(...) outside the SELECT list and HAVING of a GROUP BY {window}(...)"
+                        ),
+                        Some(
+                            "select the window bounds in the query that groups by the window, and filter on them in an outer query",
+                        ),
+                    ));
+                }
+                _ => {}
             }
             if matches!(name.as_str(), "PROCTIME" | "CURRENT_WATERMARK") {
                 return ControlFlow::Break(EngineError::unsupported(format!("{name}()"), None));
@@ -474,13 +375,17 @@ impl Visitor for Checker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::window::{WindowKind, WindowSpec, Windowing};
 
     #[test]
     fn tumble_is_replaced_by_the_window_table() {
         let r = rewrite("SELECT window_start, COUNT(*) FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end").unwrap();
         let w = r.window.unwrap();
         assert_eq!((w.table.as_str(), w.time_column.as_str()), ("clicks", "ts"));
-        assert_eq!(w.spec.kind, WindowKind::Tumble { size: 60_000 });
+        assert_eq!(
+            w.windowing,
+            Windowing::Fixed(WindowSpec::new(WindowKind::Tumble { size: 60_000 }, 0).unwrap())
+        );
         assert_eq!(r.source, WINDOW_TABLE);
         assert!(
             r.statements[0]
@@ -492,23 +397,58 @@ mod tests {
     #[test]
     fn named_arguments_and_plural_units_are_read() {
         let r = rewrite("SELECT * FROM TABLE(HOP(DATA => TABLE t, TIMECOL => DESCRIPTOR(ts), SLIDE => INTERVAL '10' SECONDS, SIZE => INTERVAL '1' MINUTES)) w").unwrap();
+        let spec = |k| Windowing::Fixed(WindowSpec::new(k, 0).unwrap());
         assert_eq!(
-            r.window.unwrap().spec.kind,
-            WindowKind::Hop {
+            r.window.unwrap().windowing,
+            spec(WindowKind::Hop {
                 slide: 10_000,
                 size: 60_000
-            }
+            })
         );
         let r = rewrite("SELECT * FROM TABLE(CUMULATE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' HOUR, INTERVAL '1' DAY, INTERVAL '5' MINUTE))").unwrap();
         let w = r.window.unwrap();
         assert_eq!(
-            w.spec.kind,
-            WindowKind::Cumulate {
-                step: 3_600_000,
-                size: 86_400_000
-            }
+            w.windowing,
+            Windowing::Fixed(
+                WindowSpec::new(
+                    WindowKind::Cumulate {
+                        step: 3_600_000,
+                        size: 86_400_000
+                    },
+                    300_000
+                )
+                .unwrap()
+            )
         );
-        assert_eq!(w.spec.offset, 300_000);
+    }
+
+    #[test]
+    fn session_reads_its_gap_and_partition_keys() {
+        for (q, keys) in [
+            (
+                "SELECT * FROM TABLE(SESSION(TABLE t PARTITION BY k, DESCRIPTOR(ts), INTERVAL '1' MINUTE))",
+                vec!["k"],
+            ),
+            (
+                "SELECT * FROM TABLE(SESSION(TABLE `t` PARTITION BY (k, `c`), DESCRIPTOR(ts), INTERVAL '1' MINUTE))",
+                vec!["k", "c"],
+            ),
+            (
+                "SELECT * FROM TABLE(\n SESSION(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE))",
+                vec![],
+            ),
+        ] {
+            let w = rewrite(q).unwrap().window.unwrap();
+            assert_eq!(w.table, "t");
+            assert_eq!(
+                w.windowing,
+                Windowing::Session {
+                    gap: 60_000,
+                    partition: keys.into_iter().map(String::from).collect()
+                },
+                "{q}"
+            );
+        }
     }
 
     #[test]
@@ -518,12 +458,20 @@ mod tests {
             ("SELECT * FROM t LIMIT 3", "LIMIT"),
             ("SELECT * FROM t ORDER BY x", "ORDER BY"),
             (
-                "SELECT * FROM TABLE(SESSION(TABLE t PARTITION BY k, DESCRIPTOR(ts), INTERVAL '1' MINUTE))",
-                "SESSION",
+                "SELECT COUNT(*) FROM t GROUP BY CUMULATE(ts, INTERVAL '1' MINUTE)",
+                "group window function CUMULATE",
             ),
             (
-                "SELECT COUNT(*) FROM t GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)",
-                "group window function TUMBLE",
+                "SELECT * FROM t WHERE TUMBLE(ts, INTERVAL '1' MINUTE) IS NOT NULL",
+                "group window function TUMBLE(...) outside GROUP BY",
+            ),
+            (
+                "SELECT TUMBLE_PROCTIME(ts, INTERVAL '1' MINUTE), COUNT(*) FROM t GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)",
+                "TUMBLE_PROCTIME(...) (processing time)",
+            ),
+            (
+                "SELECT COUNT(*) FROM t WHERE SESSION_END(ts, INTERVAL '1' MINUTE) > ts GROUP BY SESSION(ts, INTERVAL '1' MINUTE)",
+                "SESSION_END(...) outside the SELECT list and HAVING",
             ),
         ] {
             let e = rewrite(q).unwrap_err().to_string();

@@ -1,6 +1,8 @@
-//! Window table functions (TUMBLE, HOP, CUMULATE) as Flink defines them: which windows an
-//! event time belongs to, and the expansion of an input batch into the window table (the
-//! input's columns + `window_start`, `window_end`, `window_time`), one row per window.
+//! Window table functions (TUMBLE, HOP, CUMULATE, SESSION) as Flink defines them: which
+//! windows an event time belongs to, and the expansion of an input batch into the window
+//! table (the input's columns + `window_start`, `window_end`, `window_time`), one row per
+//! window. A SESSION row gets its own window `[ts, ts + gap)` here; merging it with the
+//! other sessions of its key is the session state's work (`session.rs`).
 
 use std::sync::Arc;
 
@@ -116,6 +118,39 @@ impl WindowSpec {
     }
 }
 
+/// How a query's window table function assigns rows to windows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Windowing {
+    /// TUMBLE, HOP or CUMULATE: windows fixed by the event time alone.
+    Fixed(WindowSpec),
+    /// SESSION: a row opens `[ts, ts + gap)`; sessions of a key that overlap or touch merge.
+    Session {
+        /// The inactivity gap, milliseconds.
+        gap: i64,
+        /// The columns of `PARTITION BY`, as written (empty without it).
+        partition: Vec<String>,
+    },
+}
+
+impl Windowing {
+    /// Calls `f(start, end)` for every window `[start, end)` row time `ts` is put in.
+    #[inline]
+    pub fn for_each_window(&self, ts: i64, mut f: impl FnMut(i64, i64)) {
+        match self {
+            Windowing::Fixed(spec) => spec.for_each_window(ts, f),
+            Windowing::Session { gap, .. } => f(ts, ts.saturating_add(*gap)),
+        }
+    }
+
+    /// How many windows a row is put in at most (for capacity hints).
+    pub fn windows_per_row(&self) -> usize {
+        match self {
+            Windowing::Fixed(spec) => spec.windows_per_row(),
+            Windowing::Session { .. } => 1,
+        }
+    }
+}
+
 /// Flink's `TimeWindow.getWindowStartWithOffset`, for negative times too.
 #[inline]
 fn window_start(ts: i64, offset: i64, size: i64) -> i64 {
@@ -143,7 +178,7 @@ pub fn window_table_schema(input: &Schema) -> Result<SchemaRef> {
 /// Expands input batches into the window table, dropping late rows.
 #[derive(Debug)]
 pub struct WindowExpander {
-    pub spec: WindowSpec,
+    pub windowing: Windowing,
     /// Index of the event-time column (`DESCRIPTOR(col)`) in the input.
     pub time_index: usize,
     pub schema: SchemaRef,
@@ -174,7 +209,7 @@ impl WindowExpander {
                 ))
             })?;
         let n = batch.num_rows();
-        let per_row = self.spec.windows_per_row();
+        let per_row = self.windowing.windows_per_row();
         let mut dropped = Dropped::default();
         let mut starts = Vec::with_capacity(n * per_row);
         let mut ends = Vec::with_capacity(n * per_row);
@@ -189,7 +224,7 @@ impl WindowExpander {
                 dropped.late += 1;
                 continue;
             }
-            self.spec.for_each_window(ts, |s, e| {
+            self.windowing.for_each_window(ts, |s, e| {
                 indices.push(i as u32);
                 starts.push(s);
                 ends.push(e);
@@ -284,7 +319,7 @@ mod tests {
         let schema = window_table_schema(&input).unwrap();
         let spec = WindowSpec::new(WindowKind::Cumulate { step: 10, size: 20 }, 0).unwrap();
         let expander = WindowExpander {
-            spec,
+            windowing: Windowing::Fixed(spec),
             time_index: 1,
             schema: Arc::clone(&schema),
         };
