@@ -10,17 +10,16 @@
 // clippy's allow-*-in-tests settings cover only the test functions themselves.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod shared;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use arrow::array::{
-    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
-};
-use arrow::compute::cast;
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use arrow::util::display::array_value_to_string;
+use arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
+use shared::{Rec, Rng, batch, lines, schema};
 use weir_engine::Operator;
 use weir_engine::sql::{InputTable, SqlOperator};
 
@@ -30,28 +29,6 @@ use weir_engine::sql::{InputTable, SqlOperator};
 const BOUND: i64 = 3_005;
 const GAP: i64 = 5_000;
 const START: i64 = 1_772_359_200_000; // 2026-03-01 10:00 UTC
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-#[derive(Clone, Debug)]
-struct Rec {
-    k: String,
-    c: String,
-    v: f64,
-    ts: i64,
-}
 
 /// Rows of 4 keys; per key the steps are short (same session), exactly GAP (touching:
 /// same session) or longer (a new session).
@@ -77,55 +54,6 @@ fn data(seed: u64, n: usize) -> Vec<Rec> {
         })
         .collect();
     out.sort_by_key(|r| r.ts);
-    out
-}
-
-fn schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("k", DataType::Utf8, true),
-        Field::new("c", DataType::Utf8, true),
-        Field::new("v", DataType::Float64, true),
-        Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, None), true),
-    ]))
-}
-
-fn batch(recs: &[Rec]) -> RecordBatch {
-    let cols: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            recs.iter().map(|r| r.k.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            recs.iter().map(|r| r.c.as_str()),
-        )),
-        Arc::new(Float64Array::from_iter_values(recs.iter().map(|r| r.v))),
-        Arc::new(TimestampMillisecondArray::from_iter_values(
-            recs.iter().map(|r| r.ts),
-        )),
-    ];
-    RecordBatch::try_new(schema(), cols).unwrap()
-}
-
-/// Rows as sorted text lines; timestamps as epoch ms.
-fn lines(batches: &[RecordBatch]) -> Vec<String> {
-    let mut out = Vec::new();
-    for b in batches {
-        let cols: Vec<ArrayRef> = b
-            .columns()
-            .iter()
-            .map(|c| match c.data_type() {
-                DataType::Timestamp(..) => cast(c, &DataType::Int64).unwrap(),
-                _ => Arc::clone(c),
-            })
-            .collect();
-        for i in 0..b.num_rows() {
-            let row: Vec<String> = cols
-                .iter()
-                .map(|c| array_value_to_string(c, i).unwrap())
-                .collect();
-            out.push(row.join("|"));
-        }
-    }
-    out.sort();
     out
 }
 

@@ -1,0 +1,90 @@
+//! Pieces the SQL tests share: a seeded generator (splitmix64, so a failing seed can be
+//! replayed), the test record of the windowed tests (key, category, value, event time)
+//! with its Arrow schema and batches, and result rows as sorted text lines.
+// Each test crate uses a part of this module.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::util::display::array_value_to_string;
+
+/// splitmix64: small, seeded, the same sequence on every machine.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+}
+
+/// One record of the windowed tests: key, category, value, event time (epoch ms).
+#[derive(Clone, Debug)]
+pub struct Rec {
+    pub k: String,
+    pub c: String,
+    pub v: f64,
+    pub ts: i64,
+}
+
+/// The schema of [`Rec`] rows: k, c, v, ts.
+pub fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("k", DataType::Utf8, true),
+        Field::new("c", DataType::Utf8, true),
+        Field::new("v", DataType::Float64, true),
+        Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, None), true),
+    ]))
+}
+
+/// `recs` as one batch of [`schema`].
+pub fn batch(recs: &[Rec]) -> RecordBatch {
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            recs.iter().map(|r| r.k.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            recs.iter().map(|r| r.c.as_str()),
+        )),
+        Arc::new(Float64Array::from_iter_values(recs.iter().map(|r| r.v))),
+        Arc::new(TimestampMillisecondArray::from_iter_values(
+            recs.iter().map(|r| r.ts),
+        )),
+    ];
+    RecordBatch::try_new(schema(), cols).unwrap()
+}
+
+/// Rows as sorted text lines; timestamps as epoch ms.
+pub fn lines(batches: &[RecordBatch]) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in batches {
+        let cols: Vec<ArrayRef> = b
+            .columns()
+            .iter()
+            .map(|c| match c.data_type() {
+                DataType::Timestamp(..) => cast(c, &DataType::Int64).unwrap(),
+                _ => Arc::clone(c),
+            })
+            .collect();
+        for i in 0..b.num_rows() {
+            let row: Vec<String> = cols
+                .iter()
+                .map(|c| array_value_to_string(c, i).unwrap())
+                .collect();
+            out.push(row.join("|"));
+        }
+    }
+    out.sort();
+    out
+}
