@@ -15,7 +15,7 @@ use arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
-use shared::{Rec, Rng, batch, lines, schema};
+use shared::{Rec, Rng, feed, hold_back, lines, schema, shuffle_within, split_late};
 use weir_engine::Operator;
 use weir_engine::sql::{InputTable, SqlOperator};
 
@@ -117,28 +117,10 @@ fn stream(sql: &str, arrival: &[Rec], batch_rows: usize) -> (Vec<String>, u64) {
         event_time: Some("ts".into()),
     };
     let mut op = SqlOperator::new("ref", sql, &[input]).unwrap();
-    let mut out = Vec::new();
     let mut max_ts = i64::MIN;
-    for chunk in arrival.chunks(batch_rows) {
-        op.on_batch(0, batch(chunk), &mut out).unwrap();
-        max_ts = max_ts.max(chunk.iter().map(|r| r.ts).max().unwrap());
-        op.on_watermark(max_ts - BOUND, &mut out).unwrap();
-    }
+    let mut out = feed(&mut op, arrival, batch_rows, BOUND, &mut max_ts);
     op.close(&mut out).unwrap();
     (lines(&out), op.late_rows())
-}
-
-/// Arrival order: sorted by ts + jitter, jitter < `BOUND`, so every record is less than
-/// BOUND behind the newest record before it.
-fn shuffle_within_bound(recs: &[Rec], seed: u64) -> Vec<Rec> {
-    let mut rng = Rng(seed);
-    let mut keyed: Vec<(i64, usize)> = recs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.ts + rng.below(BOUND as u64) as i64, i))
-        .collect();
-    keyed.sort();
-    keyed.into_iter().map(|(_, i)| recs[i].clone()).collect()
 }
 
 #[test]
@@ -148,7 +130,7 @@ fn shuffles_within_the_bound_give_the_batch_result() {
         let want = reference(&case.reference, &recs);
         assert!(want.len() > 20, "{}: the reference has rows", case.name);
         for seed in 0..20u64 {
-            let arrival = shuffle_within_bound(&recs, 100 + seed);
+            let arrival = shuffle_within(&recs, 100 + seed, BOUND);
             let batch_rows = 1 + (seed as usize * 13) % 97;
             let (got, late) = stream(&case.stream, &arrival, batch_rows);
             assert_eq!(late, 0, "{} seed {seed}", case.name);
@@ -166,40 +148,10 @@ fn records_beyond_the_bound_are_exactly_the_late_ones() {
     let recs = data(11, 1200);
     for case in cases() {
         for seed in 0..5u64 {
-            let mut rng = Rng(900 + seed);
             // within the bound, then some records held back by 5 to 30 s
-            let mut keyed: Vec<(i64, usize)> = recs
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    let hold = if rng.below(20) == 0 {
-                        5_000 + rng.below(25_000) as i64
-                    } else {
-                        rng.below(BOUND as u64) as i64
-                    };
-                    (r.ts + hold, i)
-                })
-                .collect();
-            keyed.sort();
-            let arrival: Vec<Rec> = keyed.into_iter().map(|(_, i)| recs[i].clone()).collect();
+            let arrival = hold_back(&recs, 900 + seed, BOUND);
             let batch_rows = 10;
-            // independent account of lateness: a record is late when its time is before
-            // the watermark given after the previous batches
-            let mut on_time = Vec::new();
-            let mut late = 0u64;
-            let mut watermark = i64::MIN;
-            let mut max_ts = i64::MIN;
-            for chunk in arrival.chunks(batch_rows) {
-                for r in chunk {
-                    if r.ts < watermark {
-                        late += 1;
-                    } else {
-                        on_time.push(r.clone());
-                    }
-                }
-                max_ts = max_ts.max(chunk.iter().map(|r| r.ts).max().unwrap());
-                watermark = watermark.max(max_ts - BOUND);
-            }
+            let (on_time, late) = split_late(&arrival, batch_rows, BOUND);
             assert!(late > 10, "the shuffle makes late records");
             let (got, counted) = stream(&case.stream, &arrival, batch_rows);
             assert_eq!(counted, late, "{} seed {seed}: late count", case.name);

@@ -19,7 +19,7 @@ use arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
-use shared::{Rec, Rng, batch, lines, schema};
+use shared::{Rec, Rng, batch, feed, hold_back, lines, schema, shuffle_within, split_late};
 use weir_engine::Operator;
 use weir_engine::sql::{InputTable, SqlOperator};
 
@@ -122,41 +122,12 @@ fn operator(sql: &str) -> SqlOperator {
     SqlOperator::new("session", sql, &[input]).unwrap()
 }
 
-/// Feed `arrival` in batches of `batch_rows`, watermark = max ts - BOUND after each.
-fn feed(
-    op: &mut SqlOperator,
-    arrival: &[Rec],
-    batch_rows: usize,
-    max_ts: &mut i64,
-) -> Vec<RecordBatch> {
-    let mut out = Vec::new();
-    for chunk in arrival.chunks(batch_rows) {
-        op.on_batch(0, batch(chunk), &mut out).unwrap();
-        *max_ts = (*max_ts).max(chunk.iter().map(|r| r.ts).max().unwrap());
-        op.on_watermark(*max_ts - BOUND, &mut out).unwrap();
-    }
-    out
-}
-
 fn stream(sql: &str, arrival: &[Rec], batch_rows: usize) -> (Vec<String>, u64) {
     let mut op = operator(sql);
     let mut max_ts = i64::MIN;
-    let mut out = feed(&mut op, arrival, batch_rows, &mut max_ts);
+    let mut out = feed(&mut op, arrival, batch_rows, BOUND, &mut max_ts);
     op.close(&mut out).unwrap();
     (lines(&out), op.late_rows())
-}
-
-/// Arrival order: sorted by ts + jitter, jitter < BOUND, so every record is less than
-/// BOUND behind the newest record before it.
-fn shuffle_within_bound(recs: &[Rec], seed: u64) -> Vec<Rec> {
-    let mut rng = Rng(seed);
-    let mut keyed: Vec<(i64, usize)> = recs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.ts + rng.below(BOUND as u64) as i64, i))
-        .collect();
-    keyed.sort();
-    keyed.into_iter().map(|(_, i)| recs[i].clone()).collect()
 }
 
 fn rec(k: &str, ts: i64, v: f64) -> Rec {
@@ -194,7 +165,7 @@ fn shuffles_within_the_bound_give_the_sorted_sessions() {
             assert_eq!(got, want, "in order, batches of {batch_rows}");
         }
         for seed in 0..20u64 {
-            let arrival = shuffle_within_bound(&recs, 300 + seed);
+            let arrival = shuffle_within(&recs, 300 + seed, BOUND);
             let batch_rows = 1 + (seed as usize * 13) % 97;
             let (got, late) = stream(sql, &arrival, batch_rows);
             assert_eq!(late, 0, "seed {seed}");
@@ -273,39 +244,9 @@ fn the_gap_boundary_follows_flink() {
 fn rows_beyond_the_bound_are_exactly_the_late_ones() {
     let recs = data(17, 1200);
     for seed in 0..5u64 {
-        let mut rng = Rng(700 + seed);
-        let mut keyed: Vec<(i64, usize)> = recs
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let hold = if rng.below(20) == 0 {
-                    5_000 + rng.below(25_000) as i64
-                } else {
-                    rng.below(BOUND as u64) as i64
-                };
-                (r.ts + hold, i)
-            })
-            .collect();
-        keyed.sort();
-        let arrival: Vec<Rec> = keyed.into_iter().map(|(_, i)| recs[i].clone()).collect();
+        let arrival = hold_back(&recs, 700 + seed, BOUND);
         let batch_rows = 10;
-        // independent account: a row is late when its time is before the watermark
-        // given after the previous batches
-        let mut on_time = Vec::new();
-        let mut late = 0u64;
-        let mut watermark = i64::MIN;
-        let mut max_ts = i64::MIN;
-        for chunk in arrival.chunks(batch_rows) {
-            for r in chunk {
-                if r.ts < watermark {
-                    late += 1;
-                } else {
-                    on_time.push(r.clone());
-                }
-            }
-            max_ts = max_ts.max(chunk.iter().map(|r| r.ts).max().unwrap());
-            watermark = watermark.max(max_ts - BOUND);
-        }
+        let (on_time, late) = split_late(&arrival, batch_rows, BOUND);
         assert!(late > 10, "the shuffle makes late rows");
         let (got, counted) = stream(SESSION_Q, &arrival, batch_rows);
         assert_eq!(counted, late, "seed {seed}: late count");
@@ -340,24 +281,24 @@ fn a_checkpoint_inside_open_sessions_restores_them() {
 
     // the generated data, cut at several points of the stream
     let recs = data(23, 1000);
-    let arrival = shuffle_within_bound(&recs, 41);
+    let arrival = shuffle_within(&recs, 41, BOUND);
     let want = reference(&recs);
     for cut in [137, 500, 871] {
         let mut first = operator(SESSION_Q);
         let mut max_ts = i64::MIN;
-        let mut out = feed(&mut first, &arrival[..cut], 7, &mut max_ts);
+        let mut out = feed(&mut first, &arrival[..cut], 7, BOUND, &mut max_ts);
         assert!(first.open_windows() > 0, "sessions open at the checkpoint");
         let state = first.snapshot().unwrap();
         // the running operator goes on unchanged after its snapshot
         let mut cont_out = out.clone();
         let mut cont_max = max_ts;
-        cont_out.extend(feed(&mut first, &arrival[cut..], 7, &mut cont_max));
+        cont_out.extend(feed(&mut first, &arrival[cut..], 7, BOUND, &mut cont_max));
         first.close(&mut cont_out).unwrap();
         assert_eq!(lines(&cont_out), want, "cut {cut}: without restore");
 
         let mut second = operator(SESSION_Q);
         second.restore(&state).unwrap();
-        out.extend(feed(&mut second, &arrival[cut..], 7, &mut max_ts));
+        out.extend(feed(&mut second, &arrival[cut..], 7, BOUND, &mut max_ts));
         second.close(&mut out).unwrap();
         assert_eq!(lines(&out), want, "cut {cut}: restored");
     }
@@ -365,7 +306,7 @@ fn a_checkpoint_inside_open_sessions_restores_them() {
 
 /// The rows of a query over `recs` streamed in order, as sorted lines.
 fn run(sql: &str, recs: &[Rec]) -> Vec<String> {
-    let (got, late) = stream(sql, &shuffle_within_bound(recs, 9), 31);
+    let (got, late) = stream(sql, &shuffle_within(recs, 9, BOUND), 31);
     assert_eq!(late, 0);
     got
 }
@@ -459,7 +400,7 @@ fn legacy_tumble_equals_a_batch_query_with_arithmetic_windows() {
 #[test]
 fn sessions_are_kept_per_key_of_several_columns_or_over_all_rows() {
     let recs = data(43, 1200);
-    let arrival = shuffle_within_bound(&recs, 44);
+    let arrival = shuffle_within(&recs, 44, BOUND);
     // PARTITION BY two columns, grouped by both
     let q = "SELECT k, c, window_start, window_end, COUNT(*) AS n, SUM(v) AS s
         FROM TABLE(SESSION(TABLE t PARTITION BY (k, c), DESCRIPTOR(ts), INTERVAL '5' SECOND))
